@@ -1,0 +1,1 @@
+"""Energrid: what a person touches - shell, commands, demo, simulator, broker start-up, CLI."""

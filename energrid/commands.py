@@ -1,0 +1,255 @@
+"""The operator's commands, with the seed's names and argument forms, over one server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from energrid import output as out
+from energrid import views
+from energrid.arguments import DebugFlag, command, device_type, state, whole_number
+from energrid_core.errors import BadArgumentError
+from energrid_core.server import GridServer
+from energrid_core.wire import Decoded
+
+HELP = [
+    ("debug(True|False)", "show live traffic and tracebacks, or stop"),
+    ("help()", "this list; help(command) for one command"),
+    ("newHouse() / newHouse(n)", "create one house / n houses"),
+    ("showHouses()", "neighborhood totals and one line per house (showHouses(page=2) ...)"),
+    ("showHouse(h)", "consumers and suppliers of house h with their readings"),
+    ("rmHouse(h)", "remove house h"),
+    ("newConsumer(h, type) / newConsumer(h, n, type)", "add 1 / n consumers to house h"),
+    ("showConsumers(h) / showConsumers(h, c)", "consumers of house h / consumer c only"),
+    ("setConsumer(h, c, 0|1)", "switch consumer c of house h OFF (0) or ON (1)"),
+    ("rmConsumer(h, c)", "remove consumer c of house h"),
+    ("newSupplier(h, type) / newSupplier(h, n, type)", "add 1 / n suppliers to house h"),
+    ("showSuppliers(h) / showSuppliers(h, s)", "suppliers of house h / supplier s only"),
+    ("setSupplier(h, s, 0|1)", "switch the load of supplier s of house h OFF (0) or ON (1)"),
+    ("rmSupplier(h, s)", "remove supplier s of house h"),
+    ("showStats()", "messages received, applied and rejected by reason"),
+    ("startDemo()", "build the demonstration neighborhood"),
+]
+
+
+def _count_and_type(args: tuple[Any, ...]) -> tuple[int, int, str]:
+    """(h, type) or (h, n, type), the seed's two forms."""
+    if len(args) == 2:
+        return whole_number(args[0], "the house"), 1, device_type(args[1])
+    if len(args) == 3:
+        house = whole_number(args[0], "the house")
+        return house, whole_number(args[1], "the number of devices"), device_type(args[2])
+    raise BadArgumentError(f"expected 2 or 3 arguments, got {len(args)}")
+
+
+class ShellCommands:
+    """Builds the shell's namespace: every command bound to one server."""
+
+    def __init__(self, server: GridServer, demo: Callable[..., None] | None = None) -> None:
+        self.server = server
+        self._demo = demo
+        self._debug_listener = None
+
+    @property
+    def _mains_v(self) -> float:
+        return self.server.settings.mains_voltage_v
+
+    def namespace(self) -> dict[str, Callable[..., Any]]:
+        names = [
+            "debug",
+            "help",
+            "newHouse",
+            "showHouses",
+            "showHouse",
+            "rmHouse",
+            "newConsumer",
+            "showConsumers",
+            "setConsumer",
+            "rmConsumer",
+            "newSupplier",
+            "showSuppliers",
+            "setSupplier",
+            "rmSupplier",
+            "showStats",
+            "startDemo",
+        ]
+        return {name: getattr(self, name) for name in names}
+
+    # --- general -----------------------------------------------------------------------------
+
+    def debug(self, on: bool = True) -> None:
+        """debug(True): print every applied message and show tracebacks; debug(False) stops."""
+        if type(on) is not bool:
+            out.error(f"debug takes True or False, not {on!r}. Usage: debug(True|False)")
+            return
+        DebugFlag.on = on
+        logging.getLogger("energrid").setLevel(logging.DEBUG if on else logging.INFO)
+        listeners = self.server.ingest.listeners
+        if on and self._debug_listener is None:
+            self._debug_listener = _print_message
+            listeners.append(_print_message)
+        elif not on and self._debug_listener is not None:
+            listeners.remove(self._debug_listener)
+            self._debug_listener = None
+        out.say(f"DEBUG mode {'ON' if on else 'OFF'}")
+
+    def help(self, what: Any = None) -> None:
+        """help() lists the commands; help(showHouse) explains one."""
+        if what is not None:
+            usage = getattr(what, "usage", None)
+            doc = (getattr(what, "__doc__", None) or "").strip()
+            if usage is None:
+                out.say(doc or f"no help for {what!r}")
+                return
+            out.say(f"{usage}\n  {doc}" if doc else usage)
+            return
+        width = max(len(form) for form, _ in HELP)
+        lines = ["Energrid commands (houses, consumers and suppliers are numbered from 1):"]
+        lines += [f"  {form:<{width}}  {text}" for form, text in HELP]
+        out.say("\n".join(lines))
+
+    # --- houses ------------------------------------------------------------------------------
+
+    @command("newHouse() or newHouse(n)")
+    def newHouse(self, n: int = 1) -> None:
+        """Create n houses (1 by default), numbered after the last one."""
+        houses = self.server.new_houses(whole_number(n, "the number of houses"))
+        ids = [h.identifier for h in houses]
+        what = f"house {ids[0]}" if len(ids) == 1 else f"houses {ids[0]}..{ids[-1]}"
+        out.say(f"Created {what}.")
+
+    @command("showHouses() or showHouses(page=N)")
+    def showHouses(self, page: int = 1) -> None:
+        """Neighborhood totals and one line per house."""
+        page = whole_number(page, "the page")
+        with self.server.lock:
+            text = views.houses_view(self.server.grid, self.server.clock(), self._mains_v, page)
+        out.say(text)
+
+    @command("showHouse(h)")
+    def showHouse(self, h: int) -> None:
+        """Every consumer and supplier of house h with its last reading."""
+        whole_number(h, "the house")
+        with self.server.lock:
+            house = self.server.grid.house(h)
+            text = views.house_view(house, self.server.clock(), self._mains_v)
+        out.say(text)
+
+    @command("rmHouse(h)")
+    def rmHouse(self, h: int) -> None:
+        """Remove house h with all its devices."""
+        house = self.server.rm_house(whole_number(h, "the house"))
+        devices = len(house.consumers) + len(house.suppliers)
+        out.say(f"Removed house {h} and its {devices} devices.")
+
+    # --- consumers ---------------------------------------------------------------------------
+
+    @command("newConsumer(h, type) or newConsumer(h, n, type)")
+    def newConsumer(self, *args: Any) -> None:
+        """Add consumers of a type ('LED', 'Lamp', 'Frigo'...) to house h."""
+        house, count, type_ = _count_and_type(args)
+        made = self.server.new_consumers(house, count, type_)
+        out.say(_created("consumer", made, house, type_))
+
+    @command("showConsumers(h) or showConsumers(h, c)")
+    def showConsumers(self, h: int, c: int | None = None) -> None:
+        """The consumers of house h, or only consumer c."""
+        whole_number(h, "the house")
+        with self.server.lock:
+            house = self.server.grid.house(h)
+            chosen = (
+                list(house.consumers.values())
+                if c is None
+                else [house.consumer(whole_number(c, "the consumer"))]
+            )
+            text = views.consumers_table(chosen, self.server.clock(), self._mains_v)
+        out.say(f"House {h} consumers\n{text}")
+
+    @command("setConsumer(h, c, 0|1)")
+    def setConsumer(self, h: int, c: int, value: int) -> None:
+        """Switch consumer c of house h ON (1) or OFF (0) by publishing .../Consumer/<c>/set."""
+        wanted = state(value)
+        topic = self.server.set_consumer(
+            whole_number(h, "the house"), whole_number(c, "the consumer"), wanted
+        )
+        out.say(f"Sent {wanted} ({out.on_off(wanted)}) to {topic}")
+
+    @command("rmConsumer(h, c)")
+    def rmConsumer(self, h: int, c: int) -> None:
+        """Remove consumer c from house h."""
+        self.server.rm_consumer(whole_number(h, "the house"), whole_number(c, "the consumer"))
+        out.say(f"Removed consumer {c} of house {h}.")
+
+    # --- suppliers ---------------------------------------------------------------------------
+
+    @command("newSupplier(h, type) or newSupplier(h, n, type)")
+    def newSupplier(self, *args: Any) -> None:
+        """Add suppliers of a type ('Solar Panel', 'Wind Turbine'...) to house h."""
+        house, count, type_ = _count_and_type(args)
+        made = self.server.new_suppliers(house, count, type_)
+        out.say(_created("supplier", made, house, type_))
+
+    @command("showSuppliers(h) or showSuppliers(h, s)")
+    def showSuppliers(self, h: int, s: int | None = None) -> None:
+        """The suppliers of house h, or only supplier s."""
+        whole_number(h, "the house")
+        with self.server.lock:
+            house = self.server.grid.house(h)
+            chosen = (
+                list(house.suppliers.values())
+                if s is None
+                else [house.supplier(whole_number(s, "the supplier"))]
+            )
+            text = views.suppliers_table(chosen, self.server.clock())
+        out.say(f"House {h} suppliers\n{text}")
+
+    @command("setSupplier(h, s, 0|1)")
+    def setSupplier(self, h: int, s: int, value: int) -> None:
+        """Switch supplier s's load side by publishing .../Supplier/<s>/booleanLoad."""
+        wanted = state(value)
+        topic = self.server.set_supplier(
+            whole_number(h, "the house"), whole_number(s, "the supplier"), wanted
+        )
+        out.say(f"Sent {wanted} ({out.on_off(wanted)}) to {topic}")
+
+    @command("rmSupplier(h, s)")
+    def rmSupplier(self, h: int, s: int) -> None:
+        """Remove supplier s from house h."""
+        self.server.rm_supplier(whole_number(h, "the house"), whole_number(s, "the supplier"))
+        out.say(f"Removed supplier {s} of house {h}.")
+
+    # --- the rest ----------------------------------------------------------------------------
+
+    @command("showStats()")
+    def showStats(self) -> None:
+        """Messages received, readings applied, rejections by reason and the last ones rejected."""
+        with self.server.lock:
+            stats = self.server.stats.snapshot()
+        client = self.server.client
+        state_text = f"{'connected' if client.connected else 'NOT connected'} ({client.address})"
+        out.say(views.stats_view(stats, self.server.clock(), state_text))
+
+    @command("startDemo()")
+    def startDemo(self, *args: Any, **kwargs: Any) -> None:
+        """Build the demonstration neighborhood (the seed's startDemo)."""
+        if self._demo is None:
+            raise BadArgumentError("no demo is available in this shell")
+        self._demo(*args, **kwargs)
+
+
+def _created(kind: str, made: list, house: int, type_: str) -> str:
+    ids = [d.identifier for d in made]
+    which = f"{kind} {ids[0]}" if len(ids) == 1 else f"{kind}s {ids[0]}..{ids[-1]}"
+    return f"Created {which} ({type_}) in house {house}."
+
+
+def _print_message(house: int, decoded: Decoded) -> None:
+    command_seen = decoded.command
+    if command_seen is not None:
+        kind = "supplier" if command_seen.supplier else "consumer"
+        out.say(f"[debug] house {house} {kind} {command_seen.device}: set {command_seen.state}")
+        return
+    parts = [f"c{r.device}={r.current_a:.2f}A" for r in decoded.consumers]
+    parts += [f"s{r.device}={r.values}" for r in decoded.suppliers]
+    out.say(f"[debug] house {house}: " + " ".join(parts))

@@ -1,0 +1,39 @@
+"""`energrid --headless`: the server without the shell, until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from energrid.app import running_server, setup_logging
+from energrid_core.config import Settings
+
+log = logging.getLogger("energrid")
+
+
+def run_headless(settings: Settings, stop: threading.Event | None = None) -> int:
+    setup_logging(settings.log_level)
+    stop = stop or threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    with running_server(settings, lambda _up, text: log.info("%s", text)) as server:
+        log.info(
+            "Energrid running headless on neighborhood %s; SIGINT or SIGTERM stops it",
+            settings.neighborhood,
+        )
+        while not stop.wait(1.0):
+            pass
+        stats = server.stats
+        log.info(
+            "stopped: %s messages received, %s readings applied, %s rejected",
+            stats.messages_received,
+            stats.readings_applied,
+            stats.rejected_total,
+        )
+    return 0

@@ -1,0 +1,76 @@
+"""Everything the shell prints goes through here: aligned tables and numbers with their units."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+NOTHING = "-"
+
+
+def say(text: str = "") -> None:
+    """Print one block of text (through patch_stdout when the prompt is open)."""
+    print(text, file=sys.stdout, flush=True)
+
+
+def error(text: str) -> None:
+    say(f"error: {text}")
+
+
+def amps(value: float | None) -> str:
+    return NOTHING if value is None else f"{value:.2f} A"
+
+
+def watts(value: float | None) -> str:
+    if value is None:
+        return NOTHING
+    return f"{value:.0f} W" if abs(value) >= 100 else f"{value:.1f} W"
+
+
+def volts(value: float | None) -> str:
+    return NOTHING if value is None else f"{value:.1f} V"
+
+
+def percent(value: float | None) -> str:
+    return NOTHING if value is None else f"{value:.0f} %"
+
+
+def on_off(value: bool | int | None) -> str:
+    return NOTHING if value is None else ("ON" if value else "OFF")
+
+
+def age(now: float, timestamp: float | None) -> str:
+    """How long ago a reading came: '0.4 s ago', '12 min ago', 'never'."""
+    if timestamp is None:
+        return "never"
+    seconds = max(0.0, now - timestamp)
+    if seconds < 10:
+        return f"{seconds:.1f} s ago"
+    if seconds < 120:
+        return f"{seconds:.0f} s ago"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.0f} h ago"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> str:
+    """Columns padded to their widest cell; text left-aligned, numbers with units right-aligned."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    right = [_is_quantity(rows, i) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            cell.rjust(width) if r else cell.ljust(width)
+            for cell, width, r in zip(cells, widths, right, strict=True)
+        ]
+        return (indent + "  ".join(parts)).rstrip()
+
+    return "\n".join([line(headers), *(line(row) for row in rows)])
+
+
+def _is_quantity(rows: Sequence[Sequence[str]], column: int) -> bool:
+    cells = [row[column] for row in rows if row[column] != NOTHING]
+    return bool(cells) and all(c[:1].isdigit() or c[:1] == "-" for c in cells)

@@ -1,0 +1,63 @@
+"""The operator's interactive shell: ptpython with the commands in its namespace."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from prompt_toolkit.patch_stdout import patch_stdout
+
+from energrid import output as out
+from energrid.app import running_server, setup_logging
+from energrid.commands import ShellCommands
+from energrid.demo import Demo
+from energrid_core.config import Settings
+from energrid_core.server import GridServer
+
+BANNER = """\
+Energrid supervision server - neighborhood {n}, broker {address} ({state})
+Type help() for the commands; the seed's session works as written:
+  newHouse(2), newConsumer(1, 2, 'LED'), showHouses(), showHouse(1), setConsumer(2, 1, 1)
+Ctrl-D or exit() leaves the shell and stops the server."""
+
+
+def banner(server: GridServer) -> str:
+    client = server.client
+    state = "connected" if client.connected else "NOT connected, retrying"
+    return BANNER.format(n=server.settings.neighborhood, address=client.address, state=state)
+
+
+def build_namespace(server: GridServer) -> dict[str, Any]:
+    """The commands, plus `server` and `grid` for those who want to look inside."""
+    demo = Demo(server)
+    commands = ShellCommands(server, demo=demo.start)
+    namespace: dict[str, Any] = {"__name__": "__main__", "server": server, "grid": server.grid}
+    namespace.update(commands.namespace())
+    return namespace
+
+
+def _configure(repl: Any) -> None:
+    repl.show_status_bar = True
+    repl.enable_history_search = True
+    repl.complete_while_typing = True
+    repl.confirm_exit = False
+    repl.prompt_style = "classic"  # '>>>' as in the seed's examples
+    repl.title = "Energrid"
+
+
+def run_shell(settings: Settings) -> int:
+    from ptpython.repl import embed
+
+    with patch_stdout():
+        setup_logging(settings.log_level, sys.stdout)
+        with running_server(settings, lambda _up, text: out.say(f"[broker] {text}")) as server:
+            out.say(banner(server))
+            settings.state_dir.mkdir(parents=True, exist_ok=True)
+            history = str(settings.state_dir / "shell_history")
+            embed(
+                globals=build_namespace(server),
+                configure=_configure,
+                history_filename=history,
+                title="Energrid",
+            )
+    return 0

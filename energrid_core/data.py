@@ -1,0 +1,79 @@
+"""One sensor's readings: last value, running statistics in O(1), and a bounded history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import inf
+
+
+@dataclass(slots=True)
+class History:
+    """A fixed-size ring of (timestamp, value) pairs, allocated on the first reading."""
+
+    capacity: int
+    _times: list[float] = field(default_factory=list)
+    _values: list[float] = field(default_factory=list)
+    _next: int = 0
+
+    def append(self, timestamp: float, value: float) -> None:
+        if self.capacity <= 0:
+            return
+        if len(self._values) < self.capacity:
+            self._times.append(timestamp)
+            self._values.append(value)
+            return
+        self._times[self._next] = timestamp
+        self._values[self._next] = value
+        self._next = (self._next + 1) % self.capacity
+
+    def items(self) -> list[tuple[float, float]]:
+        """Oldest first."""
+        order = list(range(self._next, len(self._values))) + list(range(self._next))
+        return [(self._times[i], self._values[i]) for i in order]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+@dataclass(slots=True)
+class Data:
+    """Statistics of one quantity; update() costs the same whatever the number of readings."""
+
+    history_len: int = 60
+    last: float | None = None
+    timestamp: float | None = None
+    count: int = 0
+    mean: float = 0.0
+    min: float = inf
+    max: float = -inf
+    status: str = ""
+    _history: History | None = None
+
+    def update(self, timestamp: float, value: float) -> None:
+        self.last = value
+        self.timestamp = timestamp
+        self.count += 1
+        self.mean += (value - self.mean) / self.count
+        if value < self.min:
+            self.min = value
+        if value > self.max:
+            self.max = value
+        if self.history_len > 0:
+            if self._history is None:
+                self._history = History(self.history_len)
+            self._history.append(timestamp, value)
+
+    def set_status(self, new_status: str) -> None:
+        self.status = new_status
+
+    def history(self) -> list[tuple[float, float]]:
+        """Recent (timestamp, value) pairs, oldest first, at most history_len of them."""
+        return self._history.items() if self._history is not None else []
+
+    def __repr__(self) -> str:
+        if self.count == 0:
+            return "Data(no readings)"
+        return (
+            f"Data(last={self.last:.3f}, mean={self.mean:.3f}, min={self.min:.3f}, "
+            f"max={self.max:.3f}, count={self.count})"
+        )

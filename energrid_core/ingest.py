@@ -1,0 +1,103 @@
+"""Applies decoded messages to the grid: one dictionary look-up per house and per device."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from energrid_core.model import Neighborhood
+from energrid_core.stats import IngestStats
+from energrid_core.wire import Decoded, Decoder, Rejected
+
+log = logging.getLogger("energrid.ingest")
+
+# Called after a message changed the grid, with the house number and the decoded message.
+Listener = Callable[[int, Decoded], None]
+
+
+class Ingest:
+    """The path from an MQTT message to the model. Never raises: every fault is counted."""
+
+    def __init__(
+        self,
+        grid: Neighborhood,
+        decoder: Decoder,
+        lock: threading.RLock,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.grid = grid
+        self.decoder = decoder
+        self.lock = lock
+        self.clock = clock
+        self.stats = IngestStats()
+        self.listeners: list[Listener] = []
+
+    def handle(self, topic: str, payload: bytes, retained: bool = False) -> None:
+        """Decode, validate against the grid, apply. Safe to call from paho's network thread."""
+        stats = self.stats
+        try:
+            stats.messages_received += 1
+            try:
+                decoded = self.decoder.decode(topic, payload, retained)
+            except Rejected as rejected:
+                log.debug("rejected %s: %s", topic[:120], rejected)
+                with self.lock:
+                    stats.reject(self.clock(), topic, rejected.reason, rejected.detail)
+                return
+            with self.lock:
+                applied = self._apply(topic, decoded)
+            if applied:
+                for listener in self.listeners:
+                    listener(decoded.house, decoded)
+        except Exception:  # a bug must cost one message, never the network thread
+            stats.callback_errors += 1
+            log.warning("internal error on %s (message dropped)", topic[:120], exc_info=True)
+
+    def _apply(self, topic: str, decoded: Decoded) -> bool:
+        now = self.clock()
+        stats = self.stats
+        house = self.grid.houses.get(decoded.house)
+        if house is None:
+            stats.reject(now, topic, "unknown_house", f"no house {decoded.house}")
+            return False
+        command = decoded.command
+        if command is not None:
+            devices = house.suppliers if command.supplier else house.consumers
+            device = devices.get(command.device)
+            if device is None:
+                stats.reject(now, topic, "unknown_device", f"no device {command.device}")
+                return False
+            device.commanded = command.state
+            stats.commands_seen += 1
+            return True
+        applied = skipped = 0
+        for reading in decoded.consumers:
+            if reading.device == 0:
+                house.meter_a.update(now, reading.current_a)
+                applied += 1
+                continue
+            consumer = house.consumers.get(reading.device)
+            if consumer is None:
+                skipped += 1
+                continue
+            consumer.current_a.update(now, reading.current_a)
+            consumer.on = reading.on
+            consumer.raw = reading.raw
+            applied += 1
+        for reading in decoded.suppliers:
+            supplier = house.suppliers.get(reading.device)
+            if supplier is None:
+                skipped += 1
+                continue
+            supplier.update(now, reading.values, reading.load_on)
+            applied += 1
+        if applied == 0:
+            stats.reject(now, topic, "unknown_device", f"house {house.identifier} has none of them")
+            return False
+        if skipped:
+            stats.skipped_readings["unknown_device"] += skipped
+        stats.messages_applied += 1
+        stats.readings_applied += applied
+        return True

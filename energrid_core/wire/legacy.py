@@ -1,0 +1,74 @@
+"""The legacy batch messages of the 2019-2020 boards (one JSON object per house and device kind)."""
+
+from __future__ import annotations
+
+from energrid_core.config import Calibration
+from energrid_core.wire.readings import ConsumerReading, Rejected, SupplierReading
+from energrid_core.wire.values import device_id, json_object, number
+
+RAW_MAX = 65535
+
+# Board sensor name -> canonical name, with the early draft's misspelling accepted.
+LEGACY_SUPPLIER_FIELDS = {
+    "pvvoltage": "pv_voltage_v",
+    "pvoltage": "pv_voltage_v",
+    "pvcurrent": "pv_current_a",
+    "lvoltage": "load_voltage_v",
+    "lcurrent": "load_current_a",
+    "bvoltage": "battery_voltage_v",
+    "bcurrent": "battery_current_a",
+    "bremaining": "battery_remaining_pct",
+}
+
+FIELD_LIMITS = {
+    "pv_voltage_v": (0.0, 1000.0),
+    "pv_current_a": (-1000.0, 1000.0),
+    "load_voltage_v": (0.0, 1000.0),
+    "load_current_a": (-1000.0, 1000.0),
+    "battery_voltage_v": (0.0, 1000.0),
+    "battery_current_a": (-1000.0, 1000.0),
+    "battery_remaining_pct": (0.0, 100.0),
+}
+
+
+def decode_consumer_batch(obj: object, calibration: Calibration) -> tuple[ConsumerReading, ...]:
+    """{"0": 2320, "1": 785, ...}: raw ADC values per consumer, key "0" the house meter."""
+    batch = json_object(obj, "consumer batch")
+    readings = []
+    threshold = calibration.on_threshold_raw
+    for key, value in batch.items():
+        device = device_id(key)
+        raw = number(value, f"consumer {key}", 0, RAW_MAX)
+        readings.append(ConsumerReading(device, calibration.raw_to_amps(raw), raw > threshold, raw))
+    return tuple(readings)
+
+
+def supplier_values(sensors: dict, names: dict[str, str], what: str) -> dict[str, float]:
+    """Check and rename one supplier's sensors; an unknown sensor name rejects the message."""
+    values: dict[str, float] = {}
+    for name, value in sensors.items():
+        canonical = names.get(name)
+        if canonical is None:
+            raise Rejected("field", f"{what}: unknown sensor {str(name)[:20]!r}")
+        low, high = FIELD_LIMITS[canonical]
+        values[canonical] = number(value, f"{what}.{name}", low, high)
+    return values
+
+
+def load_on_from(values: dict[str, float], on_threshold_a: float) -> bool | None:
+    current = values.get("load_current_a")
+    return None if current is None else abs(current) > on_threshold_a
+
+
+def decode_supplier_batch(obj: object, on_threshold_a: float) -> tuple[SupplierReading, ...]:
+    """{"1": {"pvvoltage": 18.2, "lcurrent": 0.8, ...}}: sensors per supplier."""
+    batch = json_object(obj, "supplier batch")
+    readings = []
+    for key, sensors in batch.items():
+        device = device_id(key)
+        if device == 0:
+            raise Rejected("id", "suppliers are numbered from 1")
+        what = f"supplier {key}"
+        values = supplier_values(json_object(sensors, what), LEGACY_SUPPLIER_FIELDS, what)
+        readings.append(SupplierReading(device, values, load_on_from(values, on_threshold_a)))
+    return tuple(readings)

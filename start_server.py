@@ -1,0 +1,33 @@
+"""The seed's entry point: `python -i start_server.py` (or `python start_server.py`).
+
+With -i the server starts and Python's own interactive prompt gets the commands;
+without it, the ptpython shell opens as with `energrid`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+
+from energrid import cli
+
+
+def _interactive() -> dict:
+    from energrid.app import running_server, setup_logging
+    from energrid.shell import banner, build_namespace
+    from energrid_core import config
+
+    settings = config.from_args(cli.build_parser().parse_args(sys.argv[1:]))
+    setup_logging(settings.log_level)
+    context = running_server(settings, lambda _up, text: print(f"[broker] {text}"))
+    server = context.__enter__()
+    atexit.register(context.__exit__, None, None, None)
+    print(banner(server))
+    return build_namespace(server)
+
+
+if __name__ == "__main__":
+    if sys.flags.interactive:
+        globals().update({k: v for k, v in _interactive().items() if k != "__name__"})
+    else:
+        sys.exit(cli.main())

@@ -135,7 +135,8 @@ def houses_view(grid: Neighborhood, now: float, mains_v: float, page: int = 1) -
             ]
         )
     lines = [
-        f"Neighborhood {grid.identifier}: {_plural(len(houses), 'house')}, {_plural(devices, 'device')}; "
+        f"Neighborhood {grid.identifier}: {_plural(len(houses), 'house')}, "
+        f"{_plural(devices, 'device')}; "
         f"consumption {out.amps(consume_a)} ({out.watts(consume_w)}), "
         f"supply {out.amps(supply_a)} ({out.watts(supply_w)}), "
         f"net {out.watts(supply_w - consume_w)}",

@@ -1,0 +1,81 @@
+"""Shared fixtures: real Mosquitto brokers on loopback, and a guard against callback exceptions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+from mosquitto_fixture import MosquittoProcess, free_port
+
+__all__ = ["free_port"]
+
+# pytester runs a small test suite inside a test (used to test the fixtures themselves).
+pytest_plugins = ["pytester"]
+
+MakeBroker = Callable[..., MosquittoProcess]
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoProcess]:
+    """One Mosquitto for the whole run. Tests that stop or reconfigure a broker use make_broker."""
+    process = MosquittoProcess(tmp_path_factory.mktemp("mosquitto-session"))
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def make_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeBroker]:
+    """Factory for a test's own brokers, started; all of them are stopped after the test.
+
+    make_broker(extra_config=["max_queued_messages 10"], persistence=True, port=None)
+    """
+    started: list[MosquittoProcess] = []
+
+    def make(
+        extra_config: Sequence[str] = (),
+        persistence: bool = False,
+        port: int | None = None,
+        log_all: bool = True,
+    ) -> MosquittoProcess:
+        process = MosquittoProcess(
+            tmp_path_factory.mktemp("mosquitto"),
+            port=port,
+            extra_config=extra_config,
+            persistence=persistence,
+            log_all=log_all,
+        )
+        started.append(process)
+        process.start()
+        return process
+
+    yield make
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture(autouse=True)
+def paho_callback_errors(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    """Fail a test when an energrid logger reported an exception (as a guarded callback does).
+
+    After Home Assistant's test harness: a callback guard that logs and carries on keeps the
+    server alive, but in a test it hides a bug. Mark a test that provokes one on purpose with
+    @pytest.mark.allow_callback_errors.
+    """
+    yield
+    if request.node.get_closest_marker("allow_callback_errors"):
+        return
+    logged = [
+        record
+        for when in ("setup", "call")
+        for record in caplog.get_records(when)
+        if record.levelno >= logging.ERROR
+        and record.exc_info is not None
+        and record.name.startswith("energrid")
+    ]
+    if logged:
+        lines = [f"{r.name}: {r.getMessage()} ({r.exc_info[1]!r})" for r in logged]
+        pytest.fail("exception logged during the test:\n" + "\n".join(lines), pytrace=False)

@@ -17,13 +17,18 @@ log = logging.getLogger("energrid")
 CONNECT_WAIT_S = 5.0
 
 
-def setup_logging(level: str, stream: TextIO | None = None) -> None:
+def setup_logging(level: str, stream: TextIO | None = None, timestamps: bool = True) -> None:
     """One handler on the 'energrid' logger; call it after patch_stdout in the shell."""
     logger = logging.getLogger("energrid")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stdout)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    layout = (
+        "%(asctime)s %(levelname)s %(name)s: %(message)s"
+        if timestamps
+        else "[%(name)s] %(message)s"
+    )
+    handler.setFormatter(logging.Formatter(layout))
     logger.addHandler(handler)
     logger.setLevel(level.upper())
     logger.propagate = False

@@ -31,7 +31,7 @@ def run_headless(settings: Settings, stop: threading.Event | None = None) -> int
             pass
         stats = server.stats
         log.info(
-            "stopped: %s messages received, %s readings applied, %s rejected",
+            "stopped: messages received %s, readings applied %s, messages rejected %s",
             stats.messages_received,
             stats.readings_applied,
             stats.rejected_total,

@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Sequence
+from typing import TextIO
 
 NOTHING = "-"
 
 
+class Console:
+    """Where the shell's commands write.
+
+    Under prompt_toolkit's patch_stdout, sys.stdout is a proxy that flushes from a thread of its
+    own, so a command's answer could land after the next prompt. The shell sets `direct` to the
+    real terminal: commands (main thread, no prompt on screen) write there at once, and background
+    threads (broker notices, debug traffic) go through the proxy, above the prompt.
+    """
+
+    direct: TextIO | None = None
+
+
 def say(text: str = "") -> None:
-    """Print one block of text (through patch_stdout when the prompt is open)."""
+    """Print one block of text."""
+    direct = Console.direct
+    if direct is not None and threading.current_thread() is threading.main_thread():
+        direct.write(text + "\n")
+        direct.flush()
+        return
     print(text, file=sys.stdout, flush=True)
 
 

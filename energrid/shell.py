@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+from contextlib import ExitStack
 from typing import Any
 
 from prompt_toolkit.patch_stdout import patch_stdout
@@ -48,16 +51,28 @@ def _configure(repl: Any) -> None:
 def run_shell(settings: Settings) -> int:
     from ptpython.repl import embed
 
-    with patch_stdout():
-        setup_logging(settings.log_level, sys.stdout)
-        with running_server(settings, lambda _up, text: out.say(f"[broker] {text}")) as server:
-            out.say(banner(server))
-            settings.state_dir.mkdir(parents=True, exist_ok=True)
-            history = str(settings.state_dir / "shell_history")
-            embed(
-                globals=build_namespace(server),
-                configure=_configure,
-                history_filename=history,
-                title="Energrid",
-            )
+    with ExitStack() as stack:
+
+        def exit_on_signal(signum: int, frame: object) -> None:
+            # ptpython's loop swallows exceptions raised while it waits for input, so a hang-up
+            # or SIGTERM stops the server and the broker child here, then leaves at once.
+            stack.close()
+            os._exit(128 + signum)
+
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, exit_on_signal)
+        out.Console.direct = sys.stdout
+        stack.enter_context(patch_stdout())
+        setup_logging(settings.log_level, sys.stdout, timestamps=False)
+        on_connection = lambda _up, text: out.say(f"[broker] {text}")  # noqa: E731
+        server = stack.enter_context(running_server(settings, on_connection))
+        out.say(banner(server))
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        history = str(settings.state_dir / "shell_history")
+        embed(
+            globals=build_namespace(server),
+            configure=_configure,
+            history_filename=history,
+            title="Energrid",
+        )
     return 0

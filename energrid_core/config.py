@@ -76,7 +76,8 @@ def _convert(kind: type, text: str, name: str) -> object:
     try:
         return kind(text)
     except ValueError:
-        raise ValueError(f"{name} must be a {kind.__name__}, not {text!r}") from None
+        what = {int: "a whole number", float: "a number"}.get(kind, kind.__name__)
+        raise ValueError(f"{name} must be {what}, not {text!r}") from None
 
 
 def _field_types() -> dict[str, type]:

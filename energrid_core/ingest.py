@@ -53,7 +53,7 @@ class Ingest:
                     listener(decoded.house, decoded)
         except Exception:  # a bug must cost one message, never the network thread
             stats.callback_errors += 1
-            log.warning("internal error on %s (message dropped)", topic[:120], exc_info=True)
+            log.exception("internal error on %s (message dropped)", topic[:120])
 
     def _apply(self, topic: str, decoded: Decoded) -> bool:
         now = self.clock()

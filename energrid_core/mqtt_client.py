@@ -44,6 +44,9 @@ class GridClient:
         self._topics: dict[str, int] = {}
         self._lock = threading.Lock()
         self._connected = threading.Event()
+        self._ready = threading.Event()  # connected and every subscription acknowledged
+        self._pending_subacks: set[int] = set()
+        self._stopping = False
         self.connection_listeners: list[ConnectionListener] = []
         self.connects = 0
         self.disconnects = 0
@@ -58,6 +61,7 @@ class GridClient:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -74,19 +78,22 @@ class GridClient:
             properties=properties,
         )
         self._client.loop_start()
-        return self._connected.wait(wait_s) if wait_s > 0 else self.connected
+        return self._ready.wait(wait_s) if wait_s > 0 else self.connected
 
     def stop(self) -> None:
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
+        self._ready.clear()
 
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
 
-    def wait_connected(self, timeout_s: float) -> bool:
-        return self._connected.wait(timeout_s)
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Wait until connected with every subscription acknowledged by the broker."""
+        return self._ready.wait(timeout_s)
 
     @property
     def address(self) -> str:
@@ -121,7 +128,12 @@ class GridClient:
     def _subscribe(self, topics: dict[str, int]) -> None:
         for topic, qos in topics.items():
             # noLocal: our own commands do not come back to us as traffic.
-            self._client.subscribe(topic, options=SubscribeOptions(qos=qos, noLocal=True))
+            _rc, mid = self._client.subscribe(
+                topic, options=SubscribeOptions(qos=qos, noLocal=True)
+            )
+            if mid is not None:
+                with self._lock:
+                    self._pending_subacks.add(mid)
 
     # --- paho callbacks (network thread) ---------------------------------------------------------
 
@@ -132,24 +144,42 @@ class GridClient:
                 return
             with self._lock:
                 topics = dict(self._topics)
+                self._pending_subacks.clear()
             self._subscribe(topics)
             self.connects += 1
             self._connected.set()
+            if not topics:
+                self._ready.set()
             self._notify(True, f"connected to the broker at {self.address}")
         except Exception:
             self.callback_errors += 1
-            log.warning("error in on_connect", exc_info=True)
+            log.exception("error in on_connect")
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
         try:
             was_connected = self._connected.is_set()
             self._connected.clear()
-            if was_connected:
+            self._ready.clear()
+            if was_connected and not self._stopping:
                 self.disconnects += 1
                 self._notify(False, f"lost the broker at {self.address} ({reason_code}); retrying")
         except Exception:
             self.callback_errors += 1
-            log.warning("error in on_disconnect", exc_info=True)
+            log.exception("error in on_disconnect")
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
+        try:
+            refused = [code for code in reason_codes if code.is_failure]
+            if refused:
+                log.error("the broker refused a subscription: %s", refused[0])
+            with self._lock:
+                self._pending_subacks.discard(mid)
+                done = not self._pending_subacks
+            if done and self._connected.is_set():
+                self._ready.set()
+        except Exception:
+            self.callback_errors += 1
+            log.exception("error in on_subscribe")
 
     def _on_message(self, client, userdata, message) -> None:  # noqa: ANN001
         try:
@@ -160,7 +190,7 @@ class GridClient:
             self._handler(topic, message.payload, message.retain)
         except Exception:
             self.callback_errors += 1
-            log.warning("error in on_message", exc_info=True)
+            log.exception("error in on_message")
 
     def _notify(self, connected: bool, text: str) -> None:
         for listener in self.connection_listeners:

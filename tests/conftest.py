@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 
 import pytest
+from helpers import TestClient, unique
 from mosquitto_fixture import MosquittoProcess, free_port
+
+from energrid_core.config import Settings
+from energrid_core.server import GridServer
 
 __all__ = ["free_port"]
 
@@ -14,6 +19,9 @@ __all__ = ["free_port"]
 pytest_plugins = ["pytester"]
 
 MakeBroker = Callable[..., MosquittoProcess]
+
+# Each test's server gets a neighborhood of its own on the shared broker: no cross-talk.
+_neighborhoods = itertools.count(100)
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +87,32 @@ def paho_callback_errors(
     if logged:
         lines = [f"{r.name}: {r.getMessage()} ({r.exc_info[1]!r})" for r in logged]
         pytest.fail("exception logged during the test:\n" + "\n".join(lines), pytrace=False)
+
+
+@pytest.fixture
+def settings(broker: MosquittoProcess, tmp_path) -> Settings:  # noqa: ANN001
+    """Settings for a server on the session broker, in a neighborhood of its own."""
+    return Settings(
+        mqtt_host=broker.host,
+        mqtt_port=broker.port,
+        client_id=unique("energrid-test"),
+        neighborhood=next(_neighborhoods),
+        state_dir=tmp_path / "state",
+        start_broker=False,
+    )
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[GridServer]:
+    """A GridServer connected to the session broker."""
+    grid_server = GridServer(settings)
+    assert grid_server.start(5.0), "the server did not connect to the test broker"
+    yield grid_server
+    grid_server.stop()
+
+
+@pytest.fixture
+def mqtt_client(broker: MosquittoProcess) -> Iterator[TestClient]:
+    client = TestClient(broker.port, broker.host)
+    yield client
+    client.close()

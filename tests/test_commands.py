@@ -1,0 +1,215 @@
+"""The shell's commands as plain functions: output, one-line errors, nothing changed on error."""
+
+from __future__ import annotations
+
+import pytest
+
+from energrid.commands import ShellCommands
+from energrid.demo import Demo
+from energrid_core.config import Settings
+from energrid_core.server import GridServer
+
+
+@pytest.fixture
+def server(tmp_path) -> GridServer:  # noqa: ANN001 - not connected: these are unit tests
+    return GridServer(Settings(state_dir=tmp_path, start_broker=False))
+
+
+@pytest.fixture
+def sh(server: GridServer) -> dict:
+    return ShellCommands(server, demo=Demo(server, pause_s=0).start).namespace()
+
+
+def output(capsys: pytest.CaptureFixture[str]) -> str:
+    return capsys.readouterr().out
+
+
+def test_the_seed_session_builds_the_documented_grid(sh: dict, server: GridServer, capsys) -> None:  # noqa: ANN001
+    sh["newHouse"](2)
+    sh["newConsumer"](1, 2, "LED")
+    sh["newConsumer"](2, "Lamp")
+    sh["newSupplier"](1, 2, "Solar Panel")
+    sh["newSupplier"](2, "Wind Turbine")
+    text = output(capsys)
+    assert "Created houses 1..2." in text
+    assert "Created consumers 1..2 (LED) in house 1." in text
+    assert "Created consumer 1 (Lamp) in house 2." in text
+    assert "Created supplier 1 (Wind Turbine) in house 2." in text
+    grid = server.grid
+    assert sorted(grid.houses) == [1, 2]
+    assert [c.type for c in grid.house(1).consumers.values()] == ["LED", "LED"]
+    assert [s.type for s in grid.house(1).suppliers.values()] == ["Solar Panel", "Solar Panel"]
+    assert grid.house(2).consumer(1).type == "Lamp"
+    assert grid.house(2).supplier(1).type == "Wind Turbine"
+
+    sh["showHouses"]()
+    houses = output(capsys)
+    assert "Neighborhood 0: 2 houses, 6 devices" in houses
+    for unit in ("consumption A", "consumption W", "supply A", "supply W", "net W"):
+        assert unit in houses
+    sh["showHouse"](1)
+    house = output(capsys)
+    assert "House 1: consumption 0.00 A (0.0 W" in house
+    assert "Consumers (2)" in house and "Suppliers (2)" in house
+    assert house.count("LED") == 2 and house.count("Solar Panel") == 2
+
+
+def test_set_consumer_publishes_the_seed_topic(
+    sh: dict, server: GridServer, mocker, capsys
+) -> None:  # noqa: ANN001
+    sh["newHouse"](2)
+    sh["newConsumer"](2, "Lamp")
+    mocker.patch.object(type(server.client), "connected", new=True)
+    publish = mocker.patch.object(server.client._client, "publish")
+    publish.return_value.rc = 0
+    sh["setConsumer"](2, 1, 1)
+    publish.assert_called_once_with(
+        "Neighborhood/0/House/2/Consumer/1/set", "1", qos=1, retain=False
+    )
+    assert server.grid.house(2).consumer(1).commanded == 1
+    assert "Sent 1 (ON) to Neighborhood/0/House/2/Consumer/1/set" in output(capsys)
+
+
+def test_set_supplier_publishes_boolean_load(sh: dict, server: GridServer, mocker) -> None:  # noqa: ANN001
+    sh["newHouse"]()
+    sh["newSupplier"](1, "Solar Panel")
+    mocker.patch.object(type(server.client), "connected", new=True)
+    publish = mocker.patch.object(server.client._client, "publish")
+    publish.return_value.rc = 0
+    sh["setSupplier"](1, 1, 0)
+    publish.assert_called_once_with(
+        "Neighborhood/0/House/1/Supplier/1/booleanLoad", "0", qos=1, retain=False
+    )
+
+
+BAD_CALLS = [
+    ("newHouse", (0,), "must be 1 or more"),
+    ("newHouse", (-3,), "must be 1 or more"),
+    ("newHouse", ("2",), "must be a whole number"),
+    ("newHouse", (1.5,), "must be a whole number"),
+    ("newHouse", (1, 2), "wrong arguments"),
+    ("showHouse", (9,), "no house 9"),
+    ("showHouse", (), "wrong arguments"),
+    ("newConsumer", (9, "LED"), "no house 9"),
+    ("newConsumer", (1,), "expected 2 or 3 arguments"),
+    ("newConsumer", (1, 2), "the type must be a name"),
+    ("newConsumer", (1, 0, "LED"), "must be 1 or more"),
+    ("newConsumer", (1, ""), "the type must be a name"),
+    ("showConsumers", (1, 5), "house 1 has no consumer 5"),
+    ("setConsumer", (1, 1, 2), "the state must be 1 (ON) or 0 (OFF)"),
+    ("setConsumer", (1, 1, "on"), "the state must be 1 (ON) or 0 (OFF)"),
+    ("setConsumer", (1, 7, 1), "house 1 has no consumer 7"),
+    ("setConsumer", (4, 1, 1), "no house 4"),
+    ("setSupplier", (1, 2, 1), "house 1 has no supplier 2"),
+    ("rmHouse", (3,), "no house 3"),
+    ("rmConsumer", (1, 3), "house 1 has no consumer 3"),
+    ("rmSupplier", (1, 3), "house 1 has no supplier 3"),
+    ("showHouses", ("x",), "the page must be a whole number"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "message"), BAD_CALLS)
+def test_a_wrong_argument_prints_one_line_and_changes_nothing(
+    sh: dict,
+    server: GridServer,
+    capsys,
+    name: str,
+    args: tuple,
+    message: str,  # noqa: ANN001
+) -> None:
+    sh["newHouse"]()
+    sh["newConsumer"](1, "LED")
+    sh["newSupplier"](1, "Solar Panel")
+    capsys.readouterr()
+    before = repr(server.grid.houses)
+    result = sh[name](*args)
+    text = output(capsys)
+    assert result is None
+    assert text.count("\n") == 1, text
+    assert text.startswith("error: ")
+    assert message in text
+    assert "Usage: " in text
+    assert "Traceback" not in text
+    assert repr(server.grid.houses) == before
+
+
+def test_a_command_while_the_broker_is_down_says_so_and_changes_nothing(
+    sh: dict,
+    server: GridServer,
+    capsys,  # noqa: ANN001
+) -> None:
+    sh["newHouse"]()
+    sh["newConsumer"](1, "LED")
+    capsys.readouterr()
+    sh["setConsumer"](1, 1, 1)
+    text = output(capsys)
+    assert "is not connected: nothing was sent" in text
+    assert text.count("\n") == 1
+    assert server.grid.house(1).consumer(1).commanded is None
+
+
+def test_remove_commands(sh: dict, server: GridServer, capsys) -> None:  # noqa: ANN001
+    sh["newHouse"](2)
+    sh["newConsumer"](1, 3, "LED")
+    sh["newSupplier"](1, "Solar Panel")
+    sh["rmConsumer"](1, 2)
+    sh["rmSupplier"](1, 1)
+    sh["rmHouse"](2)
+    text = output(capsys)
+    assert "Removed consumer 2 of house 1." in text
+    assert "Removed house 2 and its 0 devices." in text
+    assert sorted(server.grid.houses) == [1]
+    assert sorted(server.grid.house(1).consumers) == [1, 3]
+    assert not server.grid.house(1).suppliers
+
+
+def test_help_lists_every_command(sh: dict, capsys) -> None:  # noqa: ANN001
+    sh["help"]()
+    text = output(capsys)
+    for name in sh:
+        assert f"{name}(" in text
+    sh["help"](sh["setConsumer"])
+    assert "setConsumer(h, c, 0|1)" in output(capsys)
+
+
+def test_debug_toggles(sh: dict, capsys) -> None:  # noqa: ANN001
+    sh["debug"](True)
+    assert "DEBUG mode ON" in output(capsys)
+    sh["debug"](False)
+    assert "DEBUG mode OFF" in output(capsys)
+    sh["debug"]("yes")
+    assert output(capsys).startswith("error: ")
+
+
+def test_start_demo_builds_the_seed_neighborhood(sh: dict, server: GridServer, capsys) -> None:  # noqa: ANN001
+    sh["startDemo"]()
+    text = output(capsys)
+    assert "Création de la maison 1." in text
+    one, two = server.grid.house(1), server.grid.house(2)
+    assert [c.type for c in one.consumers.values()] == ["Radiateur", "Frigo", "Lampe"]
+    assert [c.type for c in two.consumers.values()] == ["Radiateur", "Frigo", "Lampe", "Relais"]
+    assert [s.type for s in one.suppliers.values()] == ["Solar Panel"]
+    assert [s.type for s in two.suppliers.values()] == ["Solar Panel"]
+
+
+def test_show_houses_pages_a_large_grid(sh: dict, capsys) -> None:  # noqa: ANN001
+    sh["newHouse"](120)
+    capsys.readouterr()
+    sh["showHouses"]()
+    text = output(capsys)
+    assert "Neighborhood 0: 120 houses" in text
+    assert "page 1 of 3" in text
+    assert len(text.splitlines()) < 60
+    sh["showHouses"](page=3)
+    assert "page 3 of 3" in output(capsys)
+
+
+def test_show_stats_counts_rejections(sh: dict, server: GridServer, capsys) -> None:  # noqa: ANN001
+    server.ingest.handle("Neighborhood/0/House/1/Consumer", b"not json")
+    server.ingest.handle("Neighborhood/0/House/1/Consumer", b'{"1": NaN}')
+    sh["showStats"]()
+    text = output(capsys)
+    assert "Messages received: 2" in text
+    assert "Messages rejected: 2" in text
+    assert "json" in text and "non_finite" in text
+    assert "Neighborhood/0/House/1/Consumer" in text

@@ -1,0 +1,202 @@
+"""The ways an operator starts Energrid: the shell, `python -i start_server.py`, --headless."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers import TestClient, wait_for
+from mosquitto_fixture import free_port, mqtt_handshake
+
+ROOT = Path(__file__).resolve().parent.parent
+ENERGRID = [sys.executable, "-m", "energrid"]
+
+
+def environment(port: int, state_dir: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        ENERGRID_MQTT_PORT=str(port),
+        ENERGRID_STATE_DIR=str(state_dir),
+        ENERGRID_CLIENT_ID=f"entry-{port}-{time.monotonic_ns()}",
+        ENERGRID_WS_PORT=str(free_port()),
+        **extra,
+    )
+    return env
+
+
+class Terminal:
+    """A program on a pseudo-terminal, as an operator's terminal would run it."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child
+            os.chdir(ROOT)
+            os.execvpe(argv[0], argv, env)
+        self.screen = ""
+
+    def read_until(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        while text not in self.screen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{text!r} never appeared; screen:\n{self.screen[-2000:]}")
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                try:
+                    self.screen += os.read(self.fd, 65536).decode(errors="replace")
+                except OSError:
+                    break
+        return self.screen
+
+    def type(self, line: str) -> None:
+        os.write(self.fd, line.encode() + b"\r")
+
+    def wait(self, timeout: float = 15.0) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:  # keep draining the terminal so the program never blocks on output
+                if select.select([self.fd], [], [], 0.05)[0]:
+                    self.screen += os.read(self.fd, 65536).decode(errors="replace")
+            except OSError:
+                pass
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return os.waitstatus_to_exitcode(status)
+        os.kill(self.pid, signal.SIGKILL)
+        raise AssertionError("the program did not exit")
+
+
+def test_the_shell_runs_the_seed_session(broker, tmp_path) -> None:  # noqa: ANN001
+    term = Terminal(ENERGRID, environment(broker.port, tmp_path))
+    term.read_until("Type help() for the commands")
+    term.read_until(">>>")
+    term.type("newHouse(2)")
+    term.read_until("Created houses 1..2.")
+    term.type("newConsumer(1,2,'LED')")
+    term.read_until("Created consumers 1..2 (LED) in house 1.")
+    term.type("newConsumer(2,'Lamp')")
+    term.read_until("Created consumer 1 (Lamp) in house 2.")
+    term.type("showHouse(9)")
+    term.read_until("error: no house 9 (houses: 1, 2). Usage: showHouse(h)")
+    term.type("showHouses()")
+    term.read_until("Neighborhood 0: 2 houses, 3 devices")
+    term.type("exit()")
+    assert term.wait() == 0
+    assert "Traceback" not in term.screen
+    assert (tmp_path / "shell_history").exists()
+
+
+def test_python_i_start_server_py_takes_the_commands(broker, tmp_path) -> None:  # noqa: ANN001
+    session = "newHouse(2)\nnewConsumer(2,'Lamp')\nshowHouses()\nsetConsumer(2,1,7)\n"
+    done = subprocess.run(
+        [sys.executable, "-i", "start_server.py"],
+        input=session,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=environment(broker.port, tmp_path),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Energrid supervision server" in done.stdout
+    assert "Created houses 1..2." in done.stdout
+    assert "Neighborhood 0: 2 houses, 1 device" in done.stdout
+    assert "error: the state must be 1 (ON) or 0 (OFF), not 7" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_headless_runs_until_sigterm(broker, mqtt_client: TestClient, tmp_path) -> None:  # noqa: ANN001
+    process = subprocess.Popen(
+        [*ENERGRID, "--headless", "--neighborhood", "7", "--log-level", "DEBUG"],
+        cwd=ROOT,
+        env=environment(broker.port, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines: list[str] = []
+        wait_for(
+            lambda: "running headless" in _read_line(process, lines),
+            timeout=15,
+            what="the headless server to connect",
+        )
+        mqtt_client.publish("Neighborhood/7/House/1/Consumer", '{"1": 900}')
+        mqtt_client.publish("Neighborhood/7/House/1/Consumer", "garbage")
+        wait_for(
+            lambda: "rejected Neighborhood/7/House/1/Consumer: json" in _read_line(process, lines),
+            timeout=15,
+            what="the second message to arrive (messages arrive in order)",
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=15)
+    log = "".join(lines) + output
+    assert process.returncode == 0
+    assert "received SIGTERM, stopping" in log
+    assert "messages received 2, readings applied 0, messages rejected 2" in log
+
+
+def _read_line(process: subprocess.Popen, lines: list[str]) -> str:
+    line = process.stdout.readline() if process.stdout else ""
+    lines.append(line)
+    return line
+
+
+def test_energrid_starts_mosquitto_when_none_answers(tmp_path) -> None:  # noqa: ANN001
+    port = free_port()
+    process = subprocess.Popen(
+        [*ENERGRID, "--headless"],
+        cwd=ROOT,
+        env=environment(port, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(lambda: mqtt_handshake("127.0.0.1", port), timeout=15, what="the broker")
+        assert (tmp_path / "broker" / "runtime.conf").exists()
+        assert not (ROOT / "energrid.db").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=15)
+    assert process.returncode == 0, output
+    assert "Started Mosquitto" in output
+    assert not mqtt_handshake("127.0.0.1", port), "the broker child outlived the server"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ENERGRID_MQTT_PORT": "abc"}, "ENERGRID_MQTT_PORT must be a whole number, not 'abc'"),
+        (
+            {"ENERGRID_START_BROKER": "maybe"},
+            "ENERGRID_START_BROKER must be true or false, not 'maybe'",
+        ),
+    ],
+)
+def test_a_bad_setting_is_one_line(tmp_path, env: dict[str, str], message: str) -> None:  # noqa: ANN001
+    full = environment(free_port(), tmp_path)
+    full.update(env)
+    done = subprocess.run(
+        [*ENERGRID, "--headless"], cwd=ROOT, env=full, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"energrid: {message}"]
+
+
+def test_an_unreachable_broker_that_may_not_be_started_is_one_line(tmp_path) -> None:  # noqa: ANN001
+    env = environment(free_port(), tmp_path, ENERGRID_START_BROKER="false")
+    done = subprocess.run(
+        [*ENERGRID, "--headless"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith("energrid: ")

@@ -1,0 +1,89 @@
+"""The grid model: statistics in O(1), bounded history, numbering, sums and the sign convention."""
+
+from __future__ import annotations
+
+import pytest
+
+from energrid_core.data import Data
+from energrid_core.errors import UnknownDeviceError, UnknownHouseError
+from energrid_core.model import Neighborhood
+
+
+def test_data_keeps_running_statistics() -> None:
+    data = Data(history_len=3)
+    for t, value in enumerate([4.0, 1.0, 7.0, 2.0]):
+        data.update(float(t), value)
+    assert (data.last, data.timestamp, data.count) == (2.0, 3.0, 4)
+    assert data.mean == pytest.approx(3.5)
+    assert (data.min, data.max) == (1.0, 7.0)
+
+
+def test_history_is_a_ring_of_the_most_recent_readings() -> None:
+    data = Data(history_len=3)
+    for t in range(10):
+        data.update(float(t), float(t * 10))
+    assert data.history() == [(7.0, 70.0), (8.0, 80.0), (9.0, 90.0)]
+    assert data.count == 10
+
+
+def test_history_can_be_off() -> None:
+    data = Data(history_len=0)
+    data.update(1.0, 2.0)
+    assert data.history() == []
+    assert data.last == 2.0
+
+
+def test_numbering_starts_at_one_and_continues_after_the_last() -> None:
+    grid = Neighborhood()
+    assert [grid.add_house().identifier for _ in range(2)] == [1, 2]
+    house = grid.house(1)
+    assert [house.add_consumer("LED").identifier for _ in range(3)] == [1, 2, 3]
+    house.rm_consumer(2)
+    assert house.add_consumer("Lamp").identifier == 4
+    assert sorted(house.consumers) == [1, 3, 4]
+    grid.rm_house(2)
+    assert grid.add_house().identifier == 2
+
+
+def test_unknown_house_and_device_say_what_exists() -> None:
+    grid = Neighborhood()
+    with pytest.raises(UnknownHouseError, match="none yet"):
+        grid.house(1)
+    grid.add_house().add_consumer("LED")
+    with pytest.raises(UnknownHouseError, match=r"no house 5 \(houses: 1\)"):
+        grid.house(5)
+    with pytest.raises(UnknownDeviceError, match="house 1 has no consumer 9 .its consumers: 1."):
+        grid.house(1).consumer(9)
+    with pytest.raises(UnknownDeviceError, match="no supplier 1"):
+        grid.house(1).rm_supplier(1)
+
+
+def test_consumption_uses_the_meter_when_there_is_one() -> None:
+    house = Neighborhood().add_house()
+    lamp, led = house.add_consumer("Lamp"), house.add_consumer("LED")
+    lamp.current_a.update(1.0, 2.0)
+    led.current_a.update(1.0, 0.5)
+    assert house.consume() == 2.5
+    house.meter_a.update(2.0, 3.0)
+    assert house.consume() == 3.0
+    assert house.consumption_w(230.0) == 690.0
+
+
+def test_supply_and_net_balance() -> None:
+    house = Neighborhood().add_house()
+    panel = house.add_supplier("Solar Panel")
+    panel.update(1.0, {"load_voltage_v": 12.0, "load_current_a": 2.0, "pv_voltage_v": 18.0}, True)
+    house.meter_a.update(1.0, 0.1)
+    assert house.supply() == 2.0
+    assert house.supply_w() == 24.0
+    assert house.net_w(230.0) == pytest.approx(24.0 - 23.0)  # supply - consumption
+    assert panel.load_on is True
+    assert panel.last_seen == 1.0
+
+
+def test_neighborhood_totals() -> None:
+    grid = Neighborhood()
+    for amps in (1.0, 2.0):
+        grid.add_house().meter_a.update(0.0, amps)
+    assert grid.global_consume() == 3.0
+    assert grid.global_supply() == 0.0

@@ -151,7 +151,8 @@ def stats_view(stats: IngestStats, now: float, connected: str) -> str:
     lines = [
         f"Broker: {connected}",
         f"Messages received: {stats.messages_received}",
-        f"Messages applied:  {stats.messages_applied} ({stats.readings_applied} readings)",
+        f"Messages applied:  {stats.messages_applied}",
+        f"Readings applied:  {stats.readings_applied}",
         f"Commands seen:     {stats.commands_seen}",
         f"Messages rejected: {stats.rejected_total}",
     ]

@@ -61,6 +61,38 @@ class Settings:
         return Calibration(self.cal_zero_raw, self.cal_amps_per_raw, self.cal_on_threshold_raw)
 
 
+HELP = {
+    "mqtt_host": "the MQTT broker's address",
+    "mqtt_port": "the broker's MQTT port",
+    "ws_port": "websockets port of a broker that Energrid starts itself",
+    "neighborhood": "the neighborhood served: topics Neighborhood/<n>/...",
+    "client_id": "the server's MQTT client id, which names its durable session",
+    "keepalive_s": "MQTT keepalive in seconds",
+    "state_dir": "where the shell history and a started broker's data live",
+    "broker_config": "the Mosquitto configuration used when Energrid starts the broker",
+    "start_broker": "start Mosquitto when no broker answers on a loopback address",
+    "history_len": "readings kept per quantity (0: none)",
+    "mains_voltage_v": "volts that turn a consumer's amps into watts",
+    "max_payload_bytes": "larger messages are rejected without being parsed",
+    "cal_zero_raw": "legacy boards: the raw value that reads 0 A",
+    "cal_amps_per_raw": "legacy boards: amps per raw unit above the zero",
+    "cal_on_threshold_raw": "legacy boards: a consumer is ON above this raw value",
+    "on_threshold_a": "amps above which a per-device consumer or a supplier's load is ON",
+    "log_level": "DEBUG, INFO, WARNING or ERROR",
+}
+
+# name -> (lowest, highest) accepted value
+LIMITS = {
+    "mqtt_port": (1, 65535),
+    "ws_port": (1, 65535),
+    "neighborhood": (0, 999_999),
+    "keepalive_s": (5, 65535),
+    "history_len": (0, 100_000),
+    "mains_voltage_v": (1, 1000),
+    "max_payload_bytes": (16, 268_435_455),
+    "on_threshold_a": (0, 1000),
+}
+
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off"}
 
@@ -105,12 +137,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("settings (also ENERGRID_<NAME> environment variables)")
     for name, kind in _field_types().items():
         flag = "--" + name.replace("_", "-")
+        text = HELP.get(name)
         if kind is bool:
-            group.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction)
+            action = argparse.BooleanOptionalAction
+            group.add_argument(flag, dest=name, default=None, action=action, help=text)
         else:
-            group.add_argument(
-                flag, dest=name, default=None, type=_kind(kind), metavar=name.upper()
-            )
+            group.add_argument(flag, dest=name, default=None, type=_kind(kind), help=text)
 
 
 def from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Settings:
@@ -120,4 +152,17 @@ def from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -
         value = getattr(args, name, None)
         if value is not None:
             setattr(settings, name, value)
+    return check(settings)
+
+
+def check(settings: Settings) -> Settings:
+    """Raise ValueError, one line, for a setting outside its range."""
+    for name, (low, high) in LIMITS.items():
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            raise ValueError(f"{name} must be from {low} to {high}, not {value}")
+    if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError(
+            f"log_level must be DEBUG, INFO, WARNING or ERROR, not {settings.log_level}"
+        )
     return settings

@@ -99,16 +99,23 @@ def from_env(environ: dict[str, str] | None = None, base: Settings | None = None
     return settings
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add a --flag for every setting; unset flags leave the environment's value alone."""
+def add_arguments(parser: argparse.ArgumentParser, in_subcommand: bool = False) -> None:
+    """Add a --flag for every setting; unset flags leave the environment's value alone.
+
+    in_subcommand: for a subcommand's parser (`energrid sim --mqtt-port 1884`); its unset flags
+    then leave alone the same flag given before the subcommand (`energrid --mqtt-port 1884 sim`).
+    """
     group = parser.add_argument_group("settings (also ENERGRID_<NAME> environment variables)")
+    default = argparse.SUPPRESS if in_subcommand else None
     for name, kind in _field_types().items():
         flag = "--" + name.replace("_", "-")
         if kind is bool:
-            group.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction)
+            group.add_argument(
+                flag, dest=name, default=default, action=argparse.BooleanOptionalAction
+            )
         else:
             group.add_argument(
-                flag, dest=name, default=None, type=_kind(kind), metavar=name.upper()
+                flag, dest=name, default=default, type=_kind(kind), metavar=name.upper()
             )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import sys
 from typing import Any
 
@@ -9,6 +10,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 
 from energrid import output as out
 from energrid.app import running_server, setup_logging
+from energrid.arguments import command
 from energrid.commands import ShellCommands
 from energrid.demo import Demo
 from energrid_core.config import Settings
@@ -27,12 +29,18 @@ def banner(server: GridServer) -> str:
     return BANNER.format(n=server.settings.neighborhood, address=client.address, state=state)
 
 
-def build_namespace(server: GridServer) -> dict[str, Any]:
-    """The commands, plus `server` and `grid` for those who want to look inside."""
-    demo = Demo(server)
+def build_namespace(server: GridServer, demo: Demo | None = None) -> dict[str, Any]:
+    """The commands, plus `server` and `grid` for those who want to look inside.
+
+    The demo's simulated boards stop at exit at the latest (run_shell stops them earlier).
+    """
+    if demo is None:
+        demo = Demo(server)
+    atexit.register(demo.close)
     commands = ShellCommands(server, demo=demo.start)
     namespace: dict[str, Any] = {"__name__": "__main__", "server": server, "grid": server.grid}
     namespace.update(commands.namespace())
+    namespace["stopDemo"] = command("stopDemo()")(demo.stop)
     return namespace
 
 
@@ -54,10 +62,14 @@ def run_shell(settings: Settings) -> int:
             out.say(banner(server))
             settings.state_dir.mkdir(parents=True, exist_ok=True)
             history = str(settings.state_dir / "shell_history")
-            embed(
-                globals=build_namespace(server),
-                configure=_configure,
-                history_filename=history,
-                title="Energrid",
-            )
+            demo = Demo(server)
+            try:
+                embed(
+                    globals=build_namespace(server, demo),
+                    configure=_configure,
+                    history_filename=history,
+                    title="Energrid",
+                )
+            finally:
+                demo.close()  # before the server and its broker stop
     return 0

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from energrid.simulator import cli as simulator_cli
 from energrid_core import config
 from energrid_core.errors import EnergridError
 
@@ -14,6 +15,7 @@ Subcommand = tuple[
     str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]
 ]
 SUBCOMMANDS: dict[str, Subcommand] = {}
+SUBCOMMANDS["sim"] = simulator_cli.SUBCOMMAND
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,7 +29,8 @@ HELP = [
     ("setSupplier(h, s, 0|1)", "switch the load of supplier s of house h OFF (0) or ON (1)"),
     ("rmSupplier(h, s)", "remove supplier s of house h"),
     ("showStats()", "messages received, applied and rejected by reason"),
-    ("startDemo()", "build the demonstration neighborhood"),
+    ("startDemo() / startDemo(lang='en')", "demo neighborhood with live simulated boards"),
+    ("stopDemo()", "stop the demo's simulated boards (its houses stay)"),
 ]
 
 
@@ -230,9 +231,10 @@ class ShellCommands:
         state_text = f"{'connected' if client.connected else 'NOT connected'} ({client.address})"
         out.say(views.stats_view(stats, self.server.clock(), state_text))
 
-    @command("startDemo()")
+    @command("startDemo() or startDemo(lang='en')")
     def startDemo(self, *args: Any, **kwargs: Any) -> None:
-        """Build the demonstration neighborhood (the seed's startDemo)."""
+        """Build the demo neighborhood, narrated in French (lang='en': English), and start
+        simulated boards that publish its readings (the seed's startDemo)."""
         if self._demo is None:
             raise BadArgumentError("no demo is available in this shell")
         self._demo(*args, **kwargs)

@@ -1,4 +1,10 @@
-"""startDemo(): the seed's demonstration neighborhood, narrated in French (or English)."""
+"""startDemo(): the seed's demonstration neighborhood, narrated in French (or English), with
+simulated boards publishing its readings at once; stopDemo() stops them.
+
+The boards run in the shell's process (one MQTT connection per house, as real boards, and one
+background thread) against the broker the server uses. The first demo house speaks the legacy batch
+format, the second the per-device format, so that both are on show.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,14 @@ import time
 from collections.abc import Callable
 
 from energrid import output as out
+from energrid.simulator.board import SimHouse
+from energrid.simulator.clock import SimClock
+from energrid.simulator.fleet import BoardFleet, FleetOptions
+from energrid.simulator.wire import WireFormat
 from energrid_core.errors import BadArgumentError
 from energrid_core.server import GridServer
 
-# (house, kind, type) in the order the demo builds them.
+# (demo house 1 or 2, kind, type) in the order the demo builds them.
 DEMO_DEVICES = [
     (1, "consumer", "Radiateur"),
     (1, "consumer", "Frigo"),
@@ -21,62 +31,187 @@ DEMO_DEVICES = [
     (2, "consumer", "Relais"),
     (2, "supplier", "Solar Panel"),
 ]
+DEMO_FORMATS = (WireFormat.LEGACY, WireFormat.DEVICE)
+DEMO_PERIOD_S = 1.0
+DEMO_TIME_FACTOR = 10.0  # a simulated day in 2 h 24 min: the fridge cycles, the sun moves
+DEMO_START_HOUR = 10.0  # the sun is up, the radiators are warming cold rooms
+DEMO_SEED = 2019
+CONNECT_WAIT_S = 2.0
 
 NARRATION = {
     "fr": {
         "start": "Démonstration Energrid : construction d'un quartier de 2 maisons.",
+        "existing": "Le quartier a déjà {n} maison(s) : la démonstration ajoute les maisons "
+        "{a} et {b}.",
         "house": "Création de la maison {h}.",
         "consumer": "  Maison {h} : ajout du consommateur {i} ({t}).",
         "supplier": "  Maison {h} : ajout du fournisseur {i} ({t}).",
-        "done": "Quartier prêt. Tapez showHouses() pour voir l'état du réseau.",
-        "busy": "La démonstration est déjà lancée : showHouses() montre son quartier.",
-        "not_empty": "Le quartier contient déjà des maisons ; startDemo() veut un réseau vide.",
+        "boards": "Cartes simulées lancées : une mesure toutes les {p:g} s, une journée simulée en "
+        "{day} (maison {a} : format historique, maison {b} : format par appareil).",
+        "waiting": "Le broker ne répond pas encore : les cartes se connecteront dès qu'il "
+        "répondra.",
+        "done": "Quartier prêt. Tapez showHouses() pour voir l'état du réseau, puis "
+        "setConsumer({a}, 1, 0) pour éteindre le radiateur de la maison {a}.",
+        "resumed": "Reprise de la démonstration : les maisons {a} et {b} publient à nouveau.",
+        "busy": "La démonstration est déjà lancée : showHouses() montre son quartier, "
+        "stopDemo() l'arrête.",
+        "stopped": "Démonstration arrêtée : les cartes simulées ne publient plus "
+        "(les maisons restent ; startDemo() les relance).",
+        "not_running": "Aucune démonstration en cours : startDemo() la lance.",
     },
     "en": {
         "start": "Energrid demo: building a neighborhood of 2 houses.",
+        "existing": "The neighborhood already has {n} house(s): the demo adds houses {a} and {b}.",
         "house": "Creating house {h}.",
         "consumer": "  House {h}: adding consumer {i} ({t}).",
         "supplier": "  House {h}: adding supplier {i} ({t}).",
-        "done": "Neighborhood ready. Type showHouses() to see the grid.",
-        "busy": "The demo is already running: showHouses() shows its neighborhood.",
-        "not_empty": "The neighborhood already has houses; startDemo() needs an empty grid.",
+        "boards": "Simulated boards started: a reading every {p:g} s, a simulated day in {day} "
+        "(house {a}: legacy format, house {b}: per-device format).",
+        "waiting": "The broker does not answer yet: the boards will connect as soon as it does.",
+        "done": "Neighborhood ready. Type showHouses() to see the grid, then "
+        "setConsumer({a}, 1, 0) to switch off house {a}'s radiator.",
+        "resumed": "Demo resumed: houses {a} and {b} publish again.",
+        "busy": "The demo is already running: showHouses() shows its neighborhood, "
+        "stopDemo() stops it.",
+        "stopped": "Demo stopped: the simulated boards no longer publish "
+        "(the houses stay; startDemo() restarts them).",
+        "not_running": "No demo is running: startDemo() starts one.",
     },
 }
 
 
+def day_length(time_factor: float) -> str:
+    """How long a simulated day lasts in real time: '2 h 24 min', '24 min', '30 s'."""
+    seconds = round(86_400 / time_factor)
+    if seconds < 120:
+        return f"{seconds} s"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
+
+
 class Demo:
-    """Builds the demo grid once; `pause_s` paces the narration for a room."""
+    """Builds the demo grid once and runs its boards; `pause_s` paces the narration for a room."""
 
     def __init__(
-        self, server: GridServer, pause_s: float = 0.3, sleep: Callable[[float], None] = time.sleep
+        self,
+        server: GridServer,
+        pause_s: float = 0.3,
+        sleep: Callable[[float], None] = time.sleep,
+        period_s: float = DEMO_PERIOD_S,
+        time_factor: float = DEMO_TIME_FACTOR,
+        start_hour: float = DEMO_START_HOUR,
+        seed: int = DEMO_SEED,
     ) -> None:
         self.server = server
         self.pause_s = pause_s
         self.sleep = sleep
-        self.started = False
+        self.period_s = period_s
+        self.time_factor = time_factor
+        self.start_s = start_hour * 3600.0
+        self.seed = seed
+        self.houses: list[int] = []  # the demo's house numbers, once built
+        self.boards: list[SimHouse] = []  # their boards: kept by stopDemo(), so that a
+        self.fleet: BoardFleet | None = None  # restart resumes where they were
+        self.lang = "fr"
+
+    @property
+    def running(self) -> bool:
+        return self.fleet is not None
 
     def start(self, lang: str = "fr") -> None:
         text = NARRATION.get(lang)
         if text is None:
             raise BadArgumentError(f"lang must be 'fr' or 'en', not {lang!r}")
-        if self.started:
+        self.lang = lang
+        if self.fleet is not None:
             out.say(text["busy"])
             return
         with self.server.lock:
-            if self.server.grid.houses:
-                raise BadArgumentError(text["not_empty"])
+            built = bool(self.houses) and all(h in self.server.grid.houses for h in self.houses)
+        if built:
+            out.say(text["resumed"].format(a=self.houses[0], b=self.houses[1]))
+        else:
+            self._build(text)
+            self.boards = self._make_boards()
+        self._start_boards(text)
+        if not built:
+            out.say(text["done"].format(a=self.houses[0]))
+
+    def _build(self, text: dict[str, str]) -> None:
+        with self.server.lock:
+            existing = len(self.server.grid.houses)
         out.say(text["start"])
-        for house in self.server.new_houses(2):
-            out.say(text["house"].format(h=house.identifier))
+        houses = self.server.new_houses(2)
+        self.houses = [house.identifier for house in houses]
+        if existing:
+            out.say(text["existing"].format(n=existing, a=self.houses[0], b=self.houses[1]))
+        for index, house in enumerate(self.houses, 1):
+            out.say(text["house"].format(h=house))
             self.sleep(self.pause_s)
-            for h, kind, type_ in DEMO_DEVICES:
-                if h != house.identifier:
+            for demo_house, kind, type_ in DEMO_DEVICES:
+                if demo_house != index:
                     continue
                 make = (
                     self.server.new_consumers if kind == "consumer" else self.server.new_suppliers
                 )
-                device = make(h, 1, type_)[0]
-                out.say(text[kind].format(h=h, i=device.identifier, t=type_))
+                device = make(house, 1, type_)[0]
+                out.say(text[kind].format(h=house, i=device.identifier, t=type_))
                 self.sleep(self.pause_s)
-        self.started = True
-        out.say(text["done"])
+
+    def _make_boards(self) -> list[SimHouse]:
+        """One simulated board per demo house, with the devices the demo built in it."""
+        settings = self.server.settings
+        result = []
+        for index, (house, wire) in enumerate(zip(self.houses, DEMO_FORMATS, strict=True), 1):
+            mine = [(kind, type_) for h, kind, type_ in DEMO_DEVICES if h == index]
+            result.append(
+                SimHouse(
+                    house,
+                    [t for kind, t in mine if kind == "consumer"],
+                    [t for kind, t in mine if kind == "supplier"],
+                    wire,
+                    self.seed,
+                    settings.neighborhood,
+                    settings.calibration,
+                    settings.mains_voltage_v,
+                )
+            )
+        return result
+
+    def _start_boards(self, text: dict[str, str]) -> None:
+        settings = self.server.settings
+        options = FleetOptions(
+            host=settings.mqtt_host,
+            port=settings.mqtt_port,
+            period_s=self.period_s,
+            keepalive_s=settings.keepalive_s,
+            client_prefix="energrid-demo",
+        )
+        # Simulated time goes on from the last reading when the demo resumes.
+        last_s = max((b.sim_s for b in self.boards if b.sim_s is not None), default=None)
+        start_s = self.start_s if last_s is None else last_s + self.period_s * self.time_factor
+        fleet = BoardFleet(self.boards, SimClock(self.time_factor, start_s), options)
+        connected = fleet.start(CONNECT_WAIT_S)
+        fleet.start_background()
+        self.fleet = fleet
+        day = day_length(self.time_factor)
+        out.say(text["boards"].format(p=self.period_s, day=day, a=self.houses[0], b=self.houses[1]))
+        if not connected:
+            out.say(text["waiting"])
+
+    def stop(self) -> None:
+        """stopDemo(): the boards stop publishing; the houses stay."""
+        text = NARRATION[self.lang]
+        if self.fleet is None:
+            out.say(text["not_running"])
+            return
+        self.close()
+        out.say(text["stopped"])
+
+    def close(self) -> None:
+        """Stop the boards without a word (on shell exit); safe to call twice."""
+        fleet, self.fleet = self.fleet, None
+        if fleet is not None:
+            fleet.stop()

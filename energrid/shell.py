@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
@@ -12,6 +13,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 
 from energrid import output as out
 from energrid.app import running_server, setup_logging
+from energrid.arguments import command
 from energrid.commands import ShellCommands
 from energrid.demo import Demo
 from energrid_core.config import Settings
@@ -30,12 +32,18 @@ def banner(server: GridServer) -> str:
     return BANNER.format(n=server.settings.neighborhood, address=client.address, state=state)
 
 
-def build_namespace(server: GridServer) -> dict[str, Any]:
-    """The commands, plus `server` and `grid` for those who want to look inside."""
-    demo = Demo(server)
+def build_namespace(server: GridServer, demo: Demo | None = None) -> dict[str, Any]:
+    """The commands, plus `server` and `grid` for those who want to look inside.
+
+    The demo's simulated boards stop at exit at the latest (run_shell stops them earlier).
+    """
+    if demo is None:
+        demo = Demo(server)
+    atexit.register(demo.close)
     commands = ShellCommands(server, demo=demo.start)
     namespace: dict[str, Any] = {"__name__": "__main__", "server": server, "grid": server.grid}
     namespace.update(commands.namespace())
+    namespace["stopDemo"] = command("stopDemo()")(demo.stop)
     return namespace
 
 
@@ -66,11 +74,13 @@ def run_shell(settings: Settings) -> int:
         setup_logging(settings.log_level, sys.stdout, timestamps=False)
         on_connection = lambda _up, text: out.say(f"[broker] {text}")  # noqa: E731
         server = stack.enter_context(running_server(settings, on_connection))
+        demo = Demo(server)
+        stack.callback(demo.close)  # the demo's boards stop before the server and its broker
         out.say(banner(server))
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         history = str(settings.state_dir / "shell_history")
         embed(
-            globals=build_namespace(server),
+            globals=build_namespace(server, demo),
             configure=_configure,
             history_filename=history,
             title="Energrid",

@@ -132,17 +132,22 @@ def from_env(environ: dict[str, str] | None = None, base: Settings | None = None
     return settings
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add a --flag for every setting; unset flags leave the environment's value alone."""
+def add_arguments(parser: argparse.ArgumentParser, in_subcommand: bool = False) -> None:
+    """Add a --flag for every setting; unset flags leave the environment's value alone.
+
+    in_subcommand: for a subcommand's parser (`energrid sim --mqtt-port 1884`); its unset flags
+    then leave alone the same flag given before the subcommand (`energrid --mqtt-port 1884 sim`).
+    """
     group = parser.add_argument_group("settings (also ENERGRID_<NAME> environment variables)")
+    default = argparse.SUPPRESS if in_subcommand else None
     for name, kind in _field_types().items():
         flag = "--" + name.replace("_", "-")
         text = HELP.get(name)
         if kind is bool:
             action = argparse.BooleanOptionalAction
-            group.add_argument(flag, dest=name, default=None, action=action, help=text)
+            group.add_argument(flag, dest=name, default=default, action=action, help=text)
         else:
-            group.add_argument(flag, dest=name, default=None, type=_kind(kind), help=text)
+            group.add_argument(flag, dest=name, default=default, type=_kind(kind), help=text)
 
 
 def from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Settings:

@@ -1,0 +1,10 @@
+"""Simulated house boards: they speak the boards' MQTT messages and obey their commands.
+
+table.py     the parameter table: how each device type behaves, in numbers
+clock.py     simulated time (time factor, injectable wall clock)
+consumers.py, suppliers.py   the behaviour models
+wire.py      encoding a reading in the legacy or the per-device format
+board.py     SimHouse: one house's board
+fleet.py     the boards on the broker (the only simulator module importing paho)
+cli.py       `energrid sim`
+"""

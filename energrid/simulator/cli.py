@@ -1,0 +1,228 @@
+"""`energrid sim`: simulated house boards on any broker, until SIGINT (or --count, --duration)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+from energrid.simulator.board import SimHouse
+from energrid.simulator.clock import SimClock
+from energrid.simulator.table import (
+    DEFAULT_CONSUMER_TYPES,
+    DEFAULT_SUPPLIER_TYPES,
+    UNKNOWN_SUPPLIER,
+    spec_for,
+)
+from energrid.simulator.wire import WireFormat
+from energrid_core import config
+from energrid_core.errors import BadArgumentError
+from energrid_core.topics import MAX_ID
+
+log = logging.getLogger("energrid.sim")
+
+HELP = "run simulated house boards that publish readings and obey commands"
+MAX_HOUSES = 100_000
+MAX_DEVICES = 1_000
+FORMATS = ("legacy", "device", "mixed")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "The server applies readings only to houses and devices its operator created: "
+        "--print-setup prints the shell commands that create them. "
+        "Example: energrid --mqtt-port 1883 sim --houses 50 --consumers 5 --period 1"
+    )
+    add = parser.add_argument
+    add("--houses", type=int, default=2, help="number of houses (default 2)")
+    add("--first-house", type=int, default=1, help="number of the first house (default 1)")
+    add("--consumers", type=int, default=3, help="consumers per house (default 3)")
+    add("--suppliers", type=int, default=1, help="suppliers per house (default 1)")
+    default_types = ",".join(DEFAULT_CONSUMER_TYPES + DEFAULT_SUPPLIER_TYPES)
+    add(
+        "--types",
+        default=default_types,
+        help="comma-separated device types; consumers and suppliers each cycle through theirs "
+        f"(default {default_types}; docs/simulator.md lists what each does)",
+    )
+    add(
+        "--format",
+        choices=FORMATS,
+        default="legacy",
+        help="legacy batch messages, per-device messages, or mixed: odd houses legacy, "
+        "even houses per-device (default legacy)",
+    )
+    add("--period", type=float, default=1.0, help="seconds between readings (default 1)")
+    add(
+        "--time-factor",
+        type=float,
+        default=1.0,
+        help="simulated seconds per real second: 1440 passes a day in a minute (default 1)",
+    )
+    add("--start-hour", type=float, default=10.0, help="simulated time of day at the start")
+    add("--seed", type=int, default=1, help="seed of the randomness (default 1)")
+    add(
+        "--houses-per-client",
+        type=int,
+        default=1,
+        help="houses sharing one MQTT connection: 1 as real boards (default); more for fleets "
+        "of thousands, which would otherwise need a connection and a thread per house",
+    )
+    add("--qos", type=int, choices=(0, 1, 2), default=1, help="QoS of the readings (default 1)")
+    bounded = parser.add_mutually_exclusive_group()
+    bounded.add_argument("--duration", type=float, help="stop after this many seconds")
+    bounded.add_argument("--count", type=int, help="stop after this many readings per house")
+    add(
+        "--print-setup",
+        action="store_true",
+        help="print the shell commands that create these houses and devices, then exit",
+    )
+    config.add_arguments(parser, in_subcommand=True)
+
+
+def _check(value: float, low: float, high: float, what: str) -> None:
+    if not low <= value <= high:
+        raise BadArgumentError(f"{what} must be {low:g}..{high:g}, not {value:g}")
+
+
+def split_types(text: str) -> tuple[list[str], list[str]]:
+    """'Lamp,Frigo,Solar Panel' -> (consumer types, supplier types), in the order given."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names or any(len(name) > 100 for name in names):
+        raise BadArgumentError("--types needs comma-separated type names of 100 characters or less")
+    suppliers = [name for name in names if spec_for(name, supplier=True) is not UNKNOWN_SUPPLIER]
+    consumers = [name for name in names if name not in suppliers]
+    return consumers, suppliers
+
+
+def build_houses(args: argparse.Namespace, settings: config.Settings) -> list[SimHouse]:
+    """The houses `energrid sim` simulates, from its flags; a bad flag raises BadArgumentError."""
+    _check(args.houses, 1, MAX_HOUSES, "--houses")
+    _check(args.first_house, 1, MAX_ID - args.houses + 1, "--first-house")
+    _check(args.consumers, 0, MAX_DEVICES, "--consumers")
+    _check(args.suppliers, 0, MAX_DEVICES, "--suppliers")
+    _check(args.period, 0.01, 3600, "--period")
+    _check(args.houses_per_client, 1, MAX_HOUSES, "--houses-per-client")
+    if args.count is not None:
+        _check(args.count, 1, 10**9, "--count")
+    if args.duration is not None:
+        _check(args.duration, 0.01, 10**9, "--duration")
+    consumer_types, supplier_types = split_types(args.types)
+    if args.consumers and not consumer_types:
+        raise BadArgumentError(f"--types names no consumer type for --consumers {args.consumers}")
+    if args.suppliers and not supplier_types:
+        raise BadArgumentError(f"--types names no supplier type for --suppliers {args.suppliers}")
+    consumers = [consumer_types[i % len(consumer_types)] for i in range(args.consumers)]
+    suppliers = [supplier_types[i % len(supplier_types)] for i in range(args.suppliers)]
+    houses = []
+    for number in range(args.first_house, args.first_house + args.houses):
+        if args.format == "mixed":
+            wire = WireFormat.LEGACY if number % 2 else WireFormat.DEVICE
+        else:
+            wire = WireFormat(args.format)
+        houses.append(
+            SimHouse(
+                number,
+                consumers,
+                suppliers,
+                wire,
+                args.seed,
+                settings.neighborhood,
+                settings.calibration,
+                settings.mains_voltage_v,
+            )
+        )
+    return houses
+
+
+def setup_commands(houses: list[SimHouse]) -> str:
+    """Shell commands creating the houses and devices of a run (all houses have the same ones)."""
+    first, last = houses[0].number, houses[-1].number
+    lines = [f"# houses {first}..{last} must be the next ones the shell creates"]
+    lines.append(f"newHouse({len(houses)})")
+    calls = [f"newConsumer(h, {t!r})" for t in houses[0].consumer_types]
+    calls += [f"newSupplier(h, {t!r})" for t in houses[0].supplier_types]
+    if calls:
+        lines.append(f"for h in range({first}, {last + 1}):")
+        lines += [f"    {call}" for call in calls]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings: config.Settings = args.settings
+    houses = build_houses(args, settings)
+    if args.print_setup:
+        print(setup_commands(houses))
+        return 0
+    _check(args.start_hour, 0, 24, "--start-hour")
+    try:
+        clock = SimClock(args.time_factor, args.start_hour * 3600.0)
+    except ValueError as exc:
+        raise BadArgumentError(f"--time-factor: {exc}") from None
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from energrid.simulator.fleet import BoardFleet, FleetOptions  # paho only when it runs
+
+    options = FleetOptions(
+        settings.mqtt_host,
+        settings.mqtt_port,
+        args.period,
+        args.qos,
+        args.houses_per_client,
+        settings.keepalive_s,
+    )
+    fleet = BoardFleet(houses, clock, options, lambda what: log.info("obeyed %s", what))
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda signum, frame: fleet.request_stop())
+    devices = args.houses * (args.consumers + args.suppliers)
+    log.info(
+        "simulating %d houses (%d devices, %s format) on %s:%s, neighborhood %d: a reading every "
+        "%gs, time factor %g, seed %d, %d MQTT connections; Ctrl-C stops",
+        args.houses,
+        devices,
+        args.format,
+        settings.mqtt_host,
+        settings.mqtt_port,
+        settings.neighborhood,
+        args.period,
+        args.time_factor,
+        args.seed,
+        len(fleet.clients),
+    )
+    log.info("the server applies readings only to houses it knows: --print-setup shows how")
+    try:
+        if fleet.start(wait_s=5.0):
+            log.info("all %d boards connected", len(fleet.clients))
+        else:
+            log.warning(
+                "%d of %d boards connected to %s:%s so far; they keep trying",
+                fleet.connected_count,
+                len(fleet.clients),
+                settings.mqtt_host,
+                settings.mqtt_port,
+            )
+        fleet.run(args.count, args.duration)
+    finally:
+        fleet.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    c = fleet.counters
+    log.info(
+        "stopped: %d readings, %d messages published, %d not sent while offline, "
+        "%d commands obeyed, %d slots skipped",
+        c.readings,
+        c.messages,
+        c.offline,
+        c.commands,
+        c.late,
+    )
+    return 0
+
+
+SUBCOMMAND = (HELP, add_arguments, run)

@@ -1,0 +1,187 @@
+"""startDemo() on a real Mosquitto: the documented grid, live readings, commands, stopDemo()."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from mosquitto_fixture import MosquittoProcess
+from simulated import connected_server, wait_until
+
+from energrid.demo import DEMO_DEVICES, Demo, day_length
+from energrid.shell import build_namespace
+from energrid_core.errors import BadArgumentError
+from energrid_core.server import GridServer
+
+PERIOD_S = 0.2
+
+
+@pytest.fixture
+def server(broker: MosquittoProcess) -> Iterator[GridServer]:
+    with connected_server(broker) as running:
+        yield running
+
+
+@pytest.fixture
+def demo(server: GridServer) -> Iterator[Demo]:
+    # Real time (factor 1): over a test's seconds the radiators keep heating their cold rooms.
+    running = Demo(server, pause_s=0.0, period_s=PERIOD_S, time_factor=1.0)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def meter_count(server: GridServer, house: int) -> int:
+    with server.lock:
+        return server.grid.houses[house].meter_a.count
+
+
+def flowing(server: GridServer, houses: list[int], count: int = 1) -> bool:
+    with server.lock:
+        for number in houses:
+            house = server.grid.houses[number]
+            if house.meter_a.count < count or not all(
+                s.last_seen for s in house.suppliers.values()
+            ):
+                return False
+        return True
+
+
+def test_the_demo_builds_the_documented_grid_in_french(
+    server: GridServer, demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo.start()
+    said = capsys.readouterr().out
+    assert "Création de la maison 1." in said
+    assert "  Maison 2 : ajout du consommateur 4 (Relais)." in said
+    assert "Cartes simulées lancées" in said
+    with server.lock:
+        grid = server.grid.houses
+        assert sorted(grid) == [1, 2]
+        built = [(h, "consumer", c.type) for h in (1, 2) for c in grid[h].consumers.values()] + [
+            (h, "supplier", s.type) for h in (1, 2) for s in grid[h].suppliers.values()
+        ]
+    assert sorted(built) == sorted(DEMO_DEVICES)
+
+
+def test_readings_flow_at_once_and_change_over_time(server: GridServer, demo: Demo) -> None:
+    demo.start(lang="en")
+    wait_until(lambda: flowing(server, [1, 2], count=3), "three readings of both demo houses")
+
+    def changing() -> bool:
+        with server.lock:
+            meter = server.grid.houses[1].meter_a
+            return meter.max > meter.min
+
+    wait_until(changing, "house 1's consumption to change")
+    with server.lock:
+        for house in server.grid.houses.values():
+            assert house.consume() > 6.0  # a radiator heating, a fridge, a lamp...
+            assert house.supply() > 0.5 and house.supply_w() > 5.0
+            assert all(c.current_a.count for c in house.consumers.values())
+    assert server.stats.rejected_total == 0
+
+
+def test_setconsumer_1_1_0_drops_house_1_by_the_radiator_within_two_periods(
+    server: GridServer, demo: Demo
+) -> None:
+    demo.start()
+    namespace = build_namespace(server, demo)
+    wait_until(lambda: flowing(server, [1]), "house 1's first reading")
+    with server.lock:
+        house = server.grid.houses[1]
+        before_a, radiator_a = house.consume(), house.consumers[1].current_a.last
+        sent_at = house.meter_a.count
+    assert radiator_a > 6.0
+
+    namespace["setConsumer"](1, 1, 0)
+
+    def dropped() -> bool:
+        with server.lock:
+            return house.consumers[1].on is False and house.consume() < before_a - 5.0
+
+    wait_until(dropped, "house 1's consumption to fall")
+    # At most two readings after the command: the one in flight, then the switched-off one.
+    with server.lock:
+        assert house.meter_a.count <= sent_at + 2
+        assert house.consume() == pytest.approx(before_a - radiator_a, abs=0.25)
+        assert house.consumers[1].current_a.last == 0.0
+
+
+def test_startdemo_twice_says_so_and_does_not_double_the_grid(
+    server: GridServer, demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo.start()
+    fleet = demo.fleet
+    capsys.readouterr()
+    demo.start()
+    assert "déjà lancée" in capsys.readouterr().out
+    assert demo.fleet is fleet
+    with server.lock:
+        assert len(server.grid.houses) == 2
+
+
+def test_stopdemo_stops_the_boards_and_startdemo_resumes_them(
+    server: GridServer, demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo.start(lang="en")
+    wait_until(lambda: flowing(server, [1, 2]), "the demo's readings")
+    fleet = demo.fleet
+    assert fleet is not None and fleet.running
+    demo.stop()
+    assert "Demo stopped" in capsys.readouterr().out
+    assert demo.fleet is None and not fleet.running
+    assert not any(client.connected.is_set() for client in fleet.clients)
+    demo.stop()
+    assert "No demo is running" in capsys.readouterr().out
+
+    # The boards kept their state: the radiator switched off before resuming stays off.
+    demo.boards[0].consumers[1].on = False
+    stopped_at = meter_count(server, 1)
+    demo.start(lang="en")
+    assert "Demo resumed: houses 1 and 2" in capsys.readouterr().out
+    wait_until(lambda: meter_count(server, 1) > stopped_at, "readings after the restart")
+    with server.lock:
+        assert len(server.grid.houses) == 2
+        assert server.grid.houses[1].consumers[1].on is False
+
+
+def test_the_demo_comes_after_the_operators_houses(
+    server: GridServer, demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.new_houses(1)
+    demo.start(lang="en")
+    said = capsys.readouterr().out
+    assert "already has 1 house(s): the demo adds houses 2 and 3" in said
+    assert "setConsumer(2, 1, 0)" in said
+    wait_until(lambda: flowing(server, [2, 3]), "readings of houses 2 and 3")
+    with server.lock:
+        assert server.grid.houses[1].meter_a.count == 0
+        assert [c.type for c in server.grid.houses[3].consumers.values()][-1] == "Relais"
+
+
+def test_a_bad_language_changes_nothing(server: GridServer, demo: Demo) -> None:
+    with pytest.raises(BadArgumentError, match="lang must be 'fr' or 'en'"):
+        demo.start(lang="de")
+    assert not server.grid.houses and demo.fleet is None
+
+
+def test_the_shell_has_stopdemo_and_its_help(
+    server: GridServer, demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    namespace = build_namespace(server, demo)
+    namespace["stopDemo"]()
+    assert "Aucune démonstration en cours" in capsys.readouterr().out
+    namespace["help"]()
+    listing = capsys.readouterr().out
+    assert "stopDemo()" in listing and "startDemo(lang='en')" in listing
+    namespace["startDemo"]("xx")
+    assert capsys.readouterr().out.startswith("error: lang must be 'fr' or 'en'")
+
+
+def test_day_length_reads_naturally() -> None:
+    assert day_length(10.0) == "2 h 24 min"
+    assert day_length(1.0) == "24 h"
+    assert day_length(60.0) == "24 min"
+    assert day_length(1440.0) == "60 s"

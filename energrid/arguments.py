@@ -9,7 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 from energrid import output as out
-from energrid_core.errors import BadArgumentError, EnergridError
+from energrid_core.errors import (
+    BadArgumentError,
+    EnergridError,
+    UnknownDeviceError,
+    UnknownHouseError,
+)
+from energrid_core.topics import MAX_ID
 
 log = logging.getLogger("energrid.shell")
 
@@ -22,12 +28,22 @@ class DebugFlag:
     on = False
 
 
-def whole_number(value: Any, name: str, low: int = 1) -> int:
+def whole_number(value: Any, name: str, low: int = 1, high: int = MAX_ID) -> int:
     if type(value) is not int:
-        raise BadArgumentError(f"{name} must be a whole number, not {value!r}")
+        raise BadArgumentError(f"{name} must be a whole number, not {_short(value)}")
     if value < low:
-        raise BadArgumentError(f"{name} must be {low} or more, not {value}")
+        raise BadArgumentError(f"{name} must be {low} or more, not {_short(value)}")
+    if value > high:
+        raise BadArgumentError(f"{name} must be at most {high}, not {_short(value)}")
     return value
+
+
+def _short(value: Any) -> str:
+    """repr() of an argument, cut to a readable length (and safe for 5,000-digit integers)."""
+    if type(value) is int and abs(value) > 10**30:
+        return "a number that large"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def state(value: Any) -> int:
@@ -35,40 +51,67 @@ def state(value: Any) -> int:
         return int(value)
     if type(value) is int and value in (0, 1):
         return value
-    raise BadArgumentError(f"the state must be 1 (ON) or 0 (OFF), not {value!r}")
+    raise BadArgumentError(f"the state must be 1 (ON) or 0 (OFF), not {_short(value)}")
 
 
 def device_type(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise BadArgumentError(f"the type must be a name in quotes such as 'LED', not {value!r}")
+        raise BadArgumentError(
+            f"the type must be a name in quotes such as 'LED', not {_short(value)}"
+        )
     if len(value) > MAX_TYPE_LEN:
         raise BadArgumentError(f"the type is {len(value)} characters long; at most {MAX_TYPE_LEN}")
     return value.strip()
 
 
-def command(usage: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Wrap a shell command: a wrong argument or a fault prints one line; nothing is returned."""
+class command:  # noqa: N801 - used as a decorator, like a function
+    """Decorate a shell command with its usage line (see ShellCommand)."""
 
-    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except EnergridError as exc:
-                _report(f"{exc}. Usage: {usage}")
-            except TypeError as exc:
-                if exc.__traceback__ is not None and exc.__traceback__.tb_next is None:
-                    _report(f"wrong arguments. Usage: {usage}")  # the call itself did not bind
-                else:
-                    _report_bug(fn.__name__, exc)
-            except Exception as exc:
-                _report_bug(fn.__name__, exc)
-            return None
+    def __init__(self, usage: str) -> None:
+        self.usage = usage
 
-        run.usage = usage  # type: ignore[attr-defined]
-        return run
+    def __call__(self, fn: Callable[..., Any]) -> ShellCommand:
+        return ShellCommand(fn, self.usage)
 
-    return wrap
+
+class ShellCommand:
+    """A command of the shell: a wrong argument or a fault prints one line and returns None.
+
+    Typing its bare name at the prompt shows its usage instead of a Python repr.
+    """
+
+    def __init__(self, fn: Callable[..., Any], usage: str, of: ShellCommand | None = None) -> None:
+        self.fn = fn
+        self.usage = usage
+        self.__name__ = of.__name__ if of else fn.__name__
+        self.__doc__ = of.__doc__ if of else fn.__doc__
+
+    def __get__(self, instance: object, owner: type | None = None) -> ShellCommand:
+        if instance is None:
+            return self
+        return ShellCommand(functools.partial(self.fn, instance), self.usage, of=self)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self.fn(*args, **kwargs)
+        except (BadArgumentError, UnknownHouseError, UnknownDeviceError) as exc:
+            _report(f"{str(exc).rstrip('.')}. Usage: {self.usage}")
+        except EnergridError as exc:
+            _report(str(exc))
+        except TypeError as exc:
+            if exc.__traceback__ is not None and exc.__traceback__.tb_next is None:
+                # The call itself did not bind: say what Python found missing or extra.
+                detail = str(exc).split(") ", 1)[-1]
+                _report(f"wrong arguments ({detail}). Usage: {self.usage}")
+            else:
+                _report_bug(self.__name__, exc)
+        except Exception as exc:
+            _report_bug(self.__name__, exc)
+        return None
+
+    def __repr__(self) -> str:
+        doc = (self.__doc__ or "").strip().splitlines()
+        return f"{self.usage}: {doc[0]}" if doc else self.usage
 
 
 def _report(text: str) -> None:

@@ -10,7 +10,7 @@ from energrid import output as out
 from energrid import views
 from energrid.arguments import DebugFlag, command, device_type, state, whole_number
 from energrid_core.errors import BadArgumentError
-from energrid_core.server import GridServer
+from energrid_core.server import MAX_BATCH, GridServer
 from energrid_core.wire import Decoded
 
 HELP = [
@@ -34,14 +34,23 @@ HELP = [
 ]
 
 
-def _count_and_type(args: tuple[Any, ...]) -> tuple[int, int, str]:
-    """(h, type) or (h, n, type), the seed's two forms."""
-    if len(args) == 2:
-        return whole_number(args[0], "the house"), 1, device_type(args[1])
-    if len(args) == 3:
-        house = whole_number(args[0], "the house")
-        return house, whole_number(args[1], "the number of devices"), device_type(args[2])
-    raise BadArgumentError(f"expected 2 or 3 arguments, got {len(args)}")
+def _count_and_type(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, int, str]:
+    """(h, type) or (h, n, type), the seed's two forms; the names h, n, type may be keywords."""
+    total = len(args) + len(kwargs)
+    if total not in (2, 3):
+        raise BadArgumentError(f"expected 2 or 3 arguments, got {total}")
+    names = ("h", "type") if total == 2 else ("h", "n", "type")
+    unknown = set(kwargs) - set(names)
+    if unknown:
+        raise BadArgumentError(f"unexpected argument {sorted(unknown)[0]!r}")
+    values = dict(zip(names, args, strict=False))
+    for name, value in kwargs.items():
+        if name in values:
+            raise BadArgumentError(f"{name} is given twice")
+        values[name] = value
+    house = whole_number(values["h"], "the house")
+    count = whole_number(values.get("n", 1), "the number of devices", high=MAX_BATCH)
+    return house, count, device_type(values["type"])
 
 
 class ShellCommands:
@@ -51,6 +60,7 @@ class ShellCommands:
         self.server = server
         self._demo = demo
         self._debug_listener = None
+        self.registry: dict[str, Callable[..., Any]] = {}
 
     @property
     def _mains_v(self) -> float:
@@ -75,15 +85,20 @@ class ShellCommands:
             "showStats",
             "startDemo",
         ]
-        return {name: getattr(self, name) for name in names}
+        self.registry.update({name: getattr(self, name) for name in names})
+        return dict(self.registry)
+
+    def register(self, name: str, fn: Callable[..., Any]) -> None:
+        """A command added by the shell (stopDemo), so that help() knows it."""
+        self.registry[name] = fn
 
     # --- general -----------------------------------------------------------------------------
 
+    @command("debug(True) or debug(False)")
     def debug(self, on: bool = True) -> None:
-        """debug(True): print every applied message and show tracebacks; debug(False) stops."""
+        """Print every applied message, every rejection and tracebacks; debug(False) stops."""
         if type(on) is not bool:
-            out.error(f"debug takes True or False, not {on!r}. Usage: debug(True|False)")
-            return
+            raise BadArgumentError(f"debug takes True or False, not {on!r}")
         DebugFlag.on = on
         logging.getLogger("energrid").setLevel(logging.DEBUG if on else logging.INFO)
         listeners = self.server.ingest.listeners
@@ -95,14 +110,19 @@ class ShellCommands:
             self._debug_listener = None
         out.say(f"DEBUG mode {'ON' if on else 'OFF'}")
 
+    @command("help() or help(command)")
     def help(self, what: Any = None) -> None:
-        """help() lists the commands; help(showHouse) explains one."""
+        """List the commands; help(showHouse) or help('showHouse') explains one."""
+        if isinstance(what, str):
+            found = self.registry.get(what.strip().rstrip("()"))
+            if found is None:
+                raise BadArgumentError(f"there is no command {what!r}; help() lists them")
+            what = found
         if what is not None:
             usage = getattr(what, "usage", None)
-            doc = (getattr(what, "__doc__", None) or "").strip()
             if usage is None:
-                out.say(doc or f"no help for {what!r}")
-                return
+                raise BadArgumentError(f"{_short_repr(what)} is not an Energrid command")
+            doc = " ".join((what.__doc__ or "").split())
             out.say(f"{usage}\n  {doc}" if doc else usage)
             return
         width = max(len(form) for form, _ in HELP)
@@ -115,7 +135,7 @@ class ShellCommands:
     @command("newHouse() or newHouse(n)")
     def newHouse(self, n: int = 1) -> None:
         """Create n houses (1 by default), numbered after the last one."""
-        houses = self.server.new_houses(whole_number(n, "the number of houses"))
+        houses = self.server.new_houses(whole_number(n, "the number of houses", high=MAX_BATCH))
         ids = [h.identifier for h in houses]
         what = f"house {ids[0]}" if len(ids) == 1 else f"houses {ids[0]}..{ids[-1]}"
         out.say(f"Created {what}.")
@@ -125,6 +145,10 @@ class ShellCommands:
         """Neighborhood totals and one line per house."""
         page = whole_number(page, "the page")
         with self.server.lock:
+            pages = views.page_count(len(self.server.grid.houses))
+            if page > pages:
+                verb = "is" if pages == 1 else "are"
+                raise BadArgumentError(f"there {verb} only {_plural(pages, 'page')}")
             text = views.houses_view(self.server.grid, self.server.clock(), self._mains_v, page)
         out.say(text)
 
@@ -142,14 +166,14 @@ class ShellCommands:
         """Remove house h with all its devices."""
         house = self.server.rm_house(whole_number(h, "the house"))
         devices = len(house.consumers) + len(house.suppliers)
-        out.say(f"Removed house {h} and its {devices} devices.")
+        out.say(f"Removed house {h} and its {_plural(devices, 'device')}.")
 
     # --- consumers ---------------------------------------------------------------------------
 
     @command("newConsumer(h, type) or newConsumer(h, n, type)")
-    def newConsumer(self, *args: Any) -> None:
+    def newConsumer(self, *args: Any, **kwargs: Any) -> None:
         """Add consumers of a type ('LED', 'Lamp', 'Frigo'...) to house h."""
-        house, count, type_ = _count_and_type(args)
+        house, count, type_ = _count_and_type(args, kwargs)
         made = self.server.new_consumers(house, count, type_)
         out.say(_created("consumer", made, house, type_))
 
@@ -185,9 +209,9 @@ class ShellCommands:
     # --- suppliers ---------------------------------------------------------------------------
 
     @command("newSupplier(h, type) or newSupplier(h, n, type)")
-    def newSupplier(self, *args: Any) -> None:
+    def newSupplier(self, *args: Any, **kwargs: Any) -> None:
         """Add suppliers of a type ('Solar Panel', 'Wind Turbine'...) to house h."""
-        house, count, type_ = _count_and_type(args)
+        house, count, type_ = _count_and_type(args, kwargs)
         made = self.server.new_suppliers(house, count, type_)
         out.say(_created("supplier", made, house, type_))
 
@@ -240,6 +264,15 @@ class ShellCommands:
         self._demo(*args, **kwargs)
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _created(kind: str, made: list, house: int, type_: str) -> str:
     ids = [d.identifier for d in made]
     which = f"{kind} {ids[0]}" if len(ids) == 1 else f"{kind}s {ids[0]}..{ids[-1]}"
@@ -253,5 +286,7 @@ def _print_message(house: int, decoded: Decoded) -> None:
         out.say(f"[debug] house {house} {kind} {command_seen.device}: set {command_seen.state}")
         return
     parts = [f"c{r.device}={r.current_a:.2f}A" for r in decoded.consumers]
-    parts += [f"s{r.device}={r.values}" for r in decoded.suppliers]
+    for r in decoded.suppliers:
+        values = " ".join(f"{name}={value:g}" for name, value in r.values.items())
+        parts.append(f"s{r.device}({values})")
     out.say(f"[debug] house {house}: " + " ".join(parts))

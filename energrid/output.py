@@ -41,9 +41,7 @@ def amps(value: float | None) -> str:
 
 
 def watts(value: float | None) -> str:
-    if value is None:
-        return NOTHING
-    return f"{value:.0f} W" if abs(value) >= 100 else f"{value:.1f} W"
+    return NOTHING if value is None else f"{value:.1f} W"
 
 
 def volts(value: float | None) -> str:

@@ -43,7 +43,9 @@ def build_namespace(server: GridServer, demo: Demo | None = None) -> dict[str, A
     commands = ShellCommands(server, demo=demo.start)
     namespace: dict[str, Any] = {"__name__": "__main__", "server": server, "grid": server.grid}
     namespace.update(commands.namespace())
-    namespace["stopDemo"] = command("stopDemo()")(demo.stop)
+    stop_demo = command("stopDemo()")(demo.stop)
+    commands.register("stopDemo", stop_demo)
+    namespace["stopDemo"] = stop_demo
     return namespace
 
 

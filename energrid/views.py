@@ -17,8 +17,9 @@ SUPPLIER_HEADERS = (
     "pv A",
     "load V",
     "load A",
-    "battery V",
-    "battery",
+    "batt V",
+    "batt A",
+    "charge",
     "supply",
     "commanded",
     "last reading",
@@ -48,8 +49,9 @@ def supplier_row(s: Supplier, now: float) -> list[str]:
         out.volts(s.value("load_voltage_v")),
         out.amps(s.value("load_current_a")),
         out.volts(s.value("battery_voltage_v")),
+        out.amps(s.value("battery_current_a")),
         out.percent(s.value("battery_remaining_pct")),
-        out.watts(s.supply_w if s.last_seen is not None else None),
+        out.watts(s.supply_w if s.value("load_voltage_v") is not None else None),
         out.on_off(s.commanded),
         out.age(now, s.last_seen),
     ]
@@ -72,7 +74,7 @@ def house_summary(h: House, now: float, mains_v: float) -> str:
     return (
         f"House {h.identifier}: consumption {out.amps(h.consume())} "
         f"({out.watts(h.consumption_w(mains_v))}, {source}), "
-        f"supply {out.amps(h.supply())} ({out.watts(h.supply_w())}), "
+        f"supply {out.watts(h.supply_w())} ({out.amps(h.supply())} on the load side), "
         f"net {out.watts(h.net_w(mains_v))}, last reading {out.age(now, h.last_seen)}"
     )
 
@@ -93,13 +95,16 @@ HOUSES_HEADERS = (
     "house",
     "consumers",
     "suppliers",
-    "consumption A",
-    "consumption W",
-    "supply A",
-    "supply W",
-    "net W",
+    "consumption",
+    "consumption",
+    "supply",
+    "net balance",
     "last reading",
 )
+
+
+def page_count(houses: int) -> int:
+    return max(1, (houses + PAGE_SIZE - 1) // PAGE_SIZE)
 
 
 def houses_view(grid: Neighborhood, now: float, mains_v: float, page: int = 1) -> str:
@@ -107,11 +112,10 @@ def houses_view(grid: Neighborhood, now: float, mains_v: float, page: int = 1) -
     houses = grid.houses
     if not houses:
         return "No houses yet. newHouse() creates one, startDemo() builds the demo neighborhood."
-    consume_a = supply_a = supply_w = 0.0
+    consume_a = supply_w = 0.0
     devices = 0
     for h in houses.values():
         consume_a += h.consume()
-        supply_a += h.supply()
         supply_w += h.supply_w()
         devices += len(h.consumers) + len(h.suppliers)
     consume_w = consume_a * mains_v
@@ -128,7 +132,6 @@ def houses_view(grid: Neighborhood, now: float, mains_v: float, page: int = 1) -
                 str(len(h.suppliers)),
                 out.amps(h.consume()),
                 out.watts(h.consumption_w(mains_v)),
-                out.amps(h.supply()),
                 out.watts(h.supply_w()),
                 out.watts(h.net_w(mains_v)),
                 out.age(now, h.last_seen),
@@ -138,7 +141,7 @@ def houses_view(grid: Neighborhood, now: float, mains_v: float, page: int = 1) -
         f"Neighborhood {grid.identifier}: {_plural(len(houses), 'house')}, "
         f"{_plural(devices, 'device')}; "
         f"consumption {out.amps(consume_a)} ({out.watts(consume_w)}), "
-        f"supply {out.amps(supply_a)} ({out.watts(supply_w)}), "
+        f"supply {out.watts(supply_w)}, "
         f"net {out.watts(supply_w - consume_w)}",
         out.table(HOUSES_HEADERS, rows),
     ]
@@ -163,11 +166,18 @@ def stats_view(stats: IngestStats, now: float, connected: str) -> str:
     if stats.callback_errors:
         lines.append(f"Internal errors:   {stats.callback_errors} (debug(True) logs them)")
     if stats.recent:
-        lines.append("Last rejected:")
-        rows = [
-            [out.age(now, r.timestamp), r.reason, r.topic, r.detail] for r in reversed(stats.recent)
-        ]
-        lines.append(out.table(("when", "reason", "topic", "detail"), rows))
+        lines.append(f"Last {_plural(len(stats.recent), 'rejected message')}, newest first:")
+        rows: list[list[str]] = []
+        repeats: list[int] = []
+        for r in reversed(stats.recent):  # the same rejection again and again shows once, xN
+            if rows and rows[-1][2:] == [r.reason, r.topic, r.detail]:
+                repeats[-1] += 1
+                continue
+            rows.append([out.age(now, r.timestamp), "", r.reason, r.topic, r.detail])
+            repeats.append(1)
+        for row, count in zip(rows, repeats, strict=True):
+            row[1] = f"x{count}" if count > 1 else ""
+        lines.append(out.table(("when", "", "reason", "topic", "detail"), rows))
     return "\n".join(lines)
 
 

@@ -33,6 +33,10 @@ class Ingest:
         self.clock = clock
         self.stats = IngestStats()
         self.listeners: list[Listener] = []
+        # Seconds between two INFO lines about rejections of one reason (None: only at DEBUG).
+        self.notice_interval_s: float | None = None
+        self._next_notice: dict[str, float] = {}
+        self._unreported: dict[str, int] = {}
 
     def handle(self, topic: str, payload: bytes, retained: bool = False) -> None:
         """Decode, validate against the grid, apply. Safe to call from paho's network thread."""
@@ -42,9 +46,8 @@ class Ingest:
             try:
                 decoded = self.decoder.decode(topic, payload, retained)
             except Rejected as rejected:
-                log.debug("rejected %s: %s", topic[:120], rejected)
                 with self.lock:
-                    stats.reject(self.clock(), topic, rejected.reason, rejected.detail)
+                    self._reject(self.clock(), topic, rejected.reason, rejected.detail)
                 return
             with self.lock:
                 applied = self._apply(topic, decoded)
@@ -55,19 +58,35 @@ class Ingest:
             stats.callback_errors += 1
             log.exception("internal error on %s (message dropped)", topic[:120])
 
+    def _reject(self, now: float, topic: str, reason: str, detail: str) -> None:
+        """Count a rejection; log it at DEBUG, and at INFO at most once an interval per reason."""
+        self.stats.reject(now, topic, reason, detail)
+        log.debug("rejected %s: %s: %s", topic[:120], reason, detail)
+        if self.notice_interval_s is None:
+            return
+        if now < self._next_notice.get(reason, 0.0):
+            self._unreported[reason] = self._unreported.get(reason, 0) + 1
+            return
+        more = self._unreported.pop(reason, 0)
+        also = f" (and {more} more since the last notice)" if more else ""
+        log.info("rejected %s: %s: %s%s", topic[:120], reason, detail[:200], also)
+        self._next_notice[reason] = now + self.notice_interval_s
+
     def _apply(self, topic: str, decoded: Decoded) -> bool:
         now = self.clock()
         stats = self.stats
         house = self.grid.houses.get(decoded.house)
         if house is None:
-            stats.reject(now, topic, "unknown_house", f"no house {decoded.house}")
+            self._reject(now, topic, "unknown_house", f"no house {decoded.house}")
             return False
         command = decoded.command
         if command is not None:
             devices = house.suppliers if command.supplier else house.consumers
             device = devices.get(command.device)
             if device is None:
-                stats.reject(now, topic, "unknown_device", f"no device {command.device}")
+                kind = "supplier" if command.supplier else "consumer"
+                detail = f"house {house.identifier} has no {kind} {command.device}"
+                self._reject(now, topic, "unknown_device", detail)
                 return False
             device.commanded = command.state
             stats.commands_seen += 1
@@ -94,10 +113,17 @@ class Ingest:
             supplier.update(now, reading.values, reading.load_on)
             applied += 1
         if applied == 0:
-            stats.reject(now, topic, "unknown_device", f"house {house.identifier} has none of them")
+            self._reject(now, topic, "unknown_device", _none_known(house.identifier, decoded))
             return False
         if skipped:
             stats.skipped_readings["unknown_device"] += skipped
         stats.messages_applied += 1
         stats.readings_applied += applied
         return True
+
+
+def _none_known(house: int, decoded: Decoded) -> str:
+    consumers = [str(r.device) for r in decoded.consumers]
+    suppliers = [str(r.device) for r in decoded.suppliers]
+    kind, ids = ("consumer", consumers) if consumers else ("supplier", suppliers)
+    return f"house {house} has no {kind} {', '.join(ids[:10])}"

@@ -92,10 +92,6 @@ class Supplier:
         return f"Supplier({ident}, load_on={self.load_on}, {shown})"
 
 
-def _next_id(existing: dict[int, object]) -> int:
-    return max(existing, default=0) + 1
-
-
 def describe_ids(ids: dict[int, object]) -> str:
     """ "1, 2, 5", or "1..500 (480 in all)" when there are many, or "none"."""
     if not ids:
@@ -115,18 +111,23 @@ class House:
     consumers: dict[int, Consumer] = field(default_factory=dict)
     suppliers: dict[int, Supplier] = field(default_factory=dict)
     meter_a: Data = field(init=False)
+    # Numbers are never handed out twice: a removed device's board must not feed a new one.
+    next_consumer: int = 1
+    next_supplier: int = 1
 
     def __post_init__(self) -> None:
         self.meter_a = Data(self.history_len)
 
     def add_consumer(self, type_: str = "Unknown") -> Consumer:
-        consumer = Consumer(_next_id(self.consumers), self.identifier, type_, self.history_len)
+        consumer = Consumer(self.next_consumer, self.identifier, type_, self.history_len)
         self.consumers[consumer.identifier] = consumer
+        self.next_consumer += 1
         return consumer
 
     def add_supplier(self, type_: str = "Unknown") -> Supplier:
-        supplier = Supplier(_next_id(self.suppliers), self.identifier, type_, self.history_len)
+        supplier = Supplier(self.next_supplier, self.identifier, type_, self.history_len)
         self.suppliers[supplier.identifier] = supplier
+        self.next_supplier += 1
         return supplier
 
     def consumer(self, identifier: int) -> Consumer:
@@ -200,10 +201,12 @@ class Neighborhood:
     identifier: int = 0
     history_len: int = 60
     houses: dict[int, House] = field(default_factory=dict)
+    next_house: int = 1  # never handed out twice, like device numbers
 
     def add_house(self) -> House:
-        house = House(_next_id(self.houses), self.identifier, self.history_len)
+        house = House(self.next_house, self.identifier, self.history_len)
         self.houses[house.identifier] = house
+        self.next_house += 1
         return house
 
     def house(self, identifier: int) -> House:

@@ -34,8 +34,10 @@ _COMMAND = {
 
 
 def parse_id(text: str) -> int | None:
-    """A device or house number: plain ASCII decimal digits, 0..MAX_ID; None otherwise."""
+    """A device or house number: ASCII decimal digits without a leading zero, 0..MAX_ID."""
     if not text or len(text) > 6 or not text.isascii() or not text.isdigit():
+        return None
+    if text[0] == "0" and len(text) > 1:  # "01" would be a second name for device 1
         return None
     return int(text)
 

@@ -45,8 +45,20 @@ def test_the_seed_session_builds_the_documented_grid(sh: dict, server: GridServe
     sh["showHouses"]()
     houses = output(capsys)
     assert "Neighborhood 0: 2 houses, 6 devices" in houses
-    for unit in ("consumption A", "consumption W", "supply A", "supply W", "net W"):
-        assert unit in houses
+    header = houses.splitlines()[1]
+    assert header.split() == [
+        "house",
+        "consumers",
+        "suppliers",
+        "consumption",
+        "consumption",
+        "supply",
+        "net",
+        "balance",
+        "last",
+        "reading",
+    ]
+    assert "0.00 A" in houses and "0.0 W" in houses
     sh["showHouse"](1)
     house = output(capsys)
     assert "House 1: consumption 0.00 A (0.0 W" in house
@@ -105,6 +117,14 @@ BAD_CALLS = [
     ("rmConsumer", (1, 3), "house 1 has no consumer 3"),
     ("rmSupplier", (1, 3), "house 1 has no supplier 3"),
     ("showHouses", ("x",), "the page must be a whole number"),
+    ("showHouses", (2,), "there is only 1 page"),
+    ("showHouse", (10**5000,), "the house must be at most 999999, not a number that large"),
+    ("setConsumer", (1, 1), "wrong arguments (missing 1 required positional argument: 'value')"),
+    ("newConsumer", (1,), "expected 2 or 3 arguments, got 1"),
+    ("newHouse", (10**6,), "the number of houses must be at most 100000"),
+    ("help", ("nothing",), "there is no command 'nothing'"),
+    ("help", (42,), "42 is not an Energrid command"),
+    ("debug", ("yes",), "debug takes True or False"),
 ]
 
 
@@ -148,6 +168,37 @@ def test_a_command_while_the_broker_is_down_says_so_and_changes_nothing(
     assert server.grid.house(1).consumer(1).commanded is None
 
 
+def test_device_commands_take_the_seed_names_as_keywords(
+    sh: dict,
+    server: GridServer,
+    capsys,  # noqa: ANN001
+) -> None:
+    sh["newHouse"]()
+    sh["newConsumer"](1, n=2, type="LED")
+    sh["newSupplier"](h=1, type="Solar Panel")
+    assert [c.type for c in server.grid.house(1).consumers.values()] == ["LED", "LED"]
+    assert len(server.grid.house(1).suppliers) == 1
+    sh["newConsumer"](1, 2, "LED", type="Lamp")
+    assert "expected 2 or 3 arguments, got 4" in output(capsys)
+
+
+def test_a_bare_command_name_shows_its_usage(sh: dict) -> None:
+    assert repr(sh["setConsumer"]).startswith("setConsumer(h, c, 0|1): Switch consumer c")
+    assert repr(sh["help"]).startswith("help() or help(command)")
+
+
+def test_a_command_error_that_is_not_an_argument_error_has_no_usage(
+    sh: dict,
+    capsys,  # noqa: ANN001
+) -> None:
+    sh["newHouse"]()
+    sh["newConsumer"](1, "LED")
+    capsys.readouterr()
+    sh["setConsumer"](1, 1, 1)  # the broker is not connected in these unit tests
+    text = output(capsys)
+    assert "nothing was sent" in text and "Usage" not in text
+
+
 def test_remove_commands(sh: dict, server: GridServer, capsys) -> None:  # noqa: ANN001
     sh["newHouse"](2)
     sh["newConsumer"](1, 3, "LED")
@@ -158,8 +209,10 @@ def test_remove_commands(sh: dict, server: GridServer, capsys) -> None:  # noqa:
     text = output(capsys)
     assert "Removed consumer 2 of house 1." in text
     assert "Removed house 2 and its 0 devices." in text
+    sh["newConsumer"](1, "Lamp")
+    assert "Created consumer 4 (Lamp) in house 1." in output(capsys)  # 2 is never reused
     assert sorted(server.grid.houses) == [1]
-    assert sorted(server.grid.house(1).consumers) == [1, 3]
+    assert sorted(server.grid.house(1).consumers) == [1, 3, 4]
     assert not server.grid.house(1).suppliers
 
 
@@ -170,6 +223,8 @@ def test_help_lists_every_command(sh: dict, capsys) -> None:  # noqa: ANN001
         assert f"{name}(" in text
     sh["help"](sh["setConsumer"])
     assert "setConsumer(h, c, 0|1)" in output(capsys)
+    sh["help"]("showHouse")
+    assert output(capsys).startswith("showHouse(h)\n  Every consumer and supplier")
 
 
 def test_debug_toggles(sh: dict, capsys) -> None:  # noqa: ANN001

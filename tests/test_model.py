@@ -33,16 +33,26 @@ def test_history_can_be_off() -> None:
     assert data.last == 2.0
 
 
-def test_numbering_starts_at_one_and_continues_after_the_last() -> None:
+def test_numbering_starts_at_one_and_never_reuses_a_number() -> None:
     grid = Neighborhood()
     assert [grid.add_house().identifier for _ in range(2)] == [1, 2]
     house = grid.house(1)
     assert [house.add_consumer("LED").identifier for _ in range(3)] == [1, 2, 3]
-    house.rm_consumer(2)
+    house.rm_consumer(3)
     assert house.add_consumer("Lamp").identifier == 4
-    assert sorted(house.consumers) == [1, 3, 4]
+    assert sorted(house.consumers) == [1, 2, 4]
+    house.add_supplier("Solar Panel")
+    house.rm_supplier(1)
+    assert house.add_supplier("Wind Turbine").identifier == 2
     grid.rm_house(2)
-    assert grid.add_house().identifier == 2
+    assert grid.add_house().identifier == 3
+
+
+def test_creating_houses_costs_the_same_however_many_exist() -> None:
+    grid = Neighborhood()
+    for _ in range(50_000):
+        grid.add_house()
+    assert len(grid.houses) == 50_000 and grid.next_house == 50_001
 
 
 def test_unknown_house_and_device_say_what_exists() -> None:

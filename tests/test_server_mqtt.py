@@ -45,8 +45,8 @@ def test_legacy_readings_published_by_a_board_land_in_the_model(
     capsys.readouterr()
     sh["showHouse"](1)
     text = capsys.readouterr().out
-    assert "consumption 25.94 A (5966 W, meter)" in text
-    assert "7.50 A" in text and "1725 W" in text
+    assert "consumption 25.94 A (5966.5 W, meter)" in text
+    assert "7.50 A" in text and "1725.0 W" in text
     assert "87 %" in text and "9.7 W" in text
 
 

@@ -112,6 +112,10 @@ BAD_MESSAGES = [
     ("id", BATCH, b'{"1.5": 900}'),
     ("id", BATCH, b'{"-1": 900}'),
     ("id", SUPPLIERS, b'{"0": {"lcurrent": 1}}'),
+    ("id", BATCH, b'{"01": 900}'),
+    ("json", BATCH, b'{"2": 900, "note": "NaN"'),
+    ("range", SUPPLIERS, b'{"1": {"lcurrent": -5}}'),
+    ("topic", "Neighborhood/0/House/01/Consumer", b'{"1": 900}'),
     ("type", BATCH, b'{"1": "900"}'),
     ("type", BATCH, b'{"1": true}'),
     ("type", BATCH, b'{"1": null}'),
@@ -141,9 +145,14 @@ def test_each_bad_message_has_its_reason(
     assert "\n" not in str(caught.value)
 
 
-def test_a_retained_reading_is_stale(decoder: Decoder) -> None:
+@pytest.mark.parametrize(
+    ("topic", "payload"), [(BATCH, b'{"1": 900}'), ("Neighborhood/0/House/1/Consumer/1/set", b"1")]
+)
+def test_a_retained_reading_or_command_is_stale(
+    decoder: Decoder, topic: str, payload: bytes
+) -> None:
     with pytest.raises(Rejected) as caught:
-        decoder.decode(BATCH, b'{"1": 900}', retained=True)
+        decoder.decode(topic, payload, retained=True)
     assert caught.value.reason == "retained"
 
 

@@ -37,14 +37,14 @@ class Decoder:
         if parsed is None:
             raise Rejected("topic", "not a reading or command topic of this neighborhood")
         kind = parsed.kind
+        if retained:
+            raise Rejected("retained", "a retained message is stale; boards publish without retain")
         if kind is TopicKind.CONSUMER_COMMAND or kind is TopicKind.SUPPLIER_COMMAND:
             state = _COMMAND_PAYLOADS.get(payload.strip())
             if state is None:
                 raise Rejected("command", "command payload must be 1 or 0")
             supplier = kind is TopicKind.SUPPLIER_COMMAND
             return Decoded(parsed.house, command=CommandSeen(parsed.device, supplier, state))
-        if retained:
-            raise Rejected("retained", "a retained reading is stale; boards publish without retain")
         obj = parse_json(payload, self.max_payload_bytes)
         if kind is TopicKind.CONSUMER_BATCH:
             return Decoded(parsed.house, consumers=decode_consumer_batch(obj, self.calibration))

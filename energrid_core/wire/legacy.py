@@ -22,9 +22,9 @@ LEGACY_SUPPLIER_FIELDS = {
 
 FIELD_LIMITS = {
     "pv_voltage_v": (0.0, 1000.0),
-    "pv_current_a": (-1000.0, 1000.0),
+    "pv_current_a": (0.0, 1000.0),  # produced: positive, like every supply
     "load_voltage_v": (0.0, 1000.0),
-    "load_current_a": (-1000.0, 1000.0),
+    "load_current_a": (0.0, 1000.0),  # delivered to the house: positive
     "battery_voltage_v": (0.0, 1000.0),
     "battery_current_a": (-1000.0, 1000.0),
     "battery_remaining_pct": (0.0, 100.0),

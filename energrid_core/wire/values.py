@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import orjson
 
 from energrid_core.topics import parse_id
@@ -16,13 +18,28 @@ def parse_json(payload: bytes, max_bytes: int) -> object:
         return orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
         message = str(exc)
-        if "infinity" in message or b"NaN" in payload or b"Infinity" in payload:
+        if "infinity" in message or _has_non_finite_literal(payload):
             raise Rejected("non_finite", "NaN, Infinity or a number too large") from None
         if "depth limit" in message:
             raise Rejected("depth", "JSON nested too deeply") from None
         if "UTF-8" in message:
             raise Rejected("encoding", "payload is not UTF-8") from None
         raise Rejected("json", f"not JSON ({message.split(':')[0]})") from None
+
+
+def _has_non_finite_literal(payload: bytes) -> bool:
+    """Whether the standard library's lenient parser meets NaN or Infinity (error path only)."""
+
+    def refuse(literal: str) -> None:
+        raise OverflowError(literal)
+
+    try:
+        json.loads(payload, parse_constant=refuse)
+    except OverflowError:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
 
 
 def number(value: object, name: str, low: float, high: float) -> float:

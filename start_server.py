@@ -7,9 +7,22 @@ without it, the ptpython shell opens as with `energrid`.
 from __future__ import annotations
 
 import atexit
+import os
 import sys
+from pathlib import Path
 
-from energrid import cli
+try:
+    import paho.mqtt  # noqa: F401 - only checks that this Python has Energrid's requirements
+except ModuleNotFoundError:  # the system's Python: use the project's virtualenv when it exists
+    VENV = Path(__file__).resolve().parent / ".venv"
+    if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.resolve():
+        flags = ["-i"] if sys.flags.interactive else []
+        python = str(VENV / "bin" / "python")
+        os.execv(python, [python, *flags, __file__, *sys.argv[1:]])
+    print("start_server.py: Energrid's requirements are not installed: run ./energrid.sh once.")
+    os._exit(2)  # not sys.exit: under -i that would leave a bare prompt behind
+
+from energrid import cli  # noqa: E402
 
 
 def _interactive() -> dict:

@@ -44,13 +44,6 @@ def running_server(
     if on_connection is not None:
         server.client.connection_listeners.append(on_connection)
     try:
-        if broker is not None:
-            log.info(
-                "started Mosquitto (pid %s) on %s:%s",
-                broker.pid,
-                settings.mqtt_host,
-                settings.mqtt_port,
-            )
         if not server.start(CONNECT_WAIT_S):
             log.warning(
                 "the broker at %s:%s does not answer yet; retrying in the background",

@@ -13,7 +13,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 
 from energrid import output as out
 from energrid.app import running_server, setup_logging
-from energrid.arguments import command
+from energrid.arguments import DebugFlag, command
 from energrid.commands import ShellCommands
 from energrid.demo import Demo
 from energrid_core.config import Settings
@@ -49,7 +49,26 @@ def build_namespace(server: GridServer, demo: Demo | None = None) -> dict[str, A
     return namespace
 
 
+def _typing_mistake(exc: BaseException) -> str | None:
+    """One line for the mistakes an operator makes typing a command, None for anything else."""
+    if isinstance(exc, NameError):
+        return f"{exc}: a command needs parentheses and a type needs quotes, e.g. newHouse(), 'LED'"
+    if isinstance(exc, SyntaxError):
+        return f"that is not a command Python can read ({exc.msg}); help() lists the commands"
+    return None
+
+
 def _configure(repl: Any) -> None:
+    show_exception = repl._handle_exception  # ptpython's hook for an exception at the prompt
+
+    def handle_exception(exc: BaseException) -> None:
+        line = None if DebugFlag.on else _typing_mistake(exc)
+        if line is None:
+            show_exception(exc)
+        else:
+            out.error(line)
+
+    repl._handle_exception = handle_exception
     repl.show_status_bar = True
     repl.enable_history_search = True
     repl.complete_while_typing = True

@@ -23,6 +23,7 @@ def run_headless(settings: Settings, stop: threading.Event | None = None) -> int
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     with running_server(settings, lambda _up, text: log.info("%s", text)) as server:
+        server.state.outcome_listeners.append(lambda command: log.info("%s", command.describe()))
         log.info(
             "Energrid running headless on neighborhood %s; SIGINT or SIGTERM stops it",
             settings.neighborhood,

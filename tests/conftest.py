@@ -10,8 +10,9 @@ from mosquitto_fixture import MosquittoProcess, free_port
 
 __all__ = ["free_port"]
 
-# pytester runs a small test suite inside a test (used to test the fixtures themselves).
-pytest_plugins = ["pytester"]
+# pytester runs a small test suite inside a test (used to test the fixtures themselves);
+# state_fixtures: a server on the test broker with a probe checking docs/asyncapi.yaml.
+pytest_plugins = ["pytester", "state_fixtures"]
 
 MakeBroker = Callable[..., MosquittoProcess]
 

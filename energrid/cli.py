@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from energrid import watch
 from energrid_core import config
 from energrid_core.errors import EnergridError
 
@@ -14,6 +15,7 @@ Subcommand = tuple[
     str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]
 ]
 SUBCOMMANDS: dict[str, Subcommand] = {}
+SUBCOMMANDS["watch"] = (watch.HELP, watch.add_arguments, watch.run)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,8 +39,8 @@ def running_server(
     settings: Settings, on_connection: Callable[[bool, str], None] | None = None
 ) -> Iterator[GridServer]:
     """A connected (or retrying) server, with a Mosquitto child started if none answers."""
+    server = GridServer(settings)  # first: a bad setting must not leave a broker behind
     broker: ManagedBroker | None = ensure_broker(settings)
-    server = GridServer(settings)
     if on_connection is not None:
         server.client.connection_listeners.append(on_connection)
     try:

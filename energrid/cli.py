@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from energrid import watch
 from energrid.simulator import cli as simulator_cli
 from energrid_core import config
 from energrid_core.errors import EnergridError
@@ -16,6 +17,7 @@ Subcommand = tuple[
 ]
 SUBCOMMANDS: dict[str, Subcommand] = {}
 SUBCOMMANDS["sim"] = simulator_cli.SUBCOMMAND
+SUBCOMMANDS["watch"] = (watch.HELP, watch.add_arguments, watch.run)
 
 
 def build_parser() -> argparse.ArgumentParser:

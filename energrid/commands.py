@@ -61,10 +61,16 @@ class ShellCommands:
         self._demo = demo
         self._debug_listener = None
         self.registry: dict[str, Callable[..., Any]] = {}
+        # "House 2 consumer 1 confirmed ON in 0.3 s", from the state publisher's thread.
+        server.state.outcome_listeners.append(lambda command: out.say(command.describe()))
 
     @property
     def _mains_v(self) -> float:
         return self.server.settings.mains_voltage_v
+
+    @property
+    def _offline_after_s(self) -> float:
+        return self.server.settings.offline_after_s
 
     def namespace(self) -> dict[str, Callable[..., Any]]:
         names = [
@@ -149,7 +155,10 @@ class ShellCommands:
             if page > pages:
                 verb = "is" if pages == 1 else "are"
                 raise BadArgumentError(f"there {verb} only {_plural(pages, 'page')}")
-            text = views.houses_view(self.server.grid, self.server.clock(), self._mains_v, page)
+            now = self.server.clock()
+            text = views.houses_view(
+                self.server.grid, now, self._mains_v, page, self._offline_after_s
+            )
         out.say(text)
 
     @command("showHouse(h)")
@@ -158,7 +167,9 @@ class ShellCommands:
         whole_number(h, "the house")
         with self.server.lock:
             house = self.server.grid.house(h)
-            text = views.house_view(house, self.server.clock(), self._mains_v)
+            text = views.house_view(
+                house, self.server.clock(), self._mains_v, self._offline_after_s
+            )
         out.say(text)
 
     @command("rmHouse(h)")
@@ -188,7 +199,8 @@ class ShellCommands:
                 if c is None
                 else [house.consumer(whole_number(c, "the consumer"))]
             )
-            text = views.consumers_table(chosen, self.server.clock(), self._mains_v)
+            now = self.server.clock()
+            text = views.consumers_table(chosen, now, self._mains_v, self._offline_after_s)
         out.say(f"House {h} consumers\n{text}")
 
     @command("setConsumer(h, c, 0|1)")
@@ -226,7 +238,7 @@ class ShellCommands:
                 if s is None
                 else [house.supplier(whole_number(s, "the supplier"))]
             )
-            text = views.suppliers_table(chosen, self.server.clock())
+            text = views.suppliers_table(chosen, self.server.clock(), self._offline_after_s)
         out.say(f"House {h} suppliers\n{text}")
 
     @command("setSupplier(h, s, 0|1)")
@@ -254,6 +266,12 @@ class ShellCommands:
         client = self.server.client
         state_text = f"{'connected' if client.connected else 'NOT connected'} ({client.address})"
         out.say(views.stats_view(stats, self.server.clock(), state_text))
+        published = self.server.state.stats
+        out.say(
+            f"State topics:      {published.messages_published} published, "
+            f"{published.changes_marked} changes coalesced into {published.flushes} updates, "
+            f"{published.topics_cleared} cleared"
+        )
 
     @command("startDemo() or startDemo(lang='en')")
     def startDemo(self, *args: Any, **kwargs: Any) -> None:

@@ -24,6 +24,7 @@ def run_headless(settings: Settings, stop: threading.Event | None = None) -> int
     signal.signal(signal.SIGTERM, on_signal)
     with running_server(settings, lambda _up, text: log.info("%s", text)) as server:
         server.ingest.notice_interval_s = 10.0  # a service's log says why readings are refused
+        server.state.outcome_listeners.append(lambda command: log.info("%s", command.describe()))
         log.info(
             "Energrid running headless on neighborhood %s; SIGINT or SIGTERM stops it",
             settings.neighborhood,

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from energrid import output as out
+from energrid_core.availability import is_online
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
+from energrid_core.state_payloads import Totals, grid_totals
 from energrid_core.stats import IngestStats
 
 PAGE_SIZE = 50
+OFFLINE_AFTER_S = 30.0  # the default of --offline-after-s
 
-CONSUMER_HEADERS = ("#", "type", "state", "current", "power", "commanded", "last reading")
+CONSUMER_HEADERS = ("#", "type", "online", "state", "current", "power", "commanded", "last reading")
 SUPPLIER_HEADERS = (
     "#",
     "type",
+    "online",
     "load",
     "pv V",
     "pv A",
@@ -26,11 +30,18 @@ SUPPLIER_HEADERS = (
 )
 
 
-def consumer_row(c: Consumer, now: float, mains_v: float) -> list[str]:
+def online_text(last_seen: float | None, now: float, offline_after_s: float) -> str:
+    return "online" if is_online(last_seen, now, offline_after_s) else "OFFLINE"
+
+
+def consumer_row(
+    c: Consumer, now: float, mains_v: float, offline_after_s: float = OFFLINE_AFTER_S
+) -> list[str]:
     current = c.current_a.last
     return [
         str(c.identifier),
         c.type,
+        online_text(c.last_seen, now, offline_after_s),
         out.on_off(c.on),
         out.amps(current),
         out.watts(None if current is None else c.power_w(mains_v)),
@@ -39,10 +50,11 @@ def consumer_row(c: Consumer, now: float, mains_v: float) -> list[str]:
     ]
 
 
-def supplier_row(s: Supplier, now: float) -> list[str]:
+def supplier_row(s: Supplier, now: float, offline_after_s: float = OFFLINE_AFTER_S) -> list[str]:
     return [
         str(s.identifier),
         s.type,
+        online_text(s.last_seen, now, offline_after_s),
         out.on_off(s.load_on),
         out.volts(s.value("pv_voltage_v")),
         out.amps(s.value("pv_current_a")),
@@ -57,42 +69,53 @@ def supplier_row(s: Supplier, now: float) -> list[str]:
     ]
 
 
-def consumers_table(devices: list[Consumer], now: float, mains_v: float) -> str:
+def consumers_table(
+    devices: list[Consumer], now: float, mains_v: float, offline_after_s: float = OFFLINE_AFTER_S
+) -> str:
     if not devices:
         return "  no consumers"
-    return out.table(CONSUMER_HEADERS, [consumer_row(c, now, mains_v) for c in devices])
+    rows = [consumer_row(c, now, mains_v, offline_after_s) for c in devices]
+    return out.table(CONSUMER_HEADERS, rows)
 
 
-def suppliers_table(devices: list[Supplier], now: float) -> str:
+def suppliers_table(
+    devices: list[Supplier], now: float, offline_after_s: float = OFFLINE_AFTER_S
+) -> str:
     if not devices:
         return "  no suppliers"
-    return out.table(SUPPLIER_HEADERS, [supplier_row(s, now) for s in devices])
+    return out.table(SUPPLIER_HEADERS, [supplier_row(s, now, offline_after_s) for s in devices])
 
 
-def house_summary(h: House, now: float, mains_v: float) -> str:
+def house_summary(
+    h: House, now: float, mains_v: float, offline_after_s: float = OFFLINE_AFTER_S
+) -> str:
     source = "meter" if h.metered else "sum of consumers"
     return (
-        f"House {h.identifier}: consumption {out.amps(h.consume())} "
+        f"House {h.identifier} ({online_text(h.last_seen, now, offline_after_s)}): "
+        f"consumption {out.amps(h.consume())} "
         f"({out.watts(h.consumption_w(mains_v))}, {source}), "
         f"supply {out.watts(h.supply_w())} ({out.amps(h.supply())} on the load side), "
         f"net {out.watts(h.net_w(mains_v))}, last reading {out.age(now, h.last_seen)}"
     )
 
 
-def house_view(h: House, now: float, mains_v: float) -> str:
+def house_view(
+    h: House, now: float, mains_v: float, offline_after_s: float = OFFLINE_AFTER_S
+) -> str:
     return "\n".join(
         [
-            house_summary(h, now, mains_v),
+            house_summary(h, now, mains_v, offline_after_s),
             f"Consumers ({len(h.consumers)})",
-            consumers_table(list(h.consumers.values()), now, mains_v),
+            consumers_table(list(h.consumers.values()), now, mains_v, offline_after_s),
             f"Suppliers ({len(h.suppliers)})",
-            suppliers_table(list(h.suppliers.values()), now),
+            suppliers_table(list(h.suppliers.values()), now, offline_after_s),
         ]
     )
 
 
 HOUSES_HEADERS = (
     "house",
+    "online",
     "consumers",
     "suppliers",
     "consumption",
@@ -107,18 +130,18 @@ def page_count(houses: int) -> int:
     return max(1, (houses + PAGE_SIZE - 1) // PAGE_SIZE)
 
 
-def houses_view(grid: Neighborhood, now: float, mains_v: float, page: int = 1) -> str:
+def houses_view(
+    grid: Neighborhood,
+    now: float,
+    mains_v: float,
+    page: int = 1,
+    offline_after_s: float = OFFLINE_AFTER_S,
+) -> str:
     """Neighborhood totals, then one row per house, PAGE_SIZE houses a page."""
     houses = grid.houses
     if not houses:
         return "No houses yet. newHouse() creates one, startDemo() builds the demo neighborhood."
-    consume_a = supply_w = 0.0
-    devices = 0
-    for h in houses.values():
-        consume_a += h.consume()
-        supply_w += h.supply_w()
-        devices += len(h.consumers) + len(h.suppliers)
-    consume_w = consume_a * mains_v
+    totals = grid_totals(grid, mains_v)
     pages = (len(houses) + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(page, 1), pages)
     ids = sorted(houses)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -128,6 +151,7 @@ def houses_view(grid: Neighborhood, now: float, mains_v: float, page: int = 1) -
         rows.append(
             [
                 str(hid),
+                online_text(h.last_seen, now, offline_after_s),
                 str(len(h.consumers)),
                 str(len(h.suppliers)),
                 out.amps(h.consume()),
@@ -137,17 +161,21 @@ def houses_view(grid: Neighborhood, now: float, mains_v: float, page: int = 1) -
                 out.age(now, h.last_seen),
             ]
         )
-    lines = [
-        f"Neighborhood {grid.identifier}: {_plural(len(houses), 'house')}, "
-        f"{_plural(devices, 'device')}; "
-        f"consumption {out.amps(consume_a)} ({out.watts(consume_w)}), "
-        f"supply {out.watts(supply_w)}, "
-        f"net {out.watts(supply_w - consume_w)}",
-        out.table(HOUSES_HEADERS, rows),
-    ]
+    lines = [neighborhood_line(grid.identifier, totals), out.table(HOUSES_HEADERS, rows)]
     if pages > 1:
         lines.append(f"  page {page} of {pages}: showHouses(page=N) for the others")
     return "\n".join(lines)
+
+
+def neighborhood_line(neighborhood: int, totals: Totals) -> str:
+    """showHouses()' first line; `energrid watch` prints the same from the state topics."""
+    return (
+        f"Neighborhood {neighborhood}: {_plural(totals.houses, 'house')}, "
+        f"{_plural(totals.devices, 'device')}; "
+        f"consumption {out.amps(totals.consumption_a)} ({out.watts(totals.consumption_w)}), "
+        f"supply {out.watts(totals.supply_w)}, "
+        f"net {out.watts(totals.net_w)}"
+    )
 
 
 def stats_view(stats: IngestStats, now: float, connected: str) -> str:

@@ -55,6 +55,9 @@ class Settings:
     cal_on_threshold_raw: float = 870.0
     on_threshold_a: float = 0.05
     log_level: str = "INFO"
+    state_max_rate_hz: float = 5.0  # state topics: publishes per second per house, at most
+    offline_after_s: float = 30.0  # a device not heard from for this long is offline
+    confirm_timeout_s: float = 5.0  # how long a device has to confirm a command
 
     @property
     def calibration(self) -> Calibration:

@@ -11,6 +11,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from energrid_core.errors import BrokerUnavailableError
@@ -51,6 +52,7 @@ class GridClient:
         self.connects = 0
         self.disconnects = 0
         self.callback_errors = 0
+        self._has_will = False
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=options.client_id,
@@ -80,9 +82,20 @@ class GridClient:
         self._client.loop_start()
         return self._ready.wait(wait_s) if wait_s > 0 else self.connected
 
+    def set_will(self, topic: str, payload: bytes, qos: int = 1, retain: bool = True) -> None:
+        """What the broker publishes for us when we vanish; call before start()."""
+        self._client.will_set(topic, payload, qos=qos, retain=retain)
+        self._has_will = True
+
     def stop(self) -> None:
         self._stopping = True
-        self._client.disconnect()
+        if self._has_will:
+            # MQTT 5: the broker publishes the will on a clean stop too (the server is gone).
+            self._client.disconnect(
+                ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message")
+            )
+        else:
+            self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
         self._ready.clear()

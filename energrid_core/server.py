@@ -6,15 +6,20 @@ persistence) have one place to hook in.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
 
 from energrid_core.config import Settings
+from energrid_core.confirmations import Confirmations
 from energrid_core.errors import BadArgumentError
 from energrid_core.ingest import Ingest
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
+from energrid_core.state_payloads import encode, status_payload
+from energrid_core.state_publisher import StatePublisher
+from energrid_core.state_topics import CONSUMER, SUPPLIER, status_topic
 from energrid_core.topics import (
     consumer_command_topic,
     neighborhood_filter,
@@ -27,6 +32,7 @@ MAX_BATCH = 100_000
 
 class GridServer:
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+        _check_state_settings(settings)
         self.settings = settings
         self.clock = clock
         self.lock = threading.RLock()
@@ -40,6 +46,22 @@ class GridServer:
         )
         self.client = GridClient(options, self.ingest.handle)
         self.client.add_topic(neighborhood_filter(settings.neighborhood))
+        # State topics for the VR interface and dashboards (docs/protocol.md, "State topics").
+        self.confirmations = Confirmations(settings.confirm_timeout_s, clock)
+        self.state = StatePublisher(
+            self.grid,
+            self.lock,
+            self._publish_state,
+            self.confirmations,
+            mains_voltage_v=settings.mains_voltage_v,
+            max_rate_hz=settings.state_max_rate_hz,
+            offline_after_s=settings.offline_after_s,
+            clock=clock,
+        )
+        self.ingest.listeners.append(self.state.on_message)
+        self.client.connection_listeners.append(self.state.on_connection)
+        offline = encode(status_payload(False))
+        self.client.set_will(status_topic(settings.neighborhood), offline, qos=1, retain=True)
 
     @property
     def stats(self):  # noqa: ANN201 - IngestStats
@@ -47,41 +69,59 @@ class GridServer:
 
     def start(self, wait_s: float = 5.0) -> bool:
         """Connect; True when connected within wait_s (it keeps retrying in the background)."""
+        self.state.start()
         return self.client.start(wait_s)
 
     def stop(self) -> None:
-        self.client.stop()
+        self.state.stop()
+        self.client.stop()  # the broker then publishes our will: status offline
+
+    def _publish_state(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1, retain=True)
 
     # --- building the grid -------------------------------------------------------------------
 
     def new_houses(self, count: int = 1) -> list[House]:
         _check_count(count)
         with self.lock:
-            return [self.grid.add_house() for _ in range(count)]
+            made = [self.grid.add_house() for _ in range(count)]
+        for new in made:
+            self.state.mark_house(new.identifier)
+        return made
 
     def rm_house(self, house: int) -> House:
         with self.lock:
-            return self.grid.rm_house(house)
+            removed = self.grid.rm_house(house)
+        self.state.house_removed(removed)
+        return removed
 
     def new_consumers(self, house: int, count: int, type_: str) -> list[Consumer]:
         _check_count(count)
         with self.lock:
             target = self.grid.house(house)
-            return [target.add_consumer(type_) for _ in range(count)]
+            made = [target.add_consumer(type_) for _ in range(count)]
+        self.state.mark_house(house)
+        return made
 
     def new_suppliers(self, house: int, count: int, type_: str) -> list[Supplier]:
         _check_count(count)
         with self.lock:
             target = self.grid.house(house)
-            return [target.add_supplier(type_) for _ in range(count)]
+            made = [target.add_supplier(type_) for _ in range(count)]
+        self.state.mark_house(house)
+        return made
 
     def rm_consumer(self, house: int, consumer: int) -> Consumer:
         with self.lock:
-            return self.grid.house(house).rm_consumer(consumer)
+            removed = self.grid.house(house).rm_consumer(consumer)
+        self.state.device_removed(house, CONSUMER, consumer)
+        return removed
 
     def rm_supplier(self, house: int, supplier: int) -> Supplier:
         with self.lock:
-            return self.grid.house(house).rm_supplier(supplier)
+            removed = self.grid.house(house).rm_supplier(supplier)
+        self.state.device_removed(house, SUPPLIER, supplier)
+        return removed
 
     # --- commands ------------------------------------------------------------------------------
 
@@ -93,6 +133,8 @@ class GridServer:
         self.client.publish(topic, str(state), qos=1)
         with self.lock:
             device.commanded = state
+        self.confirmations.expect(house, CONSUMER, consumer, state)
+        self.state.mark_house(house)
         return topic
 
     def set_supplier(self, house: int, supplier: int, state: int) -> str:
@@ -103,7 +145,17 @@ class GridServer:
         self.client.publish(topic, str(state), qos=1)
         with self.lock:
             device.commanded = state
+        self.confirmations.expect(house, SUPPLIER, supplier, state)
+        self.state.mark_house(house)
         return topic
+
+
+def _check_state_settings(settings: Settings) -> None:
+    for name in ("state_max_rate_hz", "offline_after_s", "confirm_timeout_s"):
+        value = getattr(settings, name)
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            flag = "--" + name.replace("_", "-")
+            raise BadArgumentError(f"{flag} must be a number more than 0, not {value!r}")
 
 
 def _check_count(count: int) -> None:

@@ -15,8 +15,9 @@ from energrid_core.server import GridServer
 
 __all__ = ["free_port"]
 
-# pytester runs a small test suite inside a test (used to test the fixtures themselves).
-pytest_plugins = ["pytester"]
+# pytester runs a small test suite inside a test (used to test the fixtures themselves);
+# state_fixtures: a server on the test broker with a probe checking docs/asyncapi.yaml.
+pytest_plugins = ["pytester", "state_fixtures"]
 
 MakeBroker = Callable[..., MosquittoProcess]
 

@@ -48,6 +48,7 @@ def test_the_seed_session_builds_the_documented_grid(sh: dict, server: GridServe
     header = houses.splitlines()[1]
     assert header.split() == [
         "house",
+        "online",
         "consumers",
         "suppliers",
         "consumption",
@@ -61,7 +62,7 @@ def test_the_seed_session_builds_the_documented_grid(sh: dict, server: GridServe
     assert "0.00 A" in houses and "0.0 W" in houses
     sh["showHouse"](1)
     house = output(capsys)
-    assert "House 1: consumption 0.00 A (0.0 W" in house
+    assert "House 1 (OFFLINE): consumption 0.00 A (0.0 W" in house
     assert "Consumers (2)" in house and "Suppliers (2)" in house
     assert house.count("LED") == 2 and house.count("Solar Panel") == 2
 

@@ -1,0 +1,143 @@
+"""The grid as a client sees it: rebuilt from Energrid's state topics alone, not from the server.
+
+Pure: `apply(topic, payload)` for every message received under `energrid/<n>/`, then read. The
+neighborhood payload lists its houses and each house payload lists its devices, so a client knows
+when it has the whole grid (`complete()`), and ignores any topic that is not listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import orjson
+
+from energrid_core.state_payloads import Totals
+from energrid_core.state_topics import CONSUMER, SUPPLIER, parse_state_topic
+
+State = dict[str, object]
+DeviceKey = tuple[int, str, int]
+
+
+def _number(payload: State, name: str) -> float:
+    value = payload.get(name)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+@dataclass
+class WatchedGrid:
+    neighborhood: int
+    status: State | None = None
+    summary: State | None = None
+    houses: dict[int, State] = field(default_factory=dict)
+    devices: dict[DeviceKey, State] = field(default_factory=dict)
+    messages: int = 0
+    unreadable: int = 0  # payloads that are not strict JSON objects (none, from Energrid)
+
+    def apply(self, topic: str, payload: bytes) -> None:
+        """One message; an empty payload removes what the topic held."""
+        parsed = parse_state_topic(topic, self.neighborhood)
+        if parsed is None:
+            return
+        self.messages += 1
+        state: State | None = None
+        if payload:
+            try:
+                decoded = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                decoded = None
+            if type(decoded) is not dict:
+                self.unreadable += 1
+                return
+            state = decoded
+        if parsed.kind == "status":
+            self.status = state
+        elif parsed.kind == "neighborhood":
+            self.summary = state
+        elif parsed.kind == "house":
+            _store(self.houses, parsed.house, state)
+        else:
+            _store(self.devices, (parsed.house, parsed.kind, parsed.device), state)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    @property
+    def server_online(self) -> bool | None:
+        return None if self.status is None else self.status.get("status") == "online"
+
+    def house_ids(self) -> list[int]:
+        """The houses the neighborhood lists, in the server's order."""
+        listed = self.summary.get("houses") if self.summary is not None else None
+        return [h for h in listed if type(h) is int] if isinstance(listed, list) else []
+
+    def device_keys(self, house: int) -> list[DeviceKey]:
+        state = self.houses.get(house)
+        if state is None:
+            return []
+        keys = []
+        for kind, name in ((CONSUMER, "consumers"), (SUPPLIER, "suppliers")):
+            listed = state.get(name)
+            if isinstance(listed, list):
+                keys += [(house, kind, d) for d in listed if type(d) is int]
+        return keys
+
+    def missing(self) -> int:
+        """How many listed topics have not arrived yet (the neighborhood's counts for one)."""
+        if self.summary is None:
+            return 1
+        count = 0
+        for house in self.house_ids():
+            if house not in self.houses:
+                count += 1
+                continue
+            count += sum(1 for key in self.device_keys(house) if key not in self.devices)
+        return count
+
+    def complete(self) -> bool:
+        return self.missing() == 0
+
+    def totals(self) -> Totals | None:
+        """The neighborhood's totals as the server published them."""
+        s = self.summary
+        if s is None:
+            return None
+        return Totals(
+            int(_number(s, "house_count")),
+            int(_number(s, "device_count")),
+            _number(s, "consumption_a"),
+            _number(s, "consumption_w"),
+            _number(s, "supply_a"),
+            _number(s, "supply_w"),
+            _number(s, "net_w"),
+        )
+
+    def house_totals(self) -> Totals:
+        """The same totals added up from the house topics, the way showHouses() adds them."""
+        mains_v = _number(self.summary or {}, "mains_voltage_v")
+        consume_a = supply_a = supply_w = 0.0
+        devices = houses = 0
+        for house in self.house_ids():
+            state = self.houses.get(house)
+            if state is None:
+                continue
+            houses += 1
+            consume_a += _number(state, "consumption_a")
+            supply_a += _number(state, "supply_a")
+            supply_w += _number(state, "supply_w")
+            devices += len(self.device_keys(house))
+        consume_w = consume_a * mains_v
+        return Totals(
+            houses, devices, consume_a, consume_w, supply_a, supply_w, supply_w - consume_w
+        )
+
+    def devices_online(self) -> tuple[int, int]:
+        """(online, listed) over every listed device."""
+        keys = [key for house in self.house_ids() for key in self.device_keys(house)]
+        online = sum(1 for key in keys if (self.devices.get(key) or {}).get("online") is True)
+        return online, len(keys)
+
+
+def _store(table: dict, key: object, state: State | None) -> None:
+    if state is None:
+        table.pop(key, None)
+    else:
+        table[key] = state

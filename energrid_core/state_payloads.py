@@ -1,0 +1,214 @@
+"""The grid as state payloads: pure functions from model objects to JSON-ready dicts.
+
+Called under the server's lock. Every number goes through `finite`, so a non-finite value becomes
+null and the payloads are JSON that strict parsers accept (no NaN, no Infinity). Times are the
+server clock's, in seconds since the Unix epoch. Sign convention as everywhere: consumption and
+supply positive, net = supply - consumption.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+from energrid_core.availability import house_online, is_online
+from energrid_core.confirmations import Command
+from energrid_core.model import Consumer, House, Neighborhood, Supplier
+from energrid_core.state_topics import (
+    CONSUMER,
+    SUPPLIER,
+    device_state_topic,
+    house_state_topic,
+    neighborhood_state_topic,
+)
+from energrid_core.wire.readings import SUPPLIER_FIELDS
+
+JsonDict = dict[str, object]
+Message = tuple[str, bytes]  # (topic, payload)
+CommandLookup = Callable[[int, str, int], Command | None]  # (house, kind, device) -> last one
+
+
+def finite(value: float | None) -> float | None:
+    """The value, or None when it is missing, NaN or infinite."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def encode(payload: JsonDict) -> bytes:
+    """Compact JSON bytes. orjson writes a non-finite float as null, never as NaN or Infinity."""
+    return orjson.dumps(payload)
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """A neighborhood's totals, computed exactly as showHouses() prints them."""
+
+    houses: int
+    devices: int
+    consumption_a: float
+    consumption_w: float
+    supply_a: float
+    supply_w: float
+    net_w: float
+
+
+def grid_totals(grid: Neighborhood, mains_voltage_v: float) -> Totals:
+    consume_a = supply_a = supply_w = 0.0
+    devices = 0
+    for house in grid.houses.values():
+        consume_a += house.consume()
+        supply_a += house.supply()
+        supply_w += house.supply_w()
+        devices += len(house.consumers) + len(house.suppliers)
+    consume_w = consume_a * mains_voltage_v
+    return Totals(
+        len(grid.houses), devices, consume_a, consume_w, supply_a, supply_w, supply_w - consume_w
+    )
+
+
+def status_payload(online: bool, since: float | None = None) -> JsonDict:
+    """The server's availability; the offline one is the MQTT last will."""
+    if not online:
+        return {"status": "offline"}
+    return {"status": "online", "since_unix_s": finite(since)}
+
+
+def neighborhood_state(
+    grid: Neighborhood, mains_voltage_v: float, now: float, offline_after_s: float
+) -> JsonDict:
+    totals = grid_totals(grid, mains_voltage_v)
+    seen = [h.last_seen for h in grid.houses.values()]
+    known = [t for t in seen if t is not None]
+    online = sum(1 for t in seen if is_online(t, now, offline_after_s))
+    return {
+        "neighborhood": grid.identifier,
+        "houses": list(grid.houses),
+        "house_count": totals.houses,
+        "houses_online": online,
+        "device_count": totals.devices,
+        "consumption_a": finite(totals.consumption_a),
+        "consumption_w": finite(totals.consumption_w),
+        "supply_a": finite(totals.supply_a),
+        "supply_w": finite(totals.supply_w),
+        "net_w": finite(totals.net_w),
+        "mains_voltage_v": finite(mains_voltage_v),
+        "last_reading_unix_s": finite(max(known)) if known else None,
+    }
+
+
+def house_state(
+    house: House, mains_voltage_v: float, now: float, offline_after_s: float
+) -> JsonDict:
+    return {
+        "house": house.identifier,
+        "online": house_online(house, now, offline_after_s),
+        "last_reading_unix_s": finite(house.last_seen),
+        "metered": house.metered,
+        "consumption_a": finite(house.consume()),
+        "consumption_w": finite(house.consumption_w(mains_voltage_v)),
+        "supply_a": finite(house.supply()),
+        "supply_w": finite(house.supply_w()),
+        "net_w": finite(house.net_w(mains_voltage_v)),
+        "consumers": list(house.consumers),
+        "suppliers": list(house.suppliers),
+    }
+
+
+def command_state(command: Command | None) -> JsonDict | None:
+    if command is None:
+        return None
+    return {
+        "state": command.state,
+        "status": command.status,
+        "sent_unix_s": finite(command.sent_at),
+        "resolved_unix_s": finite(command.resolved_at),
+        "timeout_s": finite(command.timeout_s),
+        "source": "server" if command.from_server else "other",
+    }
+
+
+def consumer_state(
+    consumer: Consumer,
+    mains_voltage_v: float,
+    now: float,
+    offline_after_s: float,
+    command: Command | None = None,
+) -> JsonDict:
+    current = finite(consumer.current_a.last)
+    return {
+        "house": consumer.house,
+        "consumer": consumer.identifier,
+        "type": consumer.type,
+        "on": consumer.on,
+        "current_a": current,
+        "power_w": None if current is None else finite(consumer.power_w(mains_voltage_v)),
+        "online": is_online(consumer.last_seen, now, offline_after_s),
+        "last_reading_unix_s": finite(consumer.last_seen),
+        "command": command_state(command),
+    }
+
+
+def supplier_state(
+    supplier: Supplier, now: float, offline_after_s: float, command: Command | None = None
+) -> JsonDict:
+    seen = supplier.last_seen is not None
+    payload: JsonDict = {
+        "house": supplier.house,
+        "supplier": supplier.identifier,
+        "type": supplier.type,
+        "load_on": supplier.load_on,
+        "supply_a": finite(supplier.supply_a) if seen else None,
+        "supply_w": finite(supplier.supply_w) if seen else None,
+    }
+    for name in SUPPLIER_FIELDS:
+        payload[name] = finite(supplier.value(name))
+    payload["online"] = is_online(supplier.last_seen, now, offline_after_s)
+    payload["last_reading_unix_s"] = finite(supplier.last_seen)
+    payload["command"] = command_state(command)
+    return payload
+
+
+def neighborhood_message(
+    grid: Neighborhood, mains_voltage_v: float, now: float, offline_after_s: float
+) -> Message:
+    state = neighborhood_state(grid, mains_voltage_v, now, offline_after_s)
+    return neighborhood_state_topic(grid.identifier), encode(state)
+
+
+def house_messages(
+    neighborhood: int,
+    house: House,
+    mains_voltage_v: float,
+    now: float,
+    offline_after_s: float,
+    command: CommandLookup,
+) -> list[Message]:
+    """The house's topic and payload, then each consumer's and each supplier's."""
+    h = house.identifier
+    state = house_state(house, mains_voltage_v, now, offline_after_s)
+    messages = [(house_state_topic(neighborhood, h), encode(state))]
+    for c in house.consumers.values():
+        last = command(h, CONSUMER, c.identifier)
+        state = consumer_state(c, mains_voltage_v, now, offline_after_s, last)
+        messages.append(
+            (device_state_topic(neighborhood, h, CONSUMER, c.identifier), encode(state))
+        )
+    for s in house.suppliers.values():
+        state = supplier_state(s, now, offline_after_s, command(h, SUPPLIER, s.identifier))
+        messages.append(
+            (device_state_topic(neighborhood, h, SUPPLIER, s.identifier), encode(state))
+        )
+    return messages
+
+
+def house_topics(neighborhood: int, house: House) -> list[str]:
+    """Every topic a house's state is published on: what its removal clears."""
+    h = house.identifier
+    topics = [house_state_topic(neighborhood, h)]
+    topics += [device_state_topic(neighborhood, h, CONSUMER, c) for c in house.consumers]
+    topics += [device_state_topic(neighborhood, h, SUPPLIER, s) for s in house.suppliers]
+    return topics

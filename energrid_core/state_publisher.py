@@ -1,0 +1,328 @@
+"""Publishes the grid's state on retained topics, coalesced, from a thread of its own.
+
+The MQTT thread and the operator only *mark* a house as changed (O(1), no publishing in the hot
+path). The publisher's thread flushes marked houses, each at most `max_rate_hz` times a second
+however fast its readings come, and only the topics whose payload changed. The same thread sweeps
+availability (a device silent for `offline_after_s` goes offline), times out unconfirmed commands,
+clears the retained topics of removed houses and devices, and republishes everything after a
+reconnect. Tests drive `run_once()` with fake clocks instead of starting the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from energrid_core.availability import availability
+from energrid_core.confirmations import Command, Confirmations
+from energrid_core.errors import BrokerUnavailableError
+from energrid_core.model import House, Neighborhood
+from energrid_core.state_payloads import (
+    encode,
+    house_messages,
+    house_topics,
+    neighborhood_message,
+    status_payload,
+)
+from energrid_core.state_topics import device_state_topic, status_topic
+from energrid_core.wire import Decoded
+
+log = logging.getLogger("energrid.state")
+
+NEIGHBORHOOD = 0  # the neighborhood topic's key among the houses (numbered from 1)
+MIN_CYCLE_S = 0.02  # the thread runs at most 50 cycles a second, whatever the traffic
+MAX_WAIT_S = 1.0
+
+# Publishes a retained message; raises BrokerUnavailableError when it cannot go out now.
+Sink = Callable[[str, bytes], None]
+OutcomeListener = Callable[[Command], None]
+
+
+@dataclass
+class PublisherStats:
+    changes_marked: int = 0  # marks from readings and operator changes
+    flushes: int = 0  # houses (and neighborhood) whose payloads were rebuilt
+    messages_published: int = 0
+    topics_cleared: int = 0
+    publish_failures: int = 0
+
+
+class StatePublisher:
+    def __init__(
+        self,
+        grid: Neighborhood,
+        lock: threading.RLock,
+        sink: Sink,
+        confirmations: Confirmations,
+        *,
+        mains_voltage_v: float,
+        max_rate_hz: float,
+        offline_after_s: float,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.grid = grid
+        self.lock = lock  # the server's: held while payloads are built, never while publishing
+        self.sink = sink
+        self.confirmations = confirmations
+        self.mains_voltage_v = mains_voltage_v
+        self.interval_s = 1.0 / max_rate_hz
+        self.offline_after_s = offline_after_s
+        self.sweep_s = min(MAX_WAIT_S, max(0.05, offline_after_s / 10))
+        self.clock = clock
+        self.monotonic = monotonic
+        self.stats = PublisherStats()
+        self.outcome_listeners: list[OutcomeListener] = []
+        self._cond = threading.Condition()
+        # Shared with the marking threads, under _cond.
+        self._dirty: set[int] = set()
+        self._clears: deque[tuple[int, str | None, list[str]]] = deque()
+        self._connected = False
+        self._announce_at: float | None = None
+        self._republish = False
+        self._stopping = False
+        # The flushing thread's own.
+        self._next_allowed: dict[int, float] = {}
+        self._published: dict[int, dict[str, bytes | None]] = {}
+        self._availability: dict[int, tuple[bool, ...]] = {}
+        self._next_sweep = 0.0
+        self._thread: threading.Thread | None = None
+
+    # --- marking (any thread, O(1)) ------------------------------------------------------------
+
+    def mark_house(self, house: int) -> None:
+        with self._cond:
+            self.stats.changes_marked += 1
+            if house not in self._dirty:
+                self._dirty.add(house)
+                self._dirty.add(NEIGHBORHOOD)
+                self._cond.notify()
+
+    def on_message(self, house: int, decoded: Decoded) -> None:
+        """Ingest listener: called in the MQTT thread after a message changed the house."""
+        self.confirmations.observe(house, decoded)
+        self.mark_house(house)
+
+    def on_connection(self, connected: bool, _text: str = "") -> None:
+        """Connection listener: on every connect, announce `online` and republish everything."""
+        with self._cond:
+            self._connected = connected
+            if connected:
+                self._announce_at = self.clock()
+                self._republish = True
+            self._cond.notify()
+
+    def house_removed(self, house: House) -> None:
+        """Clear the retained topics of a removed house and of all its devices."""
+        topics = house_topics(self.grid.identifier, house)
+        self.confirmations.forget(house.identifier)
+        with self._cond:
+            self._clears.append((house.identifier, None, topics))
+            self._dirty.discard(house.identifier)
+            self._dirty.add(NEIGHBORHOOD)
+            self._cond.notify()
+
+    def device_removed(self, house: int, kind: str, device: int) -> None:
+        topic = device_state_topic(self.grid.identifier, house, kind, device)
+        self.confirmations.forget(house, kind, device)
+        with self._cond:
+            self._clears.append((house, topic, [topic]))
+        self.mark_house(house)
+
+    # --- the thread -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="energrid-state", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stopping:
+            started = self.monotonic()
+            try:
+                self.run_once()
+            except Exception:  # a bug costs one cycle, never the thread
+                log.exception("state publisher cycle failed")
+            with self._cond:  # a mark wakes the wait early; cycles stay MIN_CYCLE_S apart
+                if not self._stopping:
+                    self._cond.wait(self._wait_s(self.monotonic()))
+                rest = MIN_CYCLE_S - (self.monotonic() - started)
+                if rest > 0 and not self._stopping:
+                    self._cond.wait(rest)
+
+    def _wait_s(self, now: float) -> float:
+        """Seconds until the next cycle has work; called under _cond."""
+        wake = [self._next_sweep - now, MAX_WAIT_S]
+        deadline = self.confirmations.next_deadline()
+        if deadline is not None:
+            wake.append(deadline - self.clock())
+        if self._connected:
+            if self._clears or self._republish or self._announce_at is not None:
+                return 0.0
+            if self._dirty:
+                wake.append(min(self._next_allowed.get(h, 0.0) for h in self._dirty) - now)
+        return max(0.0, min(wake))
+
+    # --- one cycle ------------------------------------------------------------------------------
+
+    def run_once(self) -> None:
+        """Sweep, time out commands, then publish whatever is due (when connected)."""
+        now = self.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.sweep_s
+            self._sweep()
+        for house in self.confirmations.expire():
+            self.mark_house(house)
+        with self._cond:
+            republish = self._republish and self._connected
+        houses: list[int] = []
+        if republish:  # the server lock is never taken while holding _cond
+            with self.lock:
+                houses = list(self.grid.houses)
+        with self._cond:
+            if self._connected:
+                announce_at, clears, due = self._take_work(now, republish, houses)
+            else:
+                announce_at, clears, due = None, [], []
+        if announce_at is not None or clears or due:
+            self._publish(announce_at, clears, due, now)
+        self._report_outcomes()
+
+    def _take_work(
+        self, now: float, republish: bool, houses: list[int]
+    ) -> tuple[float | None, list[tuple[int, str | None, list[str]]], list[int]]:
+        """What this cycle publishes; called under _cond."""
+        announce_at, self._announce_at = self._announce_at, None
+        if republish and self._republish:
+            self._republish = False
+            self._forget_published(houses)
+        clears = list(self._clears)
+        self._clears.clear()
+        due = [h for h in self._dirty if self._next_allowed.get(h, 0.0) <= now]
+        due.sort()  # houses in order, then the neighborhood (0), which sums them
+        if due and due[0] == NEIGHBORHOOD:
+            due.append(due.pop(0))
+        self._dirty.difference_update(due)
+        return announce_at, clears, due
+
+    def _publish(
+        self,
+        announce_at: float | None,
+        clears: list[tuple[int, str | None, list[str]]],
+        due: list[int],
+        now: float,
+    ) -> None:
+        try:
+            if announce_at is not None:
+                online = encode(status_payload(True, announce_at))
+                self._send(status_topic(self.grid.identifier), online)
+                announce_at = None
+            while clears:
+                self._clear(*clears[0])
+                clears.pop(0)
+            while due:
+                self._flush(due[0], now)
+                due.pop(0)
+        except BrokerUnavailableError as exc:  # a reconnect republishes; clears wait for it
+            self.stats.publish_failures += 1
+            log.debug("state not published: %s", exc)
+            with self._cond:
+                if announce_at is not None and self._announce_at is None:
+                    self._announce_at = announce_at
+                self._clears.extendleft(reversed(clears))
+                self._dirty.update(due)
+
+    def _forget_published(self, houses: list[int]) -> None:
+        """After a (re)connect every topic is sent again and every house is due; under _cond."""
+        for topics in self._published.values():
+            for topic in topics:
+                topics[topic] = None
+        self._next_allowed.clear()
+        self._dirty.update(houses)
+        self._dirty.add(NEIGHBORHOOD)
+
+    def _sweep(self) -> None:
+        """Mark the houses where a device came online or went offline since their last flush."""
+        changed = []
+        with self.lock:
+            now = self.clock()
+            for identifier, house in self.grid.houses.items():
+                if self._availability.get(identifier) != availability(
+                    house, now, self.offline_after_s
+                ):
+                    changed.append(identifier)
+        for identifier in changed:
+            self.mark_house(identifier)
+
+    def _clear(self, house: int, device_topic: str | None, topics: list[str]) -> None:
+        published = self._published.get(house, {})
+        if device_topic is None:  # the whole house
+            topics = sorted(set(topics) | set(published))
+        for topic in topics:
+            self._send(topic, b"")
+            self.stats.topics_cleared += 1
+            published.pop(topic, None)
+        if device_topic is None:
+            self._published.pop(house, None)
+            self._availability.pop(house, None)
+            self._next_allowed.pop(house, None)
+
+    def _flush(self, house: int, now: float) -> None:
+        payloads = self._payloads(house)
+        if payloads is None:
+            return
+        self.stats.flushes += 1
+        self._next_allowed[house] = now + self.interval_s
+        published = self._published.setdefault(house, {})
+        for topic, payload in payloads:
+            if published.get(topic) != payload:
+                self._send(topic, payload)
+                published[topic] = payload
+
+    def _payloads(self, identifier: int) -> list[tuple[str, bytes]] | None:
+        """Topics and payloads of a house (or of the neighborhood), built under the server lock."""
+        mains_v, after_s = self.mains_voltage_v, self.offline_after_s
+        with self.lock:
+            now = self.clock()
+            if identifier == NEIGHBORHOOD:
+                return [neighborhood_message(self.grid, mains_v, now, after_s)]
+            house = self.grid.houses.get(identifier)
+            if house is None:  # removed: its clear does the rest
+                return None
+            self._availability[identifier] = availability(house, now, after_s)
+            return house_messages(
+                self.grid.identifier, house, mains_v, now, after_s, self.confirmations.latest
+            )
+
+    def _send(self, topic: str, payload: bytes) -> None:
+        self.sink(topic, payload)
+        self.stats.messages_published += 1
+
+    def _report_outcomes(self) -> None:
+        for command in self.confirmations.take_outcomes():
+            log.debug("%s", command.describe())
+            for listener in self.outcome_listeners:
+                try:
+                    listener(command)
+                except Exception:
+                    log.exception("command outcome listener failed")
+
+    def idle(self) -> bool:
+        """True when nothing is marked, queued or pending publication."""
+        with self._cond:
+            busy = self._dirty or self._clears or self._republish
+            return not busy and self._announce_at is None

@@ -1,0 +1,310 @@
+"""StatePublisher without a broker: fake clocks, a recording sink, run_once() by hand."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import orjson
+import pytest
+from asyncapi_contract import Contract
+
+from energrid_core.confirmations import Confirmations
+from energrid_core.errors import BrokerUnavailableError
+from energrid_core.ingest import Ingest
+from energrid_core.model import Neighborhood
+from energrid_core.state_publisher import StatePublisher
+from energrid_core.wire import Decoder
+
+N = 0
+HOUSE = "energrid/0/state/house/1"
+LAMP = "energrid/0/state/house/1/consumer/1"
+FRIDGE = "energrid/0/state/house/1/consumer/2"
+PANEL = "energrid/0/state/house/1/supplier/1"
+HOUSE_2 = "energrid/0/state/house/2"
+NEIGHBORHOOD = "energrid/0/state/neighborhood"
+STATUS = "energrid/0/status"
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Recorder:
+    """The sink: what would have gone to the broker, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes]] = []
+        self.fail_next = 0
+
+    def __call__(self, topic: str, payload: bytes) -> None:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise BrokerUnavailableError("the broker is not connected")
+        self.sent.append((topic, payload))
+
+    def topics(self) -> list[str]:
+        return [t for t, _ in self.sent]
+
+    def count(self, topic: str) -> int:
+        return sum(1 for t, _ in self.sent if t == topic)
+
+    def last(self, topic: str) -> dict | None:
+        payloads = [p for t, p in self.sent if t == topic]
+        return orjson.loads(payloads[-1]) if payloads and payloads[-1] else None
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+
+class Rig:
+    """A grid (house 1: lamp, fridge, solar panel; house 2 empty), its ingest and a publisher."""
+
+    def __init__(self, rate_hz: float = 2.0, offline_after_s: float = 10.0) -> None:
+        self.clock = FakeClock()
+        self.grid = Neighborhood(N)
+        self.lock = threading.RLock()
+        house = self.grid.add_house()
+        house.add_consumer("Lamp")
+        house.add_consumer("Fridge")
+        house.add_supplier("Solar Panel")
+        self.grid.add_house()
+        self.sink = Recorder()
+        self.confirmations = Confirmations(5.0, self.clock)
+        self.publisher = StatePublisher(
+            self.grid,
+            self.lock,
+            self.sink,
+            self.confirmations,
+            mains_voltage_v=230.0,
+            max_rate_hz=rate_hz,
+            offline_after_s=offline_after_s,
+            clock=self.clock,
+            monotonic=self.clock,
+        )
+        self.ingest = Ingest(self.grid, Decoder(N), self.lock, self.clock)
+        self.ingest.listeners.append(self.publisher.on_message)
+
+    def reading(self, house: int = 1, **raw: int) -> None:
+        payload = orjson.dumps({k.removeprefix("c"): v for k, v in raw.items()})
+        self.ingest.handle(f"Neighborhood/{N}/House/{house}/Consumer", payload)
+        assert self.ingest.stats.messages_applied > 0
+
+    def connect_and_flush(self) -> None:
+        self.publisher.on_connection(True)
+        self.publisher.run_once()
+
+
+def test_first_flush_announces_then_publishes_every_topic(contract: Contract) -> None:
+    rig = Rig()
+    rig.connect_and_flush()
+    topics = rig.sink.topics()
+    assert topics[0] == STATUS
+    assert topics[-1] == NEIGHBORHOOD  # after the houses it sums
+    assert sorted(topics) == sorted([STATUS, HOUSE, LAMP, FRIDGE, PANEL, HOUSE_2, NEIGHBORHOOD])
+    for topic, payload in rig.sink.sent:
+        assert contract.error(topic, payload) is None, topic
+    assert rig.sink.last(NEIGHBORHOOD)["houses"] == [1, 2]
+    assert rig.sink.last(HOUSE)["consumers"] == [1, 2]
+    assert rig.sink.last(STATUS) == {"status": "online", "since_unix_s": rig.clock.now}
+
+
+def test_nothing_goes_out_before_the_connection() -> None:
+    rig = Rig()
+    rig.reading(c0=2000, c1=900)
+    rig.publisher.run_once()
+    assert rig.sink.sent == []
+    rig.connect_and_flush()
+    assert rig.sink.last(LAMP)["on"] is True
+
+
+def test_a_burst_is_coalesced_to_the_rate_limit() -> None:
+    rig = Rig(rate_hz=2.0)
+    rig.connect_and_flush()
+    rig.sink.clear()
+    rig.clock.advance(1.0)
+    for raw in range(900, 1900):  # 1000 readings at once
+        rig.reading(c1=raw)
+    rig.publisher.run_once()
+    assert rig.sink.count(HOUSE) == 1
+    assert rig.sink.count(LAMP) == 1
+    assert rig.sink.last(LAMP)["current_a"] == pytest.approx((1899 - 850) * 30 / 1700)
+    for raw in range(100, 200):  # more within the same half second: held back
+        rig.clock.advance(0.004)
+        rig.reading(c1=raw + 1000)
+        rig.publisher.run_once()
+    assert rig.sink.count(LAMP) == 1
+    rig.clock.advance(0.1)  # 0.5 s after the first flush: one more, with the latest value
+    rig.publisher.run_once()
+    assert rig.sink.count(LAMP) == 2
+    assert rig.sink.last(LAMP)["current_a"] == pytest.approx((1199 - 850) * 30 / 1700)
+    assert rig.publisher.stats.changes_marked >= 1100
+
+
+def test_unchanged_payloads_are_not_published_again() -> None:
+    rig = Rig()
+    rig.connect_and_flush()
+    rig.sink.clear()
+    rig.publisher.mark_house(2)  # nothing changed in house 2
+    rig.clock.advance(1.0)
+    rig.publisher.run_once()
+    assert rig.sink.sent == []
+
+
+def test_a_silent_device_goes_offline_and_comes_back_with_its_next_reading() -> None:
+    rig = Rig(offline_after_s=10.0)
+    rig.reading(c1=900)
+    rig.connect_and_flush()
+    assert rig.sink.last(LAMP)["online"] is True
+    assert rig.sink.last(HOUSE)["online"] is True
+    assert rig.sink.last(FRIDGE)["online"] is False  # never heard from
+    rig.clock.advance(9.0)
+    rig.publisher.run_once()
+    assert rig.sink.last(LAMP)["online"] is True
+    rig.clock.advance(1.5)  # 10.5 s without a reading
+    rig.publisher.run_once()
+    assert rig.sink.last(LAMP)["online"] is False
+    assert rig.sink.last(HOUSE)["online"] is False
+    assert rig.sink.last(NEIGHBORHOOD)["houses_online"] == 0
+    rig.clock.advance(0.5)
+    rig.reading(c1=901)
+    rig.publisher.run_once()
+    assert rig.sink.last(LAMP)["online"] is True
+    assert rig.sink.last(NEIGHBORHOOD)["houses_online"] == 1
+
+
+def test_removing_a_house_clears_it_and_all_its_devices() -> None:
+    rig = Rig()
+    rig.connect_and_flush()
+    rig.sink.clear()
+    with rig.lock:
+        house = rig.grid.rm_house(1)
+    rig.publisher.house_removed(house)
+    rig.publisher.run_once()  # clears go out at once, whatever the rate limit
+    cleared = {t for t, p in rig.sink.sent if p == b""}
+    assert cleared == {HOUSE, LAMP, FRIDGE, PANEL}
+    rig.clock.advance(1.0)
+    rig.publisher.run_once()
+    assert rig.sink.last(NEIGHBORHOOD)["houses"] == [2]
+
+
+def test_removing_a_device_clears_only_it() -> None:
+    rig = Rig()
+    rig.connect_and_flush()
+    rig.sink.clear()
+    with rig.lock:
+        rig.grid.house(1).rm_consumer(2)
+    rig.publisher.device_removed(1, "consumer", 2)
+    rig.clock.advance(1.0)
+    rig.publisher.run_once()
+    assert [t for t, p in rig.sink.sent if p == b""] == [FRIDGE]
+    assert rig.sink.last(HOUSE)["consumers"] == [1]
+    assert rig.sink.last(NEIGHBORHOOD)["device_count"] == 2
+
+
+def test_a_removal_is_cleared_and_a_new_house_gets_a_new_number() -> None:
+    """A removed house's topic is cleared; the next house does not take its number."""
+    rig = Rig()
+    rig.connect_and_flush()
+    rig.sink.clear()
+    with rig.lock:
+        old = rig.grid.rm_house(2)
+    rig.publisher.house_removed(old)
+    with rig.lock:
+        new = rig.grid.add_house()
+    assert new.identifier == 3
+    rig.publisher.mark_house(3)
+    rig.clock.advance(1.0)
+    rig.publisher.run_once()
+    assert [p for t, p in rig.sink.sent if t == HOUSE_2] == [b""]
+    assert rig.sink.last("energrid/0/state/house/3")["house"] == 3
+
+
+def test_a_reconnect_republishes_everything() -> None:
+    rig = Rig()
+    rig.connect_and_flush()
+    first = sorted(rig.sink.topics())
+    rig.sink.clear()
+    rig.publisher.on_connection(False)
+    rig.publisher.on_connection(True)
+    rig.publisher.run_once()
+    assert sorted(rig.sink.topics()) == first
+
+
+def test_clears_wait_for_the_broker_and_are_not_lost() -> None:
+    rig = Rig()
+    rig.connect_and_flush()
+    with rig.lock:
+        house = rig.grid.rm_house(1)
+    rig.publisher.house_removed(house)
+    rig.sink.clear()
+    rig.sink.fail_next = 1
+    rig.publisher.run_once()
+    assert rig.publisher.stats.publish_failures == 1
+    rig.publisher.run_once()
+    assert {t for t, p in rig.sink.sent if p == b""} == {HOUSE, LAMP, FRIDGE, PANEL}
+
+
+def test_a_non_finite_value_is_published_as_null() -> None:
+    rig = Rig()
+    with rig.lock:
+        lamp = rig.grid.house(1).consumer(1)
+        lamp.current_a.update(rig.clock.now, math.nan)
+        rig.grid.house(1).meter_a.update(rig.clock.now, math.inf)
+    rig.connect_and_flush()
+    for topic, payload in rig.sink.sent:
+        assert b"NaN" not in payload and b"Infinity" not in payload, topic
+        orjson.loads(payload)  # strict JSON
+    assert rig.sink.last(LAMP)["current_a"] is None
+    assert rig.sink.last(HOUSE)["consumption_a"] is None
+    assert rig.sink.last(NEIGHBORHOOD)["net_w"] is None
+
+
+def test_a_command_is_confirmed_by_a_reading_that_shows_it() -> None:
+    rig = Rig()
+    outcomes = []
+    rig.publisher.outcome_listeners.append(outcomes.append)
+    rig.connect_and_flush()
+    rig.clock.advance(1.0)
+    rig.confirmations.expect(1, "consumer", 1, 1)
+    rig.publisher.mark_house(1)
+    rig.publisher.run_once()
+    assert rig.sink.last(LAMP)["command"]["status"] == "pending"
+    rig.clock.advance(0.25)
+    rig.reading(c1=800)  # still OFF: not yet
+    rig.clock.advance(0.25)
+    rig.reading(c1=1200)  # ON
+    rig.publisher.run_once()
+    assert [o.describe() for o in outcomes] == ["House 1 consumer 1 confirmed ON in 0.5 s"]
+    assert rig.sink.last(LAMP)["command"] == {
+        "state": 1,
+        "status": "confirmed",
+        "sent_unix_s": 1001.0,
+        "resolved_unix_s": 1001.5,
+        "timeout_s": 5.0,
+        "source": "server",
+    }
+
+
+def test_a_command_not_shown_within_the_timeout_is_unconfirmed() -> None:
+    rig = Rig()
+    outcomes = []
+    rig.publisher.outcome_listeners.append(outcomes.append)
+    rig.connect_and_flush()
+    rig.confirmations.expect(1, "supplier", 1, 0)
+    rig.clock.advance(4.9)
+    rig.publisher.run_once()
+    assert outcomes == []
+    rig.clock.advance(0.2)
+    rig.publisher.run_once()
+    assert [o.describe() for o in outcomes] == [
+        "House 1 supplier 1 did not confirm load OFF within 5 s"
+    ]
+    assert rig.sink.last(PANEL)["command"]["status"] == "unconfirmed"

@@ -1,0 +1,123 @@
+"""`energrid watch`: the grid rebuilt from state topics, pure and against a real broker."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from mosquitto_fixture import MosquittoProcess
+from state_fixtures import MakeGridServer, wait_until
+
+from energrid import cli, views
+from energrid.commands import ShellCommands
+from energrid.watch import render
+from energrid.watch_grid import WatchedGrid
+
+
+def j(value: object) -> bytes:
+    return orjson.dumps(value)
+
+
+HOUSE_1 = {
+    "house": 1,
+    "online": True,
+    "last_reading_unix_s": 100.0,
+    "metered": False,
+    "consumption_a": 2.5,
+    "consumption_w": 575.0,
+    "supply_a": 0.0,
+    "supply_w": 0.0,
+    "net_w": -575.0,
+    "consumers": [1],
+    "suppliers": [],
+}
+SUMMARY = {
+    "neighborhood": 0,
+    "houses": [1],
+    "house_count": 1,
+    "houses_online": 1,
+    "device_count": 1,
+    "consumption_a": 2.5,
+    "consumption_w": 575.0,
+    "supply_a": 0.0,
+    "supply_w": 0.0,
+    "net_w": -575.0,
+    "mains_voltage_v": 230.0,
+    "last_reading_unix_s": 100.0,
+}
+
+
+def test_the_grid_is_complete_once_every_listed_topic_arrived() -> None:
+    grid = WatchedGrid(0)
+    assert not grid.complete()
+    grid.apply("energrid/0/state/house/1", j(HOUSE_1))
+    grid.apply("energrid/0/state/house/9", j(dict(HOUSE_1, house=9)))  # a ghost: not listed
+    grid.apply("energrid/0/state/neighborhood", j(SUMMARY))
+    assert grid.missing() == 1  # consumer 1 of house 1
+    grid.apply("energrid/0/state/house/1/consumer/1", j({"online": True, "command": None}))
+    assert grid.complete()
+    assert grid.house_totals() == grid.totals()
+    assert grid.devices_online() == (1, 1)
+
+
+def test_an_empty_payload_removes_and_junk_is_counted() -> None:
+    grid = WatchedGrid(0)
+    grid.apply("energrid/0/state/house/1", j(HOUSE_1))
+    grid.apply("energrid/0/state/house/1", b"")
+    assert grid.houses == {}
+    grid.apply("energrid/0/state/house/2", b"{NaN")
+    grid.apply("energrid/0/state/house/2", b"[1]")
+    grid.apply("energrid/1/state/house/2", j(HOUSE_1))  # another neighborhood
+    grid.apply("energrid/0/state/nonsense", b"{}")
+    assert grid.unreadable == 2 and grid.houses == {}
+
+
+def test_render_shows_status_totals_houses_and_commands() -> None:
+    grid = WatchedGrid(0)
+    grid.apply("energrid/0/status", j({"status": "offline"}))
+    grid.apply("energrid/0/state/neighborhood", j(SUMMARY))
+    grid.apply("energrid/0/state/house/1", j(HOUSE_1))
+    command = {"state": 1, "status": "confirmed", "sent_unix_s": 99.0}
+    grid.apply("energrid/0/state/house/1/consumer/1", j({"online": False, "command": command}))
+    text = render(grid, "127.0.0.1:1883", 101.0)
+    assert "server OFFLINE" in text
+    assert views.neighborhood_line(0, grid.totals()) in text
+    assert "Online: 1 of 1 houses, 0 of 1 devices" in text
+    assert "house 1 consumer 1: ON confirmed" in text
+
+
+def test_watch_once_prints_what_show_houses_prints(
+    make_grid_server: MakeGridServer,
+    broker: MosquittoProcess,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    grid = make_grid_server()
+    grid.server.new_houses(2)
+    grid.server.new_consumers(1, 2, "LED")
+    grid.board.consumers(1, {1: 1200, 2: 860})
+    wait_until(lambda: grid.server.stats.messages_applied == 1)
+    wait_until(grid.settled)
+    capsys.readouterr()
+    ShellCommands(grid.server).showHouses()
+    shown = capsys.readouterr().out.splitlines()[0]
+    argv = [f"--mqtt-port={broker.port}", "watch", "--once", f"--neighborhood={grid.n}"]
+
+    def watched() -> str:
+        assert cli.main(argv) == 0
+        return capsys.readouterr().out
+
+    wait_until(lambda: shown in watched(), what="watch --once to print showHouses' totals")
+    out = watched()
+    assert "server ONLINE" in out
+    assert "the 2 house topics add up to the neighborhood's totals" in out
+
+
+def test_watch_once_says_when_there_is_nothing_to_watch(
+    broker: MosquittoProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [f"--mqtt-port={broker.port}", "watch", "--once", "--neighborhood=999999"]
+    assert cli.main([*argv, "--timeout-s=0.3"]) == 1
+    assert "nothing retained on energrid/999999/state" in capsys.readouterr().err
+    assert cli.main([*argv, "--timeout-s=-1"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "energrid: --timeout-s must be more than 0, not -1.0"
+    )

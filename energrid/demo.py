@@ -53,6 +53,7 @@ NARRATION = {
         "done": "Quartier prêt. Tapez showHouses() pour voir l'état du réseau, puis "
         "setConsumer({a}, 1, 0) pour éteindre le radiateur de la maison {a}.",
         "resumed": "Reprise de la démonstration : les maisons {a} et {b} publient à nouveau.",
+        "interrupted": "Démonstration interrompue : ses maisons ont été retirées, rien n'a changé.",
         "busy": "La démonstration est déjà lancée : showHouses() montre son quartier, "
         "stopDemo() l'arrête.",
         "stopped": "Démonstration arrêtée : les cartes simulées ne publient plus "
@@ -71,6 +72,7 @@ NARRATION = {
         "done": "Neighborhood ready. Type showHouses() to see the grid, then "
         "setConsumer({a}, 1, 0) to switch off house {a}'s radiator.",
         "resumed": "Demo resumed: houses {a} and {b} publish again.",
+        "interrupted": "Demo interrupted: its houses were removed, nothing changed.",
         "busy": "The demo is already running: showHouses() shows its neighborhood, "
         "stopDemo() stops it.",
         "stopped": "Demo stopped: the simulated boards no longer publish "
@@ -133,7 +135,12 @@ class Demo:
         if built:
             out.say(text["resumed"].format(a=self.houses[0], b=self.houses[1]))
         else:
-            self._build(text)
+            try:
+                self._build(text)
+            except KeyboardInterrupt:  # Ctrl-C during the narration: leave no half-built grid
+                self._remove_houses()
+                out.say(text["interrupted"])
+                return
             self.boards = self._make_boards()
         self._start_boards(text)
         if not built:
@@ -159,6 +166,14 @@ class Demo:
                 device = make(house, 1, type_)[0]
                 out.say(text[kind].format(h=house, i=device.identifier, t=type_))
                 self.sleep(self.pause_s)
+
+    def _remove_houses(self) -> None:
+        for house in self.houses:
+            with self.server.lock:
+                present = house in self.server.grid.houses
+            if present:
+                self.server.rm_house(house)
+        self.houses = []
 
     def _make_boards(self) -> list[SimHouse]:
         """One simulated board per demo house, with the devices the demo built in it."""

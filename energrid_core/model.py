@@ -7,11 +7,15 @@ Sign convention: consumption and supply are both positive; net balance = supply 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from energrid_core.data import Data
 from energrid_core.errors import UnknownDeviceError, UnknownHouseError
 from energrid_core.wire.readings import SUPPLIER_FIELDS
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True, eq=False)
@@ -92,6 +96,18 @@ class Supplier:
         return f"Supplier({ident}, load_on={self.load_on}, {shown})"
 
 
+def _all_or_none(make: Callable[[], T], count: int, index: dict[int, T]) -> list[T]:
+    made: list[T] = []
+    try:
+        for _ in range(count):
+            made.append(make())
+    except BaseException:
+        for thing in made:
+            del index[thing.identifier]  # type: ignore[attr-defined]
+        raise
+    return made
+
+
 def describe_ids(ids: dict[int, object]) -> str:
     """ "1, 2, 5", or "1..500 (480 in all)" when there are many, or "none"."""
     if not ids:
@@ -129,6 +145,14 @@ class House:
         self.suppliers[supplier.identifier] = supplier
         self.next_supplier += 1
         return supplier
+
+    def add_consumers(self, type_: str, count: int) -> list[Consumer]:
+        """count consumers, or none at all if interrupted (Ctrl-C) on the way."""
+        return _all_or_none(lambda: self.add_consumer(type_), count, self.consumers)
+
+    def add_suppliers(self, type_: str, count: int) -> list[Supplier]:
+        """count suppliers, or none at all if interrupted on the way."""
+        return _all_or_none(lambda: self.add_supplier(type_), count, self.suppliers)
 
     def consumer(self, identifier: int) -> Consumer:
         found = self.consumers.get(identifier)
@@ -208,6 +232,10 @@ class Neighborhood:
         self.houses[house.identifier] = house
         self.next_house += 1
         return house
+
+    def add_houses(self, count: int) -> list[House]:
+        """count houses, or none at all if interrupted (Ctrl-C) on the way."""
+        return _all_or_none(self.add_house, count, self.houses)
 
     def house(self, identifier: int) -> House:
         found = self.houses.get(identifier)

@@ -84,7 +84,7 @@ class GridServer:
     def new_houses(self, count: int = 1) -> list[House]:
         _check_count(count)
         with self.lock:
-            made = [self.grid.add_house() for _ in range(count)]
+            made = self.grid.add_houses(count)
         for new in made:
             self.state.mark_house(new.identifier)
         return made
@@ -99,7 +99,7 @@ class GridServer:
         _check_count(count)
         with self.lock:
             target = self.grid.house(house)
-            made = [target.add_consumer(type_) for _ in range(count)]
+            made = target.add_consumers(type_, count)
         self.state.mark_house(house)
         return made
 
@@ -107,7 +107,7 @@ class GridServer:
         _check_count(count)
         with self.lock:
             target = self.grid.house(house)
-            made = [target.add_supplier(type_) for _ in range(count)]
+            made = target.add_suppliers(type_, count)
         self.state.mark_house(house)
         return made
 

@@ -185,3 +185,22 @@ def test_day_length_reads_naturally() -> None:
     assert day_length(1.0) == "24 h"
     assert day_length(60.0) == "24 min"
     assert day_length(1440.0) == "60 s"
+
+
+def test_ctrl_c_during_the_narration_leaves_no_half_built_grid(
+    server: GridServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pauses = 0
+
+    def interrupted_on_the_fifth_pause(seconds: float) -> None:
+        nonlocal pauses
+        pauses += 1
+        if pauses == 5:
+            raise KeyboardInterrupt
+
+    demo = Demo(server, sleep=interrupted_on_the_fifth_pause)
+    demo.start(lang="en")
+    assert "Demo interrupted: its houses were removed, nothing changed." in capsys.readouterr().out
+    with server.lock:
+        assert server.grid.houses == {}
+    assert not demo.running

@@ -97,3 +97,22 @@ def test_neighborhood_totals() -> None:
         grid.add_house().meter_a.update(0.0, amps)
     assert grid.global_consume() == 3.0
     assert grid.global_supply() == 0.0
+
+
+def test_an_interrupted_batch_creates_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    grid = Neighborhood()
+    grid.add_house()
+    real = Neighborhood.add_house
+    calls = 0
+
+    def interrupted_after_three(self: Neighborhood) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise KeyboardInterrupt
+        return real(self)
+
+    monkeypatch.setattr(Neighborhood, "add_house", interrupted_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        grid.add_houses(10)
+    assert sorted(grid.houses) == [1]

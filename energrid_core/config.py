@@ -82,6 +82,9 @@ HELP = {
     "cal_on_threshold_raw": "legacy boards: a consumer is ON above this raw value",
     "on_threshold_a": "amps above which a per-device consumer or a supplier's load is ON",
     "log_level": "DEBUG, INFO, WARNING or ERROR",
+    "state_max_rate_hz": "state topics: updates per house per second, at most",
+    "offline_after_s": "a device or house not heard from for this long is shown offline",
+    "confirm_timeout_s": "seconds a device has to confirm a command",
 }
 
 # name -> (lowest, highest) accepted value
@@ -94,6 +97,9 @@ LIMITS = {
     "mains_voltage_v": (1, 1000),
     "max_payload_bytes": (16, 268_435_455),
     "on_threshold_a": (0, 1000),
+    "state_max_rate_hz": (0.01, 1000),
+    "offline_after_s": (0.1, 7 * 86400),
+    "confirm_timeout_s": (0.1, 3600),
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -167,7 +173,7 @@ def check(settings: Settings) -> Settings:
     """Raise ValueError, one line, for a setting outside its range."""
     for name, (low, high) in LIMITS.items():
         value = getattr(settings, name)
-        if not low <= value <= high:
+        if not low <= value <= high:  # NaN fails this too
             raise ValueError(f"{name} must be from {low} to {high}, not {value}")
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ValueError(

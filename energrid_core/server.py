@@ -6,12 +6,11 @@ persistence) have one place to hook in.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
 
-from energrid_core.config import Settings
+from energrid_core.config import Settings, check
 from energrid_core.confirmations import Confirmations
 from energrid_core.errors import BadArgumentError
 from energrid_core.ingest import Ingest
@@ -32,7 +31,7 @@ MAX_BATCH = 100_000
 
 class GridServer:
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
-        _check_state_settings(settings)
+        check(settings)
         self.settings = settings
         self.clock = clock
         self.lock = threading.RLock()
@@ -148,14 +147,6 @@ class GridServer:
         self.confirmations.expect(house, SUPPLIER, supplier, state)
         self.state.mark_house(house)
         return topic
-
-
-def _check_state_settings(settings: Settings) -> None:
-    for name in ("state_max_rate_hz", "offline_after_s", "confirm_timeout_s"):
-        value = getattr(settings, name)
-        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-            flag = "--" + name.replace("_", "-")
-            raise BadArgumentError(f"{flag} must be a number more than 0, not {value!r}")
 
 
 def _check_count(count: int) -> None:

@@ -241,7 +241,7 @@ class ShellCommands:
 def _created(kind: str, made: list, house: int, type_: str) -> str:
     ids = [d.identifier for d in made]
     which = f"{kind} {ids[0]}" if len(ids) == 1 else f"{kind}s {ids[0]}..{ids[-1]}"
-    return f"Created {which} ({type_}) in house {house}."
+    return f"Created {which} ({out.printable(type_)}) in house {house}."
 
 
 def _print_message(house: int, decoded: Decoded) -> None:

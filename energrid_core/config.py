@@ -34,6 +34,9 @@ class Calibration:
         return round(self.zero_raw + amps / self.amps_per_raw)
 
 
+_INTERNAL = {"internal": True}
+
+
 @dataclass
 class Settings:
     """Everything configurable. Field names map to ENERGRID_<NAME> and --<name> flags."""
@@ -55,6 +58,9 @@ class Settings:
     cal_on_threshold_raw: float = 870.0
     on_threshold_a: float = 0.05
     log_level: str = "INFO"
+    snapshot_interval_s: float = 60.0  # how often readings statistics are saved
+    # Names given by an environment variable or a flag (not a setting itself).
+    explicit: set[str] = field(default_factory=set, repr=False, compare=False, metadata=_INTERNAL)
 
     @property
     def calibration(self) -> Calibration:
@@ -81,7 +87,11 @@ def _convert(kind: type, text: str, name: str) -> object:
 
 def _field_types() -> dict[str, type]:
     defaults = Settings()
-    return {f.name: type(getattr(defaults, f.name)) for f in fields(Settings)}
+    return {
+        f.name: type(getattr(defaults, f.name))
+        for f in fields(Settings)
+        if not f.metadata.get("internal")
+    }
 
 
 def _kind(kind: type) -> type:
@@ -96,6 +106,7 @@ def from_env(environ: dict[str, str] | None = None, base: Settings | None = None
         key = "ENERGRID_" + name.upper()
         if key in environ:
             setattr(settings, name, _convert(_kind(kind), environ[key], key))
+            settings.explicit.add(name)
     return settings
 
 
@@ -119,4 +130,5 @@ def from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -
         value = getattr(args, name, None)
         if value is not None:
             setattr(settings, name, value)
+            settings.explicit.add(name)
     return settings

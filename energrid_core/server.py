@@ -1,37 +1,64 @@
 """The supervision server: the grid, the ingest path and the MQTT client, sharing one lock.
 
-Every change the operator makes goes through a method here, so that later layers (state topics,
-persistence) have one place to hook in.
+Every change the operator makes goes through a method here, and is saved in the store in the
+same step: a change that cannot be saved is undone and reported.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 
+from energrid_core import snapshot
 from energrid_core.config import Settings
-from energrid_core.errors import BadArgumentError
+from energrid_core.errors import BadArgumentError, StoreError
 from energrid_core.ingest import Ingest
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
+from energrid_core.store import Store, resolve_calibration
 from energrid_core.topics import (
     consumer_command_topic,
     neighborhood_filter,
     supplier_command_topic,
 )
-from energrid_core.wire import Decoder
+from energrid_core.wire import Decoded, Decoder
+
+log = logging.getLogger("energrid.server")
 
 MAX_BATCH = 100_000
+HOUSEKEEPING_S = 1.0
 
 
 class GridServer:
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        store: Store | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.lock = threading.RLock()
-        self.grid = Neighborhood(settings.neighborhood, settings.history_len)
-        self.ingest = Ingest(self.grid, Decoder.from_settings(settings), self.lock, clock)
+        self.store = store or Store.in_state_dir(settings.state_dir)
+        try:
+            self._build(settings)
+        except BaseException:
+            self.store.close()
+            raise
+
+    def _build(self, settings: Settings) -> None:
+        n = settings.neighborhood
+        resolve_calibration(self.store, settings)
+        self.grid = Neighborhood(n, settings.history_len)
+        self.store.load_grid(self.grid)
+        restored = snapshot.restore(self.grid, self.store.readings(n))
+        if self.grid.houses:
+            houses, where = len(self.grid.houses), self.store.path
+            log.info("loaded %d houses (%d devices with readings) from %s", houses, restored, where)
+        self.ingest = Ingest(self.grid, Decoder.from_settings(settings), self.lock, self.clock)
+        self.ingest.listeners.append(self._remember_wire_command)
         options = ClientOptions(
             host=settings.mqtt_host,
             port=settings.mqtt_port,
@@ -39,7 +66,11 @@ class GridServer:
             keepalive_s=settings.keepalive_s,
         )
         self.client = GridClient(options, self.ingest.handle)
-        self.client.add_topic(neighborhood_filter(settings.neighborhood))
+        self.client.add_topic(neighborhood_filter(n))
+        self._stop = threading.Event()
+        self._housekeeper: threading.Thread | None = None
+        self._snapshot_at = time.monotonic()
+        self._snapshot_applied = self.ingest.stats.messages_applied
 
     @property
     def stats(self):  # noqa: ANN201 - IngestStats
@@ -47,63 +78,152 @@ class GridServer:
 
     def start(self, wait_s: float = 5.0) -> bool:
         """Connect; True when connected within wait_s (it keeps retrying in the background)."""
+        self._housekeeper = threading.Thread(
+            target=self._housekeeping_loop, name="energrid-housekeeping", daemon=True
+        )
+        self._housekeeper.start()
         return self.client.start(wait_s)
 
     def stop(self) -> None:
+        """Disconnect, save the readings' statistics, close the store. Once."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        if self._housekeeper is not None:
+            self._housekeeper.join()
         self.client.stop()
+        try:
+            self.save_snapshot()
+        except StoreError as exc:
+            log.warning("%s", exc)
+        self.store.close()
+
+    # --- periodic work -------------------------------------------------------------------------
+
+    def housekeeping(self) -> None:
+        """One round of periodic work: a snapshot of the readings when due."""
+        due = time.monotonic() - self._snapshot_at >= self.settings.snapshot_interval_s
+        if due and self.ingest.stats.messages_applied != self._snapshot_applied:
+            self.save_snapshot()
+
+    def save_snapshot(self) -> int:
+        """Save the readings' statistics now; returns how many devices had some.
+
+        Only the copy is made under the lock; encoding and writing do not hold up readings.
+        """
+        with self.lock:
+            applied = self.ingest.stats.messages_applied
+            exported = snapshot.export(self.grid)
+        self.store.save_readings(self.settings.neighborhood, snapshot.encode(exported))
+        self._snapshot_at = time.monotonic()
+        self._snapshot_applied = applied
+        return len(exported)
+
+    def _housekeeping_loop(self) -> None:
+        while not self._stop.wait(HOUSEKEEPING_S):
+            try:
+                self.housekeeping()
+            except Exception:
+                log.warning("housekeeping failed", exc_info=True)
 
     # --- building the grid -------------------------------------------------------------------
 
     def new_houses(self, count: int = 1) -> list[House]:
         _check_count(count)
+        n = self.settings.neighborhood
         with self.lock:
-            return [self.grid.add_house() for _ in range(count)]
+            made = [self.grid.add_house() for _ in range(count)]
+            try:
+                self.store.add_houses(n, [h.identifier for h in made])
+            except StoreError:
+                for house in made:
+                    del self.grid.houses[house.identifier]
+                raise
+            return made
 
     def rm_house(self, house: int) -> House:
         with self.lock:
+            self.grid.house(house)  # an unknown house is reported before touching the store
+            self.store.remove_house(self.settings.neighborhood, house)
             return self.grid.rm_house(house)
 
     def new_consumers(self, house: int, count: int, type_: str) -> list[Consumer]:
-        _check_count(count)
-        with self.lock:
-            target = self.grid.house(house)
-            return [target.add_consumer(type_) for _ in range(count)]
+        return self._new_devices(house, count, type_, "consumer")
 
     def new_suppliers(self, house: int, count: int, type_: str) -> list[Supplier]:
+        return self._new_devices(house, count, type_, "supplier")
+
+    def _new_devices(self, house: int, count: int, type_: str, kind: str) -> list:
         _check_count(count)
         with self.lock:
             target = self.grid.house(house)
-            return [target.add_supplier(type_) for _ in range(count)]
+            devices = target.consumers if kind == "consumer" else target.suppliers
+            add = target.add_consumer if kind == "consumer" else target.add_supplier
+            made = [add(type_) for _ in range(count)]
+            try:
+                rows = [(d.identifier, type_) for d in made]
+                self.store.add_devices(self.settings.neighborhood, house, kind, rows)
+            except (StoreError, UnicodeEncodeError) as exc:
+                for device in made:
+                    del devices[device.identifier]
+                if isinstance(exc, UnicodeEncodeError):
+                    raise BadArgumentError(f"the type {type_!r} is not valid text") from None
+                raise
+            return made
 
     def rm_consumer(self, house: int, consumer: int) -> Consumer:
-        with self.lock:
-            return self.grid.house(house).rm_consumer(consumer)
+        return self._rm_device(house, consumer, "consumer")
 
     def rm_supplier(self, house: int, supplier: int) -> Supplier:
+        return self._rm_device(house, supplier, "supplier")
+
+    def _rm_device(self, house: int, device: int, kind: str):  # noqa: ANN202
         with self.lock:
-            return self.grid.house(house).rm_supplier(supplier)
+            target = self.grid.house(house)
+            find = target.consumer if kind == "consumer" else target.supplier
+            find(device)  # an unknown device is reported before touching the store
+            self.store.remove_device(self.settings.neighborhood, house, kind, device)
+            return (target.rm_consumer if kind == "consumer" else target.rm_supplier)(device)
 
     # --- commands ------------------------------------------------------------------------------
 
     def set_consumer(self, house: int, consumer: int, state: int) -> str:
         """Publish 1/0 on .../Consumer/<c>/set at QoS 1; returns the topic."""
-        with self.lock:
-            device = self.grid.house(house).consumer(consumer)
-        topic = consumer_command_topic(self.settings.neighborhood, house, consumer)
-        self.client.publish(topic, str(state), qos=1)
-        with self.lock:
-            device.commanded = state
-        return topic
+        return self._command(house, "consumer", consumer, state)
 
     def set_supplier(self, house: int, supplier: int, state: int) -> str:
         """Publish 1/0 on .../Supplier/<s>/booleanLoad at QoS 1; returns the topic."""
+        return self._command(house, "supplier", supplier, state)
+
+    def _command(self, house: int, kind: str, device: int, state: int) -> str:
         with self.lock:
-            device = self.grid.house(house).supplier(supplier)
-        topic = supplier_command_topic(self.settings.neighborhood, house, supplier)
+            target = self.grid.house(house)
+            device_ = target.consumer(device) if kind == "consumer" else target.supplier(device)
+        topic = self._command_topic(house, kind, device)
         self.client.publish(topic, str(state), qos=1)
         with self.lock:
-            device.commanded = state
+            device_.commanded = state
+        self._save_commanded(house, kind, device, state)
         return topic
+
+    def _command_topic(self, house: int, kind: str, device: int) -> str:
+        n = self.settings.neighborhood
+        if kind == "consumer":
+            return consumer_command_topic(n, house, device)
+        return supplier_command_topic(n, house, device)
+
+    def _remember_wire_command(self, house: int, decoded: Decoded) -> None:
+        """A command another client (the VR one) sent: saved as the device's commanded state."""
+        seen = decoded.command
+        if seen is not None:
+            kind = "supplier" if seen.supplier else "consumer"
+            self._save_commanded(house, kind, seen.device, seen.state)
+
+    def _save_commanded(self, house: int, kind: str, device: int, state: int) -> None:
+        try:
+            self.store.set_commanded(self.settings.neighborhood, house, kind, device, state)
+        except StoreError as exc:  # the network thread must go on; the next change retries
+            log.warning("%s", exc)
 
 
 def _check_count(count: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from energrid import output as out
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.stats import IngestStats
@@ -147,9 +149,10 @@ def houses_view(grid: Neighborhood, now: float, mains_v: float, page: int = 1) -
     return "\n".join(lines)
 
 
-def stats_view(stats: IngestStats, now: float, connected: str) -> str:
+def stats_view(stats: IngestStats, now: float, connected: str, extra: Sequence[str] = ()) -> str:
     lines = [
         f"Broker: {connected}",
+        *extra,
         f"Messages received: {stats.messages_received}",
         f"Messages applied:  {stats.messages_applied} ({stats.readings_applied} readings)",
         f"Commands seen:     {stats.commands_seen}",

@@ -58,7 +58,9 @@ class Settings:
     cal_on_threshold_raw: float = 870.0
     on_threshold_a: float = 0.05
     log_level: str = "INFO"
+    command_ttl_s: float = 120.0  # how long a command waits for a broker that is down
     snapshot_interval_s: float = 60.0  # how often readings statistics are saved
+    watchdog_s: float = 2.0  # how often the network thread is checked (and commands expire)
     # Names given by an environment variable or a flag (not a setting itself).
     explicit: set[str] = field(default_factory=set, repr=False, compare=False, metadata=_INTERNAL)
 

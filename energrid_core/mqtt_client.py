@@ -14,11 +14,13 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from energrid_core.errors import BrokerUnavailableError
+from energrid_core.redelivery import RedeliveryFilter
 
 log = logging.getLogger("energrid.mqtt")
 
 MessageHandler = Callable[[str, bytes, bool], None]
 ConnectionListener = Callable[[bool, str], None]
+PublishListener = Callable[[int, bool, str], None]  # mid, accepted by the broker, reason
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,19 @@ class GridClient:
         self._topics: dict[str, int] = {}
         self._lock = threading.Lock()
         self._connected = threading.Event()
+        # Told of every connect and disconnect, with a line for a person.
         self.connection_listeners: list[ConnectionListener] = []
+        # Called after connection_listeners, for the work a (re)connect brings: resending
+        # commands, republishing state. Same arguments.
+        self.session_listeners: list[ConnectionListener] = []
+        self.publish_listeners: list[PublishListener] = []
         self.connects = 0
         self.disconnects = 0
         self.callback_errors = 0
+        self.connect_failures = 0  # attempts that did not reach a CONNACK (refused TCP, TLS)
+        self.loop_restarts = 0
+        self._stopping = False
+        self.redeliveries = RedeliveryFilter()
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=options.client_id,
@@ -58,12 +69,20 @@ class GridClient:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        client.on_connect_fail = self._on_connect_fail
         self._client = client
 
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self, wait_s: float = 0.0) -> bool:
         """Connect in the background, retrying with backoff; optionally wait for the CONNACK."""
+        self._connect_async()
+        self._client.loop_start()
+        return self._connected.wait(wait_s) if wait_s > 0 else self.connected
+
+    def _connect_async(self) -> None:
+        """Set up the (re)connection the network thread makes: durable session, clean start 0."""
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.options.session_expiry_s
         self._client.connect_async(
@@ -73,13 +92,47 @@ class GridClient:
             clean_start=False,
             properties=properties,
         )
-        self._client.loop_start()
-        return self._connected.wait(wait_s) if wait_s > 0 else self.connected
 
     def stop(self) -> None:
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
+
+    @property
+    def loop_alive(self) -> bool:
+        """Whether paho's network thread runs (paho clears _thread when loop_forever ends)."""
+        thread = self._client._thread
+        return thread is not None and thread.is_alive()
+
+    @property
+    def duplicates_dropped(self) -> int:
+        """Redelivered QoS 1 messages dropped before the handler (see redelivery.py)."""
+        return self.redeliveries.dropped
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def restart_loop(self) -> None:
+        """A new network thread on a new connection, after the last thread died.
+
+        The dead thread may have left a packet half handled, so the session is resumed on a
+        fresh connection. The message being handled when the thread died comes back from the
+        broker marked DUP and is dropped as a duplicate: it cannot kill the thread twice.
+        """
+        self._client.loop_stop()
+        if self._connected.is_set():
+            self._connected.clear()
+            self.disconnects += 1
+            self._tell(self.session_listeners, False, "network thread restarted")
+        self._connect_async()
+        self._client.loop_start()
+        self.loop_restarts += 1
+
+    def announce(self, text: str) -> None:
+        """Tell the connection listeners (not the session ones) something for a person."""
+        self._tell(self.connection_listeners, self.connected, text)
 
     @property
     def connected(self) -> bool:
@@ -107,13 +160,31 @@ class GridClient:
         if self.connected:
             self._client.unsubscribe(topic)
 
-    def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False) -> int:
-        """Hand a message to paho; raises BrokerUnavailableError when it cannot go out now."""
+    def publish(
+        self,
+        topic: str,
+        payload: bytes | str,
+        qos: int = 1,
+        retain: bool = False,
+        expiry_s: int | None = None,
+    ) -> int:
+        """Hand a message to paho and return its mid; publish_listeners hear of its PUBACK.
+
+        Raises BrokerUnavailableError when not connected (nothing is handed over). A QoS 1
+        message handed over just as the connection drops is kept by paho, which sends it after
+        the reconnect. expiry_s: the broker drops it if undelivered for that long (MQTT 5).
+        """
         if not self.connected:
             raise BrokerUnavailableError(
                 f"the broker at {self.address} is not connected: nothing was sent"
             )
-        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        properties = None
+        if expiry_s is not None:
+            properties = Properties(PacketTypes.PUBLISH)
+            properties.MessageExpiryInterval = expiry_s
+        info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        if info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN and qos > 0:
+            return info.mid  # paho queued it and resends it on reconnect
         if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             raise BrokerUnavailableError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
         return info.mid
@@ -135,16 +206,22 @@ class GridClient:
             self._subscribe(topics)
             self.connects += 1
             self._connected.set()
-            self._notify(True, f"connected to the broker at {self.address}")
+            session = "session resumed" if flags.session_present else "new session"
+            self._notify(True, f"connected to the broker at {self.address} ({session})")
         except Exception:
             self.callback_errors += 1
             log.warning("error in on_connect", exc_info=True)
+
+    def _on_connect_fail(self, client, userdata) -> None:  # noqa: ANN001
+        self.connect_failures += 1
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
         try:
             was_connected = self._connected.is_set()
             self._connected.clear()
-            if was_connected:
+            if was_connected and self._stopping:
+                self._notify(False, f"disconnected from the broker at {self.address}")
+            elif was_connected:
                 self.disconnects += 1
                 self._notify(False, f"lost the broker at {self.address} ({reason_code}); retrying")
         except Exception:
@@ -157,14 +234,36 @@ class GridClient:
                 topic = message.topic
             except UnicodeDecodeError:  # Mosquitto refuses these; be safe with other brokers
                 topic = message._topic.decode("utf-8", "replace")
+            if message.qos > 0 and self.redeliveries.is_redelivery(
+                message.mid, message.dup, topic, message.payload
+            ):
+                return
             self._handler(topic, message.payload, message.retain)
         except Exception:
             self.callback_errors += 1
             log.warning("error in on_message", exc_info=True)
 
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
+        try:
+            accepted = not reason_code.is_failure
+            reason = "" if reason_code.value == 0 else str(reason_code)
+            for listener in self.publish_listeners:
+                listener(mid, accepted, reason)
+        except Exception:
+            self.callback_errors += 1
+            log.warning("error in on_publish", exc_info=True)
+
     def _notify(self, connected: bool, text: str) -> None:
-        for listener in self.connection_listeners:
-            listener(connected, text)
+        """A connect or a disconnect: the people first, then the session work."""
+        self._tell(self.connection_listeners + self.session_listeners, connected, text)
+
+    def _tell(self, listeners: list[ConnectionListener], connected: bool, text: str) -> None:
+        for listener in listeners:
+            try:
+                listener(connected, text)
+            except Exception:
+                self.callback_errors += 1
+                log.warning("connection listener failed", exc_info=True)
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from energrid_core import snapshot
 from energrid_core.config import Settings
+from energrid_core.delivery import CommandEvent, Delivery, Outcome, StoreJournal
 from energrid_core.errors import BadArgumentError, StoreError
 from energrid_core.ingest import Ingest
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
@@ -23,12 +24,12 @@ from energrid_core.topics import (
     neighborhood_filter,
     supplier_command_topic,
 )
+from energrid_core.watchdog import LoopWatchdog
 from energrid_core.wire import Decoded, Decoder
 
 log = logging.getLogger("energrid.server")
 
 MAX_BATCH = 100_000
-HOUSEKEEPING_S = 1.0
 
 
 class GridServer:
@@ -67,6 +68,16 @@ class GridServer:
         )
         self.client = GridClient(options, self.ingest.handle)
         self.client.add_topic(neighborhood_filter(n))
+        journal = StoreJournal(self.store, n)
+        self.delivery = Delivery(self.client, journal, self.clock, settings.command_ttl_s)
+        self.delivery.listeners.append(self._remember_sent_command)
+        self.delivery.restore(journal.load(self._command_topic))
+        self.client.session_listeners.append(self.delivery.on_connection)
+        self.client.publish_listeners.append(self.delivery.on_published)
+        self.watchdog = LoopWatchdog(
+            lambda: self.client.loop_alive, self.client.restart_loop, self.client.announce
+        )
+        self.failed = threading.Event()  # the watchdog gave up: headless exits non-zero
         self._stop = threading.Event()
         self._housekeeper: threading.Thread | None = None
         self._snapshot_at = time.monotonic()
@@ -101,7 +112,11 @@ class GridServer:
     # --- periodic work -------------------------------------------------------------------------
 
     def housekeeping(self) -> None:
-        """One round of periodic work: a snapshot of the readings when due."""
+        """One round: watch the network thread, expire waiting commands, snapshot when due."""
+        watching = self._housekeeper is not None and not self.client.stopping
+        if watching and not self.watchdog.check():
+            self.failed.set()
+        self.delivery.expire()
         due = time.monotonic() - self._snapshot_at >= self.settings.snapshot_interval_s
         if due and self.ingest.stats.messages_applied != self._snapshot_applied:
             self.save_snapshot()
@@ -120,7 +135,8 @@ class GridServer:
         return len(exported)
 
     def _housekeeping_loop(self) -> None:
-        while not self._stop.wait(HOUSEKEEPING_S):
+        period = max(0.05, self.settings.watchdog_s)
+        while not self._stop.wait(period):
             try:
                 self.housekeeping()
             except Exception:
@@ -145,7 +161,9 @@ class GridServer:
         with self.lock:
             self.grid.house(house)  # an unknown house is reported before touching the store
             self.store.remove_house(self.settings.neighborhood, house)
-            return self.grid.rm_house(house)
+            removed = self.grid.rm_house(house)
+        self.delivery.cancel(house)
+        return removed
 
     def new_consumers(self, house: int, count: int, type_: str) -> list[Consumer]:
         return self._new_devices(house, count, type_, "consumer")
@@ -183,34 +201,47 @@ class GridServer:
             find = target.consumer if kind == "consumer" else target.supplier
             find(device)  # an unknown device is reported before touching the store
             self.store.remove_device(self.settings.neighborhood, house, kind, device)
-            return (target.rm_consumer if kind == "consumer" else target.rm_supplier)(device)
+            removed = (target.rm_consumer if kind == "consumer" else target.rm_supplier)(device)
+        self.delivery.cancel(house, kind, device)
+        return removed
 
     # --- commands ------------------------------------------------------------------------------
 
-    def set_consumer(self, house: int, consumer: int, state: int) -> str:
-        """Publish 1/0 on .../Consumer/<c>/set at QoS 1; returns the topic."""
+    def set_consumer(self, house: int, consumer: int, state: int) -> CommandEvent:
+        """1/0 on .../Consumer/<c>/set at QoS 1: SENT now, or QUEUED until the broker is back."""
+        with self.lock:
+            self.grid.house(house).consumer(consumer)
         return self._command(house, "consumer", consumer, state)
 
-    def set_supplier(self, house: int, supplier: int, state: int) -> str:
-        """Publish 1/0 on .../Supplier/<s>/booleanLoad at QoS 1; returns the topic."""
+    def set_supplier(self, house: int, supplier: int, state: int) -> CommandEvent:
+        """1/0 on .../Supplier/<s>/booleanLoad at QoS 1: SENT now, or QUEUED."""
+        with self.lock:
+            self.grid.house(house).supplier(supplier)
         return self._command(house, "supplier", supplier, state)
 
-    def _command(self, house: int, kind: str, device: int, state: int) -> str:
-        with self.lock:
-            target = self.grid.house(house)
-            device_ = target.consumer(device) if kind == "consumer" else target.supplier(device)
+    def _command(self, house: int, kind: str, device: int, state: int) -> CommandEvent:
         topic = self._command_topic(house, kind, device)
-        self.client.publish(topic, str(state), qos=1)
-        with self.lock:
-            device_.commanded = state
-        self._save_commanded(house, kind, device, state)
-        return topic
+        return self.delivery.submit(self.delivery.command(house, kind, device, state, topic))
 
     def _command_topic(self, house: int, kind: str, device: int) -> str:
         n = self.settings.neighborhood
         if kind == "consumer":
             return consumer_command_topic(n, house, device)
         return supplier_command_topic(n, house, device)
+
+    def _remember_sent_command(self, event: CommandEvent) -> None:
+        """A command went out: it is the device's commanded state, in the model and the store."""
+        if event.outcome is not Outcome.SENT:
+            return
+        c = event.command
+        with self.lock:
+            target = self.grid.houses.get(c.house)
+            devices = None if target is None else getattr(target, c.kind + "s")
+            device = None if devices is None else devices.get(c.device)
+            if device is None:
+                return
+            device.commanded = c.state
+        self._save_commanded(c.house, c.kind, c.device, c.state)
 
     def _remember_wire_command(self, house: int, decoded: Decoded) -> None:
         """A command another client (the VR one) sent: saved as the device's commanded state."""

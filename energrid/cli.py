@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from energrid import credentials
 from energrid_core import config
 from energrid_core.errors import EnergridError
 
@@ -13,7 +14,7 @@ from energrid_core.errors import EnergridError
 Subcommand = tuple[
     str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]
 ]
-SUBCOMMANDS: dict[str, Subcommand] = {}
+SUBCOMMANDS: dict[str, Subcommand] = {"credentials": credentials.SUBCOMMAND}
 
 
 def build_parser() -> argparse.ArgumentParser:

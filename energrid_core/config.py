@@ -58,6 +58,11 @@ class Settings:
     cal_on_threshold_raw: float = 870.0
     on_threshold_a: float = 0.05
     log_level: str = "INFO"
+    # Broker account (secure profile); the password file defaults to
+    # <state_dir>/credentials/<username>.password, written by `energrid credentials add server`.
+    mqtt_username: str = ""
+    mqtt_password_file: str = ""
+    mqtt_tls_ca: str = ""  # a CA certificate file: connect with TLS and check the broker's
     command_ttl_s: float = 120.0  # how long a command waits for a broker that is down
     snapshot_interval_s: float = 60.0  # how often readings statistics are saved
     watchdog_s: float = 2.0  # how often the network thread is checked (and commands expire)

@@ -32,6 +32,9 @@ class ClientOptions:
     session_expiry_s: int = 3600
     reconnect_min_s: int = 1
     reconnect_max_s: int = 30
+    username: str | None = None
+    password: str | None = None
+    tls_ca: str | None = None  # CA certificate file: TLS, with the broker's name checked
 
 
 class GridClient:
@@ -58,6 +61,7 @@ class GridClient:
         self.connect_failures = 0  # attempts that did not reach a CONNACK (refused TCP, TLS)
         self.loop_restarts = 0
         self._stopping = False
+        self._refusal: str | None = None
         self.redeliveries = RedeliveryFilter()
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -66,6 +70,15 @@ class GridClient:
         )
         client.suppress_exceptions = True  # second line of defence: our callbacks catch first
         client.reconnect_delay_set(options.reconnect_min_s, options.reconnect_max_s)
+        if options.username:
+            client.username_pw_set(options.username, options.password)
+        if options.tls_ca:
+            try:
+                client.tls_set(ca_certs=options.tls_ca)
+            except (OSError, ValueError) as exc:
+                raise BrokerUnavailableError(
+                    f"cannot use {options.tls_ca} as the broker's CA certificate: {exc}"
+                ) from None
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -200,7 +213,12 @@ class GridClient:
         try:
             if reason_code.is_failure:
                 log.warning("broker at %s refused the connection: %s", self.address, reason_code)
+                if self._refusal != str(reason_code):  # once per reason, not at every retry
+                    self._refusal = str(reason_code)
+                    text = _refusal_text(self.address, str(reason_code))
+                    self._tell(self.connection_listeners, False, text)
                 return
+            self._refusal = None
             with self._lock:
                 topics = dict(self._topics)
             self._subscribe(topics)
@@ -268,3 +286,10 @@ class GridClient:
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"
         return f"GridClient({self.options.client_id!r} {state} to {self.address})"
+
+
+def _refusal_text(address: str, reason: str) -> str:
+    hint = ""
+    if reason in ("Not authorized", "Bad user name or password"):
+        hint = "; check --mqtt-username and the password file (energrid credentials)"
+    return f"the broker at {address} refused the connection: {reason}{hint}; retrying"

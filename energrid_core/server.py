@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from energrid_core import snapshot
+from energrid_core.auth import read_password
 from energrid_core.config import Settings
 from energrid_core.delivery import CommandEvent, Delivery, Outcome, StoreJournal
 from energrid_core.errors import BadArgumentError, StoreError
@@ -65,6 +66,11 @@ class GridServer:
             port=settings.mqtt_port,
             client_id=settings.client_id,
             keepalive_s=settings.keepalive_s,
+            username=settings.mqtt_username or None,
+            password=read_password(
+                settings.mqtt_username, settings.mqtt_password_file, settings.state_dir
+            ),
+            tls_ca=settings.mqtt_tls_ca or None,
         )
         self.client = GridClient(options, self.ingest.handle)
         self.client.add_topic(neighborhood_filter(n))

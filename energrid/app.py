@@ -38,9 +38,17 @@ def setup_logging(level: str, stream: TextIO | None = None, timestamps: bool = T
 def running_server(
     settings: Settings, on_connection: Callable[[bool, str], None] | None = None
 ) -> Iterator[GridServer]:
-    """A connected (or retrying) server, with a Mosquitto child started if none answers."""
-    server = GridServer(settings)  # first: a bad setting must not leave a broker behind
-    broker: ManagedBroker | None = ensure_broker(settings)
+    """A connected (or retrying) server, with a Mosquitto child started if none answers.
+
+    The grid is opened first: a state directory another Energrid uses, or a damaged database,
+    is reported before any broker is started.
+    """
+    server = GridServer(settings)
+    try:
+        broker: ManagedBroker | None = ensure_broker(settings)
+    except BaseException:
+        server.stop()
+        raise
     if on_connection is not None:
         server.client.connection_listeners.append(on_connection)
     try:

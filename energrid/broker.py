@@ -12,12 +12,14 @@ import subprocess
 import time
 from pathlib import Path
 
+from energrid_core.auth import credentials_dir
 from energrid_core.config import Settings
 from energrid_core.errors import BrokerUnavailableError
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 5.0
+PID_FILE = "mosquitto.pid"
 STOP_TIMEOUT_S = 5.0
 DEFAULT_MQTT_PORT = 1883
 # Debian installs the broker in /usr/sbin, which is often not on a normal user's PATH.
@@ -58,14 +60,23 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def runtime_config(source: str, mqtt_port: int, ws_port: int, broker_dir: Path) -> str:
+def runtime_config(
+    source: str,
+    mqtt_port: int,
+    ws_port: int,
+    broker_dir: Path,
+    credentials_dir: Path | None = None,
+) -> str:
     """The broker configuration Energrid runs: `source` with its ports and files moved.
 
     The websockets listener moves to ws_port and the MQTT listener on 1883 to mqtt_port (bind
-    addresses are kept); persistence_location becomes broker_dir. When run as root, the broker
+    addresses are kept); persistence_location becomes broker_dir; a relative password_file or
+    acl_file (the secure profile's) is taken in credentials_dir. When run as root, the broker
     stays root so it can write the state directory (Mosquitto otherwise drops to its own user).
     """
     lines = source.splitlines()
+    if credentials_dir is not None:
+        lines = [_credentials_path(line, credentials_dir) for line in lines]
     listeners: list[int] = []
     websockets: set[int] = set()
     for number, line in enumerate(lines):
@@ -96,6 +107,44 @@ def runtime_config(source: str, mqtt_port: int, ws_port: int, broker_dir: Path) 
     if os.geteuid() == 0 and not any(line.split()[:1] == ["user"] for line in lines):
         lines.append("user root")
     return "\n".join(lines) + "\n"
+
+
+_CREDENTIAL_FILES = ("password_file", "acl_file")
+
+
+def _credentials_path(line: str, credentials_dir: Path) -> str:
+    words = line.split()
+    if len(words) == 2 and words[0] in _CREDENTIAL_FILES and not Path(words[1]).is_absolute():
+        return f"{words[0]} {credentials_dir / words[1]}"
+    return line
+
+
+def missing_credential_files(config: str) -> list[str]:
+    """The password_file / acl_file paths a configuration names that do not exist."""
+    missing = []
+    for line in config.splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0] in _CREDENTIAL_FILES and not Path(words[1]).exists():
+            missing.append(words[1])
+    return missing
+
+
+def managed_broker_pid(state_dir: Path) -> int | None:
+    """The pid of the Mosquitto Energrid runs for state_dir, if one runs now.
+
+    Read from <state_dir>/broker/mosquitto.pid and checked against the process's command line,
+    so that a stale file never leads to signalling another program.
+    """
+    directory = Path(state_dir) / "broker"
+    try:
+        pid = int((directory / PID_FILE).read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    config = directory / "runtime.conf"
+    expected = {str(config).encode(), str(config.resolve()).encode()}
+    is_ours = command[0].endswith(b"mosquitto") and bool(expected & set(command))
+    return pid if is_ours else None
 
 
 class ManagedBroker:
@@ -132,7 +181,16 @@ class ManagedBroker:
         except OSError as exc:
             raise BrokerUnavailableError(f"Cannot read {source}: {exc.strerror}.") from None
         self.directory.mkdir(parents=True, exist_ok=True)
-        config = runtime_config(text, port, self.settings.ws_port, self.directory.resolve())
+        credentials = credentials_dir(self.settings.state_dir).resolve()
+        config = runtime_config(
+            text, port, self.settings.ws_port, self.directory.resolve(), credentials
+        )
+        missing = missing_credential_files(config)
+        if missing:
+            raise BrokerUnavailableError(
+                f"{source.name} needs broker accounts and there are none yet ({missing[0]} is "
+                "missing): run `energrid credentials add server` first"
+            )
         self.config_path.write_text(config, encoding="utf-8")
         # Mosquitto opens its MQTT listeners before the websockets one: wait for all of them.
         ports = [port]
@@ -167,6 +225,7 @@ class ManagedBroker:
                     f"see {self.log_path}."
                 )
             time.sleep(0.05)
+        (self.directory / PID_FILE).write_text(f"{self._process.pid}\n")
         log.info(
             "Started Mosquitto (pid %d) at %s:%d, log in %s", self.pid, host, port, self.log_path
         )
@@ -176,6 +235,7 @@ class ManagedBroker:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
+        (self.directory / PID_FILE).unlink(missing_ok=True)
         process.terminate()
         try:
             process.wait(timeout=STOP_TIMEOUT_S)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from energrid import watch
+from energrid import credentials, watch
 from energrid.simulator import cli as simulator_cli
 from energrid_core import config
 from energrid_core.errors import EnergridError
@@ -15,9 +15,11 @@ from energrid_core.errors import EnergridError
 Subcommand = tuple[
     str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]
 ]
-SUBCOMMANDS: dict[str, Subcommand] = {}
-SUBCOMMANDS["sim"] = simulator_cli.SUBCOMMAND
-SUBCOMMANDS["watch"] = (watch.HELP, watch.add_arguments, watch.run)
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "sim": simulator_cli.SUBCOMMAND,
+    "watch": (watch.HELP, watch.add_arguments, watch.run),
+    "credentials": credentials.SUBCOMMAND,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

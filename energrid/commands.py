@@ -9,6 +9,7 @@ from typing import Any
 from energrid import output as out
 from energrid import views
 from energrid.arguments import DebugFlag, command, device_type, state, whole_number
+from energrid_core.delivery import CommandEvent, Outcome
 from energrid_core.errors import BadArgumentError
 from energrid_core.server import MAX_BATCH, GridServer
 from energrid_core.wire import Decoded
@@ -63,6 +64,7 @@ class ShellCommands:
         self.registry: dict[str, Callable[..., Any]] = {}
         # "House 2 consumer 1 confirmed ON in 0.3 s", from the state publisher's thread.
         server.state.outcome_listeners.append(lambda command: out.say(command.describe()))
+        server.delivery.listeners.append(_print_command_notice)
 
     @property
     def _mains_v(self) -> float:
@@ -207,10 +209,10 @@ class ShellCommands:
     def setConsumer(self, h: int, c: int, value: int) -> None:
         """Switch consumer c of house h ON (1) or OFF (0) by publishing .../Consumer/<c>/set."""
         wanted = state(value)
-        topic = self.server.set_consumer(
+        event = self.server.set_consumer(
             whole_number(h, "the house"), whole_number(c, "the consumer"), wanted
         )
-        out.say(f"Sent {wanted} ({out.on_off(wanted)}) to {topic}")
+        out.say(command_result(event))
 
     @command("rmConsumer(h, c)")
     def rmConsumer(self, h: int, c: int) -> None:
@@ -245,10 +247,10 @@ class ShellCommands:
     def setSupplier(self, h: int, s: int, value: int) -> None:
         """Switch supplier s's load side by publishing .../Supplier/<s>/booleanLoad."""
         wanted = state(value)
-        topic = self.server.set_supplier(
+        event = self.server.set_supplier(
             whole_number(h, "the house"), whole_number(s, "the supplier"), wanted
         )
-        out.say(f"Sent {wanted} ({out.on_off(wanted)}) to {topic}")
+        out.say(command_result(event))
 
     @command("rmSupplier(h, s)")
     def rmSupplier(self, h: int, s: int) -> None:
@@ -265,13 +267,23 @@ class ShellCommands:
             stats = self.server.stats.snapshot()
         client = self.server.client
         state_text = f"{'connected' if client.connected else 'NOT connected'} ({client.address})"
-        out.say(views.stats_view(stats, self.server.clock(), state_text))
+        counts = self.server.delivery.counts
+        extra = [
+            f"Connection:        {client.connects} connects, {client.disconnects} disconnects, "
+            f"{client.connect_failures} failed attempts, "
+            f"{client.duplicates_dropped} redelivered duplicates dropped, "
+            f"{client.loop_restarts} network thread restarts",
+            f"Commands:          {counts[Outcome.SENT]} sent, "
+            f"{len(self.server.delivery.pending)} waiting for the broker, "
+            f"{counts[Outcome.EXPIRED]} expired, {counts[Outcome.REFUSED]} refused",
+        ]
         published = self.server.state.stats
-        out.say(
+        extra.append(
             f"State topics:      {published.messages_published} published, "
             f"{published.changes_marked} changes coalesced into {published.flushes} updates, "
             f"{published.topics_cleared} cleared"
         )
+        out.say(views.stats_view(stats, self.server.clock(), state_text, extra))
 
     @command("startDemo() or startDemo(lang='en')")
     def startDemo(self, *args: Any, **kwargs: Any) -> None:
@@ -291,10 +303,50 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def command_result(event: CommandEvent) -> str:
+    """What setConsumer/setSupplier print: sent, or queued until the broker is back."""
+    c = event.command
+    what = f"{c.state} ({out.on_off(c.state)})"
+    if event.outcome is Outcome.SENT:
+        return f"Sent {what} to {c.topic}"
+    ttl = max(0, round(c.expires_at - c.created))
+    also = f" ({event.detail})" if event.detail else ""
+    return (
+        f"Queued: the broker is not connected; {what} for {c.topic} will be sent when it is "
+        f"back, if within {ttl} s{also}"
+    )
+
+
+def command_notice(event: CommandEvent) -> str | None:
+    """The line printed later about a command, or None when there is nothing to add."""
+    c, outcome = event.command, event.outcome
+    if outcome is Outcome.REFUSED:
+        return f"[command] not delivered: the broker refused {c.describe()}: {event.detail}"
+    if not event.waited:
+        return None
+    if outcome is Outcome.SENT:
+        return f"[command] sending {c.describe()} now that the broker is back"
+    if outcome is Outcome.DELIVERED:
+        no_one = "No matching subscribers" in event.detail
+        note = " (no device is subscribed to it right now)" if no_one else ""
+        return f"[command] delivered: {c.describe()} to {c.topic}{note}"
+    if outcome is Outcome.EXPIRED:
+        return f"[command] expired, not delivered: {c.describe()} ({event.detail})"
+    if outcome is Outcome.CANCELLED:
+        return f"[command] cancelled: {c.describe()} ({event.detail})"
+    return None
+
+
+def _print_command_notice(event: CommandEvent) -> None:
+    text = command_notice(event)
+    if text is not None:
+        out.say(text)
+
+
 def _created(kind: str, made: list, house: int, type_: str) -> str:
     ids = [d.identifier for d in made]
     which = f"{kind} {ids[0]}" if len(ids) == 1 else f"{kind}s {ids[0]}..{ids[-1]}"
-    return f"Created {which} ({type_}) in house {house}."
+    return f"Created {which} ({out.printable(type_)}) in house {house}."
 
 
 def _print_message(house: int, decoded: Decoded) -> None:

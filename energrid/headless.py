@@ -7,7 +7,9 @@ import signal
 import threading
 
 from energrid.app import running_server, setup_logging
+from energrid.commands import command_notice
 from energrid_core.config import Settings
+from energrid_core.delivery import CommandEvent, Outcome
 
 log = logging.getLogger("energrid")
 
@@ -22,15 +24,20 @@ def run_headless(settings: Settings, stop: threading.Event | None = None) -> int
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    status = 0
     with running_server(settings, lambda _up, text: log.info("%s", text)) as server:
         server.ingest.notice_interval_s = 10.0  # a service's log says why readings are refused
         server.state.outcome_listeners.append(lambda command: log.info("%s", command.describe()))
+        server.delivery.listeners.append(_log_command_event)
         log.info(
             "Energrid running headless on neighborhood %s; SIGINT or SIGTERM stops it",
             settings.neighborhood,
         )
-        while not stop.wait(1.0):
-            pass
+        while not stop.wait(0.2):
+            if server.failed.is_set():
+                log.error("stopping: %s", server.watchdog.failure)
+                status = 1
+                break
         stats = server.stats
         log.info(
             "stopped: messages received %s, readings applied %s, messages rejected %s",
@@ -38,4 +45,12 @@ def run_headless(settings: Settings, stop: threading.Event | None = None) -> int
             stats.readings_applied,
             stats.rejected_total,
         )
-    return 0
+    return status
+
+
+def _log_command_event(event: CommandEvent) -> None:
+    text = command_notice(event)
+    if text is not None:
+        bad = event.outcome in (Outcome.EXPIRED, Outcome.REFUSED)
+        level = logging.WARNING if bad else logging.INFO
+        log.log(level, "%s", text)

@@ -36,6 +36,15 @@ def error(text: str) -> None:
     say(f"error: {text}")
 
 
+def printable(text: str) -> str:
+    """Text safe for a terminal: control and format characters (a newline, ESC, NUL, a
+    right-to-left override) shown as escapes, so a device type or a hostile topic cannot
+    break a table or send the terminal commands."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def amps(value: float | None) -> str:
     return NOTHING if value is None else f"{value:.2f} A"
 
@@ -72,6 +81,7 @@ def age(now: float, timestamp: float | None) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> str:
     """Columns padded to their widest cell; text left-aligned, numbers with units right-aligned."""
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):

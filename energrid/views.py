@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from energrid import output as out
 from energrid_core.availability import is_online
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
@@ -178,9 +180,10 @@ def neighborhood_line(neighborhood: int, totals: Totals) -> str:
     )
 
 
-def stats_view(stats: IngestStats, now: float, connected: str) -> str:
+def stats_view(stats: IngestStats, now: float, connected: str, extra: Sequence[str] = ()) -> str:
     lines = [
         f"Broker: {connected}",
+        *extra,
         f"Messages received: {stats.messages_received}",
         f"Messages applied:  {stats.messages_applied}",
         f"Readings applied:  {stats.readings_applied}",

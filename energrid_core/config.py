@@ -34,6 +34,9 @@ class Calibration:
         return round(self.zero_raw + amps / self.amps_per_raw)
 
 
+_INTERNAL = {"internal": True}
+
+
 @dataclass
 class Settings:
     """Everything configurable. Field names map to ENERGRID_<NAME> and --<name> flags."""
@@ -58,6 +61,16 @@ class Settings:
     state_max_rate_hz: float = 5.0  # state topics: publishes per second per house, at most
     offline_after_s: float = 30.0  # a device not heard from for this long is offline
     confirm_timeout_s: float = 5.0  # how long a device has to confirm a command
+    # Broker account (secure profile); the password file defaults to
+    # <state_dir>/credentials/<username>.password, written by `energrid credentials add server`.
+    mqtt_username: str = ""
+    mqtt_password_file: str = ""
+    mqtt_tls_ca: str = ""  # a CA certificate file: connect with TLS and check the broker's
+    command_ttl_s: float = 120.0  # how long a command waits for a broker that is down
+    snapshot_interval_s: float = 60.0  # how often readings statistics are saved
+    watchdog_s: float = 2.0  # how often the network thread is checked (and commands expire)
+    # Names given by an environment variable or a flag (not a setting itself).
+    explicit: set[str] = field(default_factory=set, repr=False, compare=False, metadata=_INTERNAL)
 
     @property
     def calibration(self) -> Calibration:
@@ -85,6 +98,12 @@ HELP = {
     "state_max_rate_hz": "state topics: updates per house per second, at most",
     "offline_after_s": "a device or house not heard from for this long is shown offline",
     "confirm_timeout_s": "seconds a device has to confirm a command",
+    "mqtt_username": "the server's broker account (secure profile)",
+    "mqtt_password_file": "file holding that account's password",
+    "mqtt_tls_ca": "CA certificate: connect with TLS and check the broker's certificate",
+    "command_ttl_s": "how long a command waits for a broker that is down before it expires",
+    "snapshot_interval_s": "seconds between two saves of the readings statistics",
+    "watchdog_s": "seconds between two checks of the MQTT network thread",
 }
 
 # name -> (lowest, highest) accepted value
@@ -100,6 +119,9 @@ LIMITS = {
     "state_max_rate_hz": (0.01, 1000),
     "offline_after_s": (0.1, 7 * 86400),
     "confirm_timeout_s": (0.1, 3600),
+    "command_ttl_s": (1, 86400),
+    "snapshot_interval_s": (0, 86400),
+    "watchdog_s": (0.1, 3600),
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -123,7 +145,11 @@ def _convert(kind: type, text: str, name: str) -> object:
 
 def _field_types() -> dict[str, type]:
     defaults = Settings()
-    return {f.name: type(getattr(defaults, f.name)) for f in fields(Settings)}
+    return {
+        f.name: type(getattr(defaults, f.name))
+        for f in fields(Settings)
+        if not f.metadata.get("internal")
+    }
 
 
 def _kind(kind: type) -> type:
@@ -138,6 +164,7 @@ def from_env(environ: dict[str, str] | None = None, base: Settings | None = None
         key = "ENERGRID_" + name.upper()
         if key in environ:
             setattr(settings, name, _convert(_kind(kind), environ[key], key))
+            settings.explicit.add(name)
     return settings
 
 
@@ -166,6 +193,7 @@ def from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -
         value = getattr(args, name, None)
         if value is not None:
             setattr(settings, name, value)
+            settings.explicit.add(name)
     return check(settings)
 
 

@@ -70,10 +70,40 @@ class Data:
         """Recent (timestamp, value) pairs, oldest first, at most history_len of them."""
         return self._history.items() if self._history is not None else []
 
-    def __repr__(self) -> str:
-        if self.count == 0:
-            return "Data(no readings)"
-        return (
-            f"Data(last={self.last:.3f}, mean={self.mean:.3f}, min={self.min:.3f}, "
-            f"max={self.max:.3f}, count={self.count})"
-        )
+    def export(self) -> dict:
+        """The statistics and history as plain JSON-ready values (for the snapshot)."""
+        times: list[float] = []
+        values: list[float] = []
+        ring = self._history
+        if ring is not None:  # oldest first: slices, no per-reading Python work
+            times = ring._times[ring._next :] + ring._times[: ring._next]
+            values = ring._values[ring._next :] + ring._values[: ring._next]
+        return {
+            "last": self.last,
+            "timestamp": self.timestamp,
+            "count": self.count,
+            "mean": self.mean,
+            "min": self.min,
+            "max": self.max,
+            "status": self.status,
+            "times": times,
+            "values": values,
+        }
+
+    def restore(self, state: dict) -> None:
+        """Take back what export() gave (history trimmed to this history_len)."""
+        last, timestamp = state["last"], state["timestamp"]
+        count, mean = int(state["count"]), float(state["mean"])
+        low, high = float(state["min"]), float(state["max"])
+        times = [float(t) for t in state["times"]]
+        values = [float(v) for v in state["values"]]
+        if len(times) != len(values):
+            raise ValueError("history times and values differ in length")
+        self.last = None if last is None else float(last)
+        self.timestamp = None if timestamp is None else float(timestamp)
+        self.count, self.mean, self.min, self.max = count, mean, low, high
+        self.status = str(state.get("status", ""))
+        self._history = None
+        keep = self.history_len
+        if keep > 0 and times:
+            self._history = History(keep, times[-keep:], values[-keep:])

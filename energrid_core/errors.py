@@ -19,3 +19,7 @@ class UnknownDeviceError(EnergridError):
 
 class BrokerUnavailableError(EnergridError):
     """The MQTT broker cannot be reached or started."""
+
+
+class StoreError(EnergridError):
+    """The grid could not be read from or saved to the state directory."""

@@ -15,11 +15,13 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from energrid_core.errors import BrokerUnavailableError
+from energrid_core.redelivery import RedeliveryFilter
 
 log = logging.getLogger("energrid.mqtt")
 
 MessageHandler = Callable[[str, bytes, bool], None]
 ConnectionListener = Callable[[bool, str], None]
+PublishListener = Callable[[int, bool, str], None]  # mid, accepted by the broker, reason
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class ClientOptions:
     session_expiry_s: int = 3600
     reconnect_min_s: int = 1
     reconnect_max_s: int = 30
+    username: str | None = None
+    password: str | None = None
+    tls_ca: str | None = None  # CA certificate file: TLS, with the broker's name checked
 
 
 class GridClient:
@@ -48,11 +53,20 @@ class GridClient:
         self._ready = threading.Event()  # connected and every subscription acknowledged
         self._pending_subacks: set[int] = set()
         self._stopping = False
+        # Told of every connect and disconnect, with a line for a person.
         self.connection_listeners: list[ConnectionListener] = []
+        # Called after connection_listeners, for the work a (re)connect brings: resending
+        # commands, republishing state. Same arguments.
+        self.session_listeners: list[ConnectionListener] = []
+        self.publish_listeners: list[PublishListener] = []
         self.connects = 0
         self.disconnects = 0
         self.callback_errors = 0
         self._has_will = False
+        self.connect_failures = 0  # attempts that did not reach a CONNACK (refused TCP, TLS)
+        self.loop_restarts = 0
+        self._refusal: str | None = None
+        self.redeliveries = RedeliveryFilter()
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=options.client_id,
@@ -60,16 +74,33 @@ class GridClient:
         )
         client.suppress_exceptions = True  # second line of defence: our callbacks catch first
         client.reconnect_delay_set(options.reconnect_min_s, options.reconnect_max_s)
+        if options.username:
+            client.username_pw_set(options.username, options.password)
+        if options.tls_ca:
+            try:
+                client.tls_set(ca_certs=options.tls_ca)
+            except (OSError, ValueError) as exc:
+                raise BrokerUnavailableError(
+                    f"cannot use {options.tls_ca} as the broker's CA certificate: {exc}"
+                ) from None
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_publish = self._on_publish
+        client.on_connect_fail = self._on_connect_fail
         self._client = client
 
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self, wait_s: float = 0.0) -> bool:
-        """Connect in the background, retrying with backoff; optionally wait for the CONNACK."""
+        """Connect in the background, retrying; optionally wait until subscriptions are acked."""
+        self._connect_async()
+        self._client.loop_start()
+        return self._ready.wait(wait_s) if wait_s > 0 else self.connected
+
+    def _connect_async(self) -> None:
+        """Set up the (re)connection the network thread makes: durable session, clean start 0."""
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.options.session_expiry_s
         self._client.connect_async(
@@ -79,8 +110,6 @@ class GridClient:
             clean_start=False,
             properties=properties,
         )
-        self._client.loop_start()
-        return self._ready.wait(wait_s) if wait_s > 0 else self.connected
 
     def set_will(self, topic: str, payload: bytes, qos: int = 1, retain: bool = True) -> None:
         """What the broker publishes for us when we vanish; call before start()."""
@@ -99,6 +128,41 @@ class GridClient:
         self._client.loop_stop()
         self._connected.clear()
         self._ready.clear()
+
+    @property
+    def loop_alive(self) -> bool:
+        """Whether paho's network thread runs (paho clears _thread when loop_forever ends)."""
+        thread = self._client._thread
+        return thread is not None and thread.is_alive()
+
+    @property
+    def duplicates_dropped(self) -> int:
+        """Redelivered QoS 1 messages dropped before the handler (see redelivery.py)."""
+        return self.redeliveries.dropped
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def restart_loop(self) -> None:
+        """A new network thread on a new connection, after the last thread died.
+
+        The dead thread may have left a packet half handled, so the session is resumed on a
+        fresh connection. The message being handled when the thread died comes back from the
+        broker marked DUP and is dropped as a duplicate: it cannot kill the thread twice.
+        """
+        self._client.loop_stop()
+        if self._connected.is_set():
+            self._connected.clear()
+            self.disconnects += 1
+            self._tell(self.session_listeners, False, "network thread restarted")
+        self._connect_async()
+        self._client.loop_start()
+        self.loop_restarts += 1
+
+    def announce(self, text: str) -> None:
+        """Tell the connection listeners (not the session ones) something for a person."""
+        self._tell(self.connection_listeners, self.connected, text)
 
     @property
     def connected(self) -> bool:
@@ -127,13 +191,31 @@ class GridClient:
         if self.connected:
             self._client.unsubscribe(topic)
 
-    def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False) -> int:
-        """Hand a message to paho; raises BrokerUnavailableError when it cannot go out now."""
+    def publish(
+        self,
+        topic: str,
+        payload: bytes | str,
+        qos: int = 1,
+        retain: bool = False,
+        expiry_s: int | None = None,
+    ) -> int:
+        """Hand a message to paho and return its mid; publish_listeners hear of its PUBACK.
+
+        Raises BrokerUnavailableError when not connected (nothing is handed over). A QoS 1
+        message handed over just as the connection drops is kept by paho, which sends it after
+        the reconnect. expiry_s: the broker drops it if undelivered for that long (MQTT 5).
+        """
         if not self.connected:
             raise BrokerUnavailableError(
                 f"the broker at {self.address} is not connected: nothing was sent"
             )
-        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        properties = None
+        if expiry_s is not None:
+            properties = Properties(PacketTypes.PUBLISH)
+            properties.MessageExpiryInterval = expiry_s
+        info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        if info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN and qos > 0:
+            return info.mid  # paho queued it and resends it on reconnect
         if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             raise BrokerUnavailableError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
         return info.mid
@@ -154,7 +236,12 @@ class GridClient:
         try:
             if reason_code.is_failure:
                 log.warning("broker at %s refused the connection: %s", self.address, reason_code)
+                if self._refusal != str(reason_code):  # once per reason, not at every retry
+                    self._refusal = str(reason_code)
+                    text = _refusal_text(self.address, str(reason_code))
+                    self._tell(self.connection_listeners, False, text)
                 return
+            self._refusal = None
             with self._lock:
                 topics = dict(self._topics)
                 self._pending_subacks.clear()
@@ -163,17 +250,23 @@ class GridClient:
             self._connected.set()
             if not topics:
                 self._ready.set()
-            self._notify(True, f"connected to the broker at {self.address}")
+            session = "session resumed" if flags.session_present else "new session"
+            self._notify(True, f"connected to the broker at {self.address} ({session})")
         except Exception:
             self.callback_errors += 1
             log.exception("error in on_connect")
+
+    def _on_connect_fail(self, client, userdata) -> None:  # noqa: ANN001
+        self.connect_failures += 1
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
         try:
             was_connected = self._connected.is_set()
             self._connected.clear()
             self._ready.clear()
-            if was_connected and not self._stopping:
+            if was_connected and self._stopping:
+                self._notify(False, f"disconnected from the broker at {self.address}")
+            elif was_connected:
                 self.disconnects += 1
                 self._notify(False, f"lost the broker at {self.address} ({reason_code}); retrying")
         except Exception:
@@ -200,15 +293,44 @@ class GridClient:
                 topic = message.topic
             except UnicodeDecodeError:  # Mosquitto refuses these; be safe with other brokers
                 topic = message._topic.decode("utf-8", "replace")
+            if message.qos > 0 and self.redeliveries.is_redelivery(
+                message.mid, message.dup, topic, message.payload
+            ):
+                return
             self._handler(topic, message.payload, message.retain)
         except Exception:
             self.callback_errors += 1
             log.exception("error in on_message")
 
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
+        try:
+            accepted = not reason_code.is_failure
+            reason = "" if reason_code.value == 0 else str(reason_code)
+            for listener in self.publish_listeners:
+                listener(mid, accepted, reason)
+        except Exception:
+            self.callback_errors += 1
+            log.warning("error in on_publish", exc_info=True)
+
     def _notify(self, connected: bool, text: str) -> None:
-        for listener in self.connection_listeners:
-            listener(connected, text)
+        """A connect or a disconnect: the people first, then the session work."""
+        self._tell(self.connection_listeners + self.session_listeners, connected, text)
+
+    def _tell(self, listeners: list[ConnectionListener], connected: bool, text: str) -> None:
+        for listener in listeners:
+            try:
+                listener(connected, text)
+            except Exception:
+                self.callback_errors += 1
+                log.warning("connection listener failed", exc_info=True)
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"
         return f"GridClient({self.options.client_id!r} {state} to {self.address})"
+
+
+def _refusal_text(address: str, reason: str) -> str:
+    hint = ""
+    if reason in ("Not authorized", "Bad user name or password"):
+        hint = "; check --mqtt-username and the password file (energrid credentials)"
+    return f"the broker at {address} refused the connection: {reason}{hint}; retrying"

@@ -1,52 +1,86 @@
 """The supervision server: the grid, the ingest path and the MQTT client, sharing one lock.
 
-Every change the operator makes goes through a method here, so that later layers (state topics,
-persistence) have one place to hook in.
+Every change the operator makes goes through a method here, and is saved in the store in the
+same step: a change that cannot be saved is undone and reported.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 
+from energrid_core import snapshot
+from energrid_core.auth import read_password
 from energrid_core.config import Settings, check
 from energrid_core.confirmations import Confirmations
-from energrid_core.errors import BadArgumentError
+from energrid_core.delivery import CommandEvent, Delivery, Outcome, StoreJournal
+from energrid_core.errors import BadArgumentError, StoreError
 from energrid_core.ingest import Ingest
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
 from energrid_core.state_payloads import encode, status_payload
 from energrid_core.state_publisher import StatePublisher
-from energrid_core.state_topics import CONSUMER, SUPPLIER, status_topic
+from energrid_core.state_topics import status_topic
+from energrid_core.store import Store, resolve_calibration
 from energrid_core.topics import (
     consumer_command_topic,
     neighborhood_filter,
     supplier_command_topic,
 )
-from energrid_core.wire import Decoder
+from energrid_core.watchdog import LoopWatchdog
+from energrid_core.wire import Decoded, Decoder
+
+log = logging.getLogger("energrid.server")
 
 MAX_BATCH = 100_000
 
 
 class GridServer:
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        store: Store | None = None,
+    ) -> None:
         check(settings)
         self.settings = settings
         self.clock = clock
         self.lock = threading.RLock()
-        self.grid = Neighborhood(settings.neighborhood, settings.history_len)
-        self.ingest = Ingest(self.grid, Decoder.from_settings(settings), self.lock, clock)
+        self.store = store or Store.in_state_dir(settings.state_dir)
+        try:
+            self._build(settings)
+        except BaseException:
+            self.store.close()
+            raise
+
+    def _build(self, settings: Settings) -> None:
+        n = settings.neighborhood
+        resolve_calibration(self.store, settings)
+        self.grid = Neighborhood(n, settings.history_len)
+        self.store.load_grid(self.grid)
+        restored = snapshot.restore(self.grid, self.store.readings(n))
+        if self.grid.houses:
+            houses, where = len(self.grid.houses), self.store.path
+            log.info("loaded %d houses (%d devices with readings) from %s", houses, restored, where)
+        self.ingest = Ingest(self.grid, Decoder.from_settings(settings), self.lock, self.clock)
+        self.ingest.listeners.append(self._remember_wire_command)
         options = ClientOptions(
             host=settings.mqtt_host,
             port=settings.mqtt_port,
             client_id=settings.client_id,
             keepalive_s=settings.keepalive_s,
+            username=settings.mqtt_username or None,
+            password=read_password(
+                settings.mqtt_username, settings.mqtt_password_file, settings.state_dir
+            ),
+            tls_ca=settings.mqtt_tls_ca or None,
         )
         self.client = GridClient(options, self.ingest.handle)
-        self.client.add_topic(neighborhood_filter(settings.neighborhood))
+        self.client.add_topic(neighborhood_filter(n))
         # State topics for the VR interface and dashboards (docs/protocol.md, "State topics").
-        self.confirmations = Confirmations(settings.confirm_timeout_s, clock)
+        self.confirmations = Confirmations(settings.confirm_timeout_s, self.clock)
         self.state = StatePublisher(
             self.grid,
             self.lock,
@@ -55,12 +89,26 @@ class GridServer:
             mains_voltage_v=settings.mains_voltage_v,
             max_rate_hz=settings.state_max_rate_hz,
             offline_after_s=settings.offline_after_s,
-            clock=clock,
+            clock=self.clock,
         )
         self.ingest.listeners.append(self.state.on_message)
-        self.client.connection_listeners.append(self.state.on_connection)
+        self.client.session_listeners.append(self.state.on_connection)
         offline = encode(status_payload(False))
-        self.client.set_will(status_topic(settings.neighborhood), offline, qos=1, retain=True)
+        self.client.set_will(status_topic(n), offline, qos=1, retain=True)
+        journal = StoreJournal(self.store, n)
+        self.delivery = Delivery(self.client, journal, self.clock, settings.command_ttl_s)
+        self.delivery.listeners.append(self._remember_sent_command)
+        self.delivery.restore(journal.load(self._command_topic))
+        self.client.session_listeners.append(self.delivery.on_connection)
+        self.client.publish_listeners.append(self.delivery.on_published)
+        self.watchdog = LoopWatchdog(
+            lambda: self.client.loop_alive, self.client.restart_loop, self.client.announce
+        )
+        self.failed = threading.Event()  # the watchdog gave up: headless exits non-zero
+        self._stop = threading.Event()
+        self._housekeeper: threading.Thread | None = None
+        self._snapshot_at = time.monotonic()
+        self._snapshot_applied = self.ingest.stats.messages_applied
 
     @property
     def stats(self):  # noqa: ANN201 - IngestStats
@@ -68,85 +116,185 @@ class GridServer:
 
     def start(self, wait_s: float = 5.0) -> bool:
         """Connect; True when connected within wait_s (it keeps retrying in the background)."""
+        self._housekeeper = threading.Thread(
+            target=self._housekeeping_loop, name="energrid-housekeeping", daemon=True
+        )
+        self._housekeeper.start()
         self.state.start()
         return self.client.start(wait_s)
 
     def stop(self) -> None:
+        """Disconnect, save the readings' statistics, close the store. Once."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        if self._housekeeper is not None:
+            self._housekeeper.join()
         self.state.stop()
         self.client.stop()  # the broker then publishes our will: status offline
+        try:
+            self.save_snapshot()
+        except StoreError as exc:
+            log.warning("%s", exc)
+        self.store.close()
 
     def _publish_state(self, topic: str, payload: bytes) -> None:
         self.client.publish(topic, payload, qos=1, retain=True)
+
+    # --- periodic work -------------------------------------------------------------------------
+
+    def housekeeping(self) -> None:
+        """One round: watch the network thread, expire waiting commands, snapshot when due."""
+        watching = self._housekeeper is not None and not self.client.stopping
+        if watching and not self.watchdog.check():
+            self.failed.set()
+        self.delivery.expire()
+        due = time.monotonic() - self._snapshot_at >= self.settings.snapshot_interval_s
+        if due and self.ingest.stats.messages_applied != self._snapshot_applied:
+            self.save_snapshot()
+
+    def save_snapshot(self) -> int:
+        """Save the readings' statistics now; returns how many devices had some.
+
+        Only the copy is made under the lock; encoding and writing do not hold up readings.
+        """
+        with self.lock:
+            applied = self.ingest.stats.messages_applied
+            exported = snapshot.export(self.grid)
+        self.store.save_readings(self.settings.neighborhood, snapshot.encode(exported))
+        self._snapshot_at = time.monotonic()
+        self._snapshot_applied = applied
+        return len(exported)
+
+    def _housekeeping_loop(self) -> None:
+        period = max(0.05, self.settings.watchdog_s)
+        while not self._stop.wait(period):
+            try:
+                self.housekeeping()
+            except Exception:
+                log.warning("housekeeping failed", exc_info=True)
 
     # --- building the grid -------------------------------------------------------------------
 
     def new_houses(self, count: int = 1) -> list[House]:
         _check_count(count)
+        n = self.settings.neighborhood
         with self.lock:
             made = self.grid.add_houses(count)
+            try:
+                self.store.add_houses(n, [h.identifier for h in made], self.grid.next_house)
+            except StoreError:
+                for house in made:
+                    del self.grid.houses[house.identifier]
+                raise
         for new in made:
             self.state.mark_house(new.identifier)
         return made
 
     def rm_house(self, house: int) -> House:
         with self.lock:
+            self.grid.house(house)  # an unknown house is reported before touching the store
+            self.store.remove_house(self.settings.neighborhood, house)
             removed = self.grid.rm_house(house)
+        self.delivery.cancel(house)
         self.state.house_removed(removed)
         return removed
 
     def new_consumers(self, house: int, count: int, type_: str) -> list[Consumer]:
-        _check_count(count)
-        with self.lock:
-            target = self.grid.house(house)
-            made = target.add_consumers(type_, count)
-        self.state.mark_house(house)
-        return made
+        return self._new_devices(house, count, type_, "consumer")
 
     def new_suppliers(self, house: int, count: int, type_: str) -> list[Supplier]:
+        return self._new_devices(house, count, type_, "supplier")
+
+    def _new_devices(self, house: int, count: int, type_: str, kind: str) -> list:
         _check_count(count)
         with self.lock:
             target = self.grid.house(house)
-            made = target.add_suppliers(type_, count)
+            devices = target.consumers if kind == "consumer" else target.suppliers
+            add = target.add_consumers if kind == "consumer" else target.add_suppliers
+            made = add(type_, count)
+            following = target.next_consumer if kind == "consumer" else target.next_supplier
+            try:
+                rows = [(d.identifier, type_) for d in made]
+                self.store.add_devices(self.settings.neighborhood, house, kind, rows, following)
+            except (StoreError, UnicodeEncodeError) as exc:
+                for device in made:
+                    del devices[device.identifier]
+                if isinstance(exc, UnicodeEncodeError):
+                    raise BadArgumentError(f"the type {type_!r} is not valid text") from None
+                raise
         self.state.mark_house(house)
         return made
 
     def rm_consumer(self, house: int, consumer: int) -> Consumer:
-        with self.lock:
-            removed = self.grid.house(house).rm_consumer(consumer)
-        self.state.device_removed(house, CONSUMER, consumer)
-        return removed
+        return self._rm_device(house, consumer, "consumer")
 
     def rm_supplier(self, house: int, supplier: int) -> Supplier:
+        return self._rm_device(house, supplier, "supplier")
+
+    def _rm_device(self, house: int, device: int, kind: str):  # noqa: ANN202
         with self.lock:
-            removed = self.grid.house(house).rm_supplier(supplier)
-        self.state.device_removed(house, SUPPLIER, supplier)
+            target = self.grid.house(house)
+            find = target.consumer if kind == "consumer" else target.supplier
+            find(device)  # an unknown device is reported before touching the store
+            self.store.remove_device(self.settings.neighborhood, house, kind, device)
+            removed = (target.rm_consumer if kind == "consumer" else target.rm_supplier)(device)
+        self.delivery.cancel(house, kind, device)
+        self.state.device_removed(house, kind, device)
         return removed
 
     # --- commands ------------------------------------------------------------------------------
 
-    def set_consumer(self, house: int, consumer: int, state: int) -> str:
-        """Publish 1/0 on .../Consumer/<c>/set at QoS 1; returns the topic."""
+    def set_consumer(self, house: int, consumer: int, state: int) -> CommandEvent:
+        """1/0 on .../Consumer/<c>/set at QoS 1: SENT now, or QUEUED until the broker is back."""
         with self.lock:
-            device = self.grid.house(house).consumer(consumer)
-        topic = consumer_command_topic(self.settings.neighborhood, house, consumer)
-        self.client.publish(topic, str(state), qos=1)
-        with self.lock:
-            device.commanded = state
-        self.confirmations.expect(house, CONSUMER, consumer, state)
-        self.state.mark_house(house)
-        return topic
+            self.grid.house(house).consumer(consumer)
+        return self._command(house, "consumer", consumer, state)
 
-    def set_supplier(self, house: int, supplier: int, state: int) -> str:
-        """Publish 1/0 on .../Supplier/<s>/booleanLoad at QoS 1; returns the topic."""
+    def set_supplier(self, house: int, supplier: int, state: int) -> CommandEvent:
+        """1/0 on .../Supplier/<s>/booleanLoad at QoS 1: SENT now, or QUEUED."""
         with self.lock:
-            device = self.grid.house(house).supplier(supplier)
-        topic = supplier_command_topic(self.settings.neighborhood, house, supplier)
-        self.client.publish(topic, str(state), qos=1)
+            self.grid.house(house).supplier(supplier)
+        return self._command(house, "supplier", supplier, state)
+
+    def _command(self, house: int, kind: str, device: int, state: int) -> CommandEvent:
+        topic = self._command_topic(house, kind, device)
+        return self.delivery.submit(self.delivery.command(house, kind, device, state, topic))
+
+    def _command_topic(self, house: int, kind: str, device: int) -> str:
+        n = self.settings.neighborhood
+        if kind == "consumer":
+            return consumer_command_topic(n, house, device)
+        return supplier_command_topic(n, house, device)
+
+    def _remember_sent_command(self, event: CommandEvent) -> None:
+        """A command went out: it is the device's commanded state, in the model and the store."""
+        if event.outcome is not Outcome.SENT:
+            return
+        c = event.command
         with self.lock:
-            device.commanded = state
-        self.confirmations.expect(house, SUPPLIER, supplier, state)
-        self.state.mark_house(house)
-        return topic
+            target = self.grid.houses.get(c.house)
+            devices = None if target is None else getattr(target, c.kind + "s")
+            device = None if devices is None else devices.get(c.device)
+            if device is None:
+                return
+            device.commanded = c.state
+        self.confirmations.expect(c.house, c.kind, c.device, c.state)
+        self.state.mark_house(c.house)
+        self._save_commanded(c.house, c.kind, c.device, c.state)
+
+    def _remember_wire_command(self, house: int, decoded: Decoded) -> None:
+        """A command another client (the VR one) sent: saved as the device's commanded state."""
+        seen = decoded.command
+        if seen is not None:
+            kind = "supplier" if seen.supplier else "consumer"
+            self._save_commanded(house, kind, seen.device, seen.state)
+
+    def _save_commanded(self, house: int, kind: str, device: int, state: int) -> None:
+        try:
+            self.store.set_commanded(self.settings.neighborhood, house, kind, device, state)
+        except StoreError as exc:  # the network thread must go on; the next change retries
+            log.warning("%s", exc)
 
 
 def _check_count(count: int) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 import pytest
 from helpers import TestClient, unique
@@ -62,6 +64,16 @@ def make_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeBroker
     yield make
     for process in started:
         process.stop()
+
+
+@pytest.fixture(autouse=True)
+def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test's default state directory is its own: the grid database of one test (or
+    of the operator's real ~/.local/state) never leaks into another."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    for name in list(os.environ):
+        if name.startswith("ENERGRID_"):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,188 @@
+"""`energrid credentials add|remove|list`: broker accounts for the secure profile.
+
+Writes <state_dir>/credentials/passwd with Debian's mosquitto_passwd (the password goes through
+its standard input, never a command line), regenerates the ACL file next to it, keeps the
+server's own password in energrid-server.password, and asks the broker Energrid runs to reload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+from energrid import output as out
+from energrid.broker import managed_broker_pid
+from energrid_core import auth
+from energrid_core.auth import Account
+from energrid_core.config import Settings
+from energrid_core.errors import BadArgumentError, EnergridError
+
+PASSWORD_MODE = 0o600
+ACL_MODE = 0o640
+DIRECTORY_MODE = 0o700
+NOT_INSTALLED = (
+    "mosquitto_passwd is not installed: run `sudo apt install mosquitto` (or ./energrid.sh)"
+)
+
+
+class Credentials:
+    """The accounts of one state directory."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.directory = auth.credentials_dir(settings.state_dir)
+        self.password_file = self.directory / auth.PASSWORD_FILE
+        self.acl_file = self.directory / auth.ACL_FILE
+
+    def accounts(self) -> list[Account]:
+        try:
+            text = self.password_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        names = [line.split(":", 1)[0] for line in text.splitlines() if ":" in line]
+        return sorted((auth.parse_username(name) for name in names), key=lambda a: a.order)
+
+    def add(self, acc: Account) -> str:
+        """Create the account, or give it a new password; returns the password."""
+        self._prepare()
+        password = secrets.token_urlsafe(18)
+        _mosquitto_passwd([str(self.password_file), acc.username], f"{password}\n{password}\n")
+        os.chmod(self.password_file, PASSWORD_MODE)
+        if acc.kind == "server":
+            _write_private(auth.password_file_of(self.settings.state_dir, acc.username), password)
+        self.write_acl()
+        return password
+
+    def remove(self, acc: Account) -> None:
+        if acc.username not in {a.username for a in self.accounts()}:
+            raise BadArgumentError(f"there is no account {acc.username}")
+        _mosquitto_passwd(["-D", str(self.password_file), acc.username])
+        if acc.kind == "server":
+            auth.password_file_of(self.settings.state_dir, acc.username).unlink(missing_ok=True)
+        self.write_acl()
+
+    def write_acl(self) -> None:
+        text = auth.acl_text(self.accounts(), self.settings.neighborhood)
+        _write_atomically(self.acl_file, text, ACL_MODE)
+
+    def reload_broker(self) -> int | None:
+        """SIGHUP the broker Energrid runs for this state directory; its pid, or None."""
+        pid = managed_broker_pid(self.settings.state_dir)
+        if pid is not None:
+            os.kill(pid, signal.SIGHUP)
+        return pid
+
+    def _prepare(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.directory, DIRECTORY_MODE)
+        if not self.password_file.exists():
+            fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PASSWORD_MODE)
+            os.close(fd)
+
+
+def _mosquitto_passwd(arguments: list[str], stdin: str = "") -> None:
+    program = shutil.which("mosquitto_passwd")
+    if program is None:
+        raise EnergridError(NOT_INSTALLED)
+    result = subprocess.run(
+        [program, *arguments],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        umask=0o077,
+        check=False,
+    )
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines() or ["no message"]
+        raise EnergridError(f"mosquitto_passwd failed: {lines[-1]}")
+
+
+def _write_atomically(path: Path, text: str, mode: int) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _write_private(path: Path, password: str) -> None:
+    _write_atomically(path, password + "\n", PASSWORD_MODE)
+
+
+# --- the subcommand -----------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=("add", "remove", "list"))
+    parser.add_argument("kind", nargs="?", choices=auth.KINDS, help="server, house or client")
+    parser.add_argument("name", nargs="?", help="the house number, or the client's name")
+
+
+def run(args: argparse.Namespace) -> int:
+    credentials = Credentials(args.settings)
+    if args.action == "list":
+        _print_accounts(credentials)
+        return 0
+    if args.kind is None:
+        raise BadArgumentError(
+            f"say which account: energrid credentials {args.action} server | house N | client NAME"
+        )
+    acc = auth.account(args.kind, args.name)
+    if args.action == "remove":
+        credentials.remove(acc)
+        out.say(f"Removed the account {acc.username} ({acc.describe()}).")
+    else:
+        _add(credentials, acc)
+    pid = credentials.reload_broker()
+    if pid is not None:
+        out.say(f"The broker Energrid runs (pid {pid}) reloaded its accounts.")
+    else:
+        out.say(
+            "A broker already running reads the change when it reloads: "
+            "restart it, or send it SIGHUP (sudo systemctl reload mosquitto)."
+        )
+    return 0
+
+
+def _add(credentials: Credentials, acc: Account) -> None:
+    existed = acc.username in {a.username for a in credentials.accounts()}
+    password = credentials.add(acc)
+    verb = "New password for" if existed else "Created"
+    out.say(f"{verb} the account {acc.username}: {acc.describe()}.")
+    if acc.kind == "server":
+        where = auth.password_file_of(credentials.settings.state_dir, acc.username)
+        out.say(f"  its password is in {where} (mode 0600), where Energrid reads it;")
+        out.say(f"  start Energrid with --mqtt-username {acc.username}.")
+    else:
+        out.say(f"  username: {acc.username}")
+        out.say(f"  password: {password}")
+        out.say("  (shown this once: put it in the board or client now)")
+    for access, topic in auth.rules(acc, credentials.settings.neighborhood):
+        out.say(f"  may {access:<9} {topic}")
+    if acc.kind != "server" and auth.SERVER_USERNAME not in {
+        a.username for a in credentials.accounts()
+    }:
+        out.say("The server has no account yet: run `energrid credentials add server` too.")
+
+
+def _print_accounts(credentials: Credentials) -> None:
+    accounts = credentials.accounts()
+    if not accounts:
+        out.say(f"No accounts yet ({credentials.password_file} does not exist or is empty).")
+        return
+    rows = [[a.username, a.kind, a.describe()] for a in accounts]
+    out.say(f"Accounts in {credentials.password_file}:")
+    out.say(out.table(("username", "kind", "for"), rows))
+
+
+SUBCOMMAND = ("manage broker accounts for the secure profile", add_arguments, run)

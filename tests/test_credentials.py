@@ -1,0 +1,124 @@
+"""`energrid credentials`: accounts, the generated ACL, one-line errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from energrid import cli
+from energrid import credentials as credentials_module
+from energrid_core import auth
+from energrid_core.errors import BadArgumentError
+
+
+def energrid(state_dir: Path, *args: str) -> int:
+    return cli.main(["--state-dir", str(state_dir), "credentials", *args])
+
+
+def test_add_a_house_prints_its_password_once_and_keeps_only_a_hash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert energrid(tmp_path, "add", "house", "3") == 0
+    printed = capsys.readouterr().out
+    password = re.search(r"password: (\S+)", printed).group(1)
+    assert len(password) >= 20
+    assert "username: house-3" in printed
+    assert "may write     Neighborhood/0/House/3/Consumer/+" in printed
+    assert "run `energrid credentials add server` too" in printed
+    stored = (tmp_path / "credentials" / "passwd").read_text()
+    assert stored.startswith("house-3:$7$") and password not in stored
+    assert not list((tmp_path / "credentials").glob("house-3*"))
+
+
+def test_the_server_password_goes_to_a_private_file_not_the_screen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert energrid(tmp_path, "add", "server") == 0
+    printed = capsys.readouterr().out
+    secret = auth.password_file_of(tmp_path, auth.SERVER_USERNAME)
+    password = secret.read_text().strip()
+    assert password not in printed and str(secret) in printed
+    assert auth.read_password(auth.SERVER_USERNAME, "", tmp_path) == password
+
+
+def test_the_acl_follows_the_accounts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (
+        ["add", "server"],
+        ["add", "house", "12"],
+        ["add", "house", "2"],
+        ["add", "client", "vr1"],
+    ):
+        assert energrid(tmp_path, *args) == 0
+    assert energrid(tmp_path, "remove", "house", "12") == 0
+    acl = (tmp_path / "credentials" / "acl").read_text()
+    users = re.findall(r"^user (\S+)$", acl, re.MULTILINE)
+    assert users == ["energrid-server", "house-2", "client-vr1"]
+    assert "topic write Neighborhood/0/House/2/Supplier/+" in acl
+    assert "topic read Neighborhood/0/House/2/Consumer/+/set" in acl
+    assert "House/12" not in acl
+    capsys.readouterr()
+    assert energrid(tmp_path, "list") == 0
+    listed = capsys.readouterr().out
+    assert listed.index("energrid-server") < listed.index("house-2") < listed.index("client-vr1")
+
+
+def test_a_name_energrid_did_not_make_gets_no_access(tmp_path: Path) -> None:
+    assert energrid(tmp_path, "add", "house", "1") == 0
+    passwd = tmp_path / "credentials" / "passwd"
+    passwd.write_text(passwd.read_text() + "intruder:$7$101$abc$def\nhouse-01:$7$101$abc$def\n")
+    store = credentials_module.Credentials(cli.config.Settings(state_dir=tmp_path))
+    store.write_acl()
+    acl = (tmp_path / "credentials" / "acl").read_text()
+    assert "intruder" not in acl and "house-01" not in acl
+    kinds = {a.username: a.kind for a in store.accounts()}
+    assert kinds == {"house-1": "house", "intruder": "unknown", "house-01": "unknown"}
+
+
+def test_a_new_password_replaces_the_old_one(tmp_path: Path) -> None:
+    settings = cli.config.Settings(state_dir=tmp_path)
+    store = credentials_module.Credentials(settings)
+    account = auth.account("client", "vr1")
+    store.add(account)
+    first = (tmp_path / "credentials" / "passwd").read_text()
+    store.add(account)
+    second = (tmp_path / "credentials" / "passwd").read_text()
+    assert first != second and second.count("client-vr1:") == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["add", "house", "0"], "a house is a number from 1 to 999999, not '0'"),
+        (["add", "house", "+"], "a house is a number"),
+        (["add", "house"], "a house is a number"),
+        (["add", "client", "VR/1"], "a client name is 1 to 32 lower-case letters"),
+        (["add", "client", "a+#"], "a client name"),
+        (["add", "server", "x"], "the server account takes no name"),
+        (["remove", "house", "4"], "there is no account house-4"),
+        (["add"], "say which account"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_change_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert energrid(tmp_path, *args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "credentials" / "acl").exists()
+
+
+def test_usernames_never_carry_wildcards() -> None:
+    """CVE-2017-7650: a username with + or # in a pattern ACL; none can be made here."""
+    for kind, name in [("client", "+"), ("client", "#"), ("client", "a/b"), ("house", "1+")]:
+        with pytest.raises(BadArgumentError):
+            auth.account(kind, name)
+
+
+def test_without_mosquitto_passwd_the_error_says_how_to_get_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert energrid(tmp_path, "add", "house", "1") == 2
+    assert "apt install mosquitto" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from energrid_core.errors import BrokerUnavailableError
+from energrid_core.flapping import FlapDetector
 from energrid_core.redelivery import RedeliveryFilter
 
 log = logging.getLogger("energrid.mqtt")
@@ -67,6 +68,7 @@ class GridClient:
         self.loop_restarts = 0
         self._refusal: str | None = None
         self.redeliveries = RedeliveryFilter()
+        self._flaps = FlapDetector()
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=options.client_id,
@@ -248,6 +250,7 @@ class GridClient:
             self._subscribe(topics)
             self.connects += 1
             self._connected.set()
+            self._flaps.connected()
             if not topics:
                 self._ready.set()
             session = "session resumed" if flags.session_present else "new session"
@@ -269,6 +272,12 @@ class GridClient:
             elif was_connected:
                 self.disconnects += 1
                 self._notify(False, f"lost the broker at {self.address} ({reason_code}); retrying")
+                if self._flaps.lost():
+                    self.announce(
+                        f"the broker keeps closing the connection right after it opens: is "
+                        f"another Energrid using client id {self.options.client_id!r}? Give each "
+                        f"server its own --client-id."
+                    )
         except Exception:
             self.callback_errors += 1
             log.exception("error in on_disconnect")

@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from helpers import TIMEOUT_S, wait_for
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
-
-TIMEOUT_S = 10.0
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout_s: float = TIMEOUT_S) -> None:
-    """Poll until condition() is true; fail with `what` after the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def server_settings(port: int, state_dir: Path, **changes: object) -> Settings:

@@ -17,16 +17,31 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{next(_ids)}-{time.monotonic_ns() % 1_000_000}"
 
 
+TIMEOUT_S = 10.0
+
+
 def wait_for(
-    condition: Callable[[], object], timeout: float = 5.0, what: str = "condition"
+    condition: Callable[[], object], what: str = "a condition", timeout_s: float = TIMEOUT_S
 ) -> None:
-    """Poll until condition() is true; fail with `what` after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
+    """Poll until condition() is true; fail with `what` after timeout_s seconds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
         time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class FakeClock:
+    """A clock that moves only when a test says so."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class TestClient:

@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
+from helpers import TIMEOUT_S
 from mosquitto_fixture import MosquittoProcess
 
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
 
-TIMEOUT_S = 10.0
 # Each server gets its own neighborhood and client id: tests sharing the session broker
 # never see each other's boards, readings or persistent sessions. (From 5000: clear of the
 # neighborhoods other test modules number from 100.)
 _neighborhoods = itertools.count(5000)
-
-
-def wait_until(condition: Callable[[], object], what: str, timeout_s: float = TIMEOUT_S) -> None:
-    """Poll until condition() is true; fail with `what` after timeout_s."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def server_settings(broker: MosquittoProcess, **changes: object) -> Settings:

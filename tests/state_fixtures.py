@@ -21,24 +21,13 @@ import orjson
 import paho.mqtt.client as mqtt
 import pytest
 from asyncapi_contract import Contract
+from helpers import TIMEOUT_S, wait_for
 from mosquitto_fixture import MosquittoProcess
 
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
 
-TIMEOUT_S = 5.0
 _neighborhoods = itertools.count(random.randrange(1000, 900_000))
-
-
-def wait_until(
-    predicate: Callable[[], object], timeout_s: float = TIMEOUT_S, what: str = ""
-) -> None:
-    """Poll until predicate() is true; fail the test after timeout_s."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s} s waiting for {what or predicate}")
-        time.sleep(0.01)
 
 
 def new_client(prefix: str) -> mqtt.Client:
@@ -190,7 +179,7 @@ def make_grid_server(
             time.sleep(0.02)
             return server.stats.messages_received > 0
 
-        wait_until(subscribed, what="the server's subscription")
+        wait_for(subscribed, what="the server's subscription")
         return grid
 
     yield make
@@ -201,7 +190,7 @@ def make_grid_server(
         grid.board.stop()
         if broker.running:
             status = f"energrid/{grid.n}/status"
-            wait_until(
+            wait_for(
                 lambda g=grid, t=status: (
                     (g.probe.last(t) or Received("", b"", False, 0)).payload
                     == b'{"status":"offline"}'

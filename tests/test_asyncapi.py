@@ -113,7 +113,7 @@ def test_the_probe_fails_a_test_on_a_message_that_breaks_the_contract(
     pytester.makepyfile(
         test_probe="""
         import paho.mqtt.client as mqtt
-        from state_fixtures import wait_until
+        from helpers import wait_for
 
         def test_bad_retained_state(make_grid_server, broker):
             grid = make_grid_server()
@@ -125,7 +125,7 @@ def test_the_probe_fails_a_test_on_a_message_that_breaks_the_contract(
             other.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)
             other.disconnect()
             other.loop_stop()
-            wait_until(lambda: len(grid.probe.messages(topic)) >= 2)
+            wait_for(lambda: len(grid.probe.messages(topic)) >= 2)
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")

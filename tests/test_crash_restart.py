@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import orjson
-from grid_helpers import TIMEOUT_S, Peer, wait_for
+from grid_helpers import Peer
+from helpers import TIMEOUT_S, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from grid_helpers import Peer, running, server_settings, wait_for
+from grid_helpers import Peer, running, server_settings
+from helpers import wait_for
 
 from energrid.commands import ShellCommands
 from energrid_core.delivery import Command, CommandEvent, Delivery, Key, Outcome

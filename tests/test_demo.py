@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from helpers import wait_for
 from mosquitto_fixture import MosquittoProcess
-from simulated import connected_server, wait_until
+from simulated import connected_server
 
 from energrid.demo import DEMO_DEVICES, Demo, day_length
 from energrid.shell import build_namespace
@@ -67,14 +68,14 @@ def test_the_demo_builds_the_documented_grid_in_french(
 
 def test_readings_flow_at_once_and_change_over_time(server: GridServer, demo: Demo) -> None:
     demo.start(lang="en")
-    wait_until(lambda: flowing(server, [1, 2], count=3), "three readings of both demo houses")
+    wait_for(lambda: flowing(server, [1, 2], count=3), "three readings of both demo houses")
 
     def changing() -> bool:
         with server.lock:
             meter = server.grid.houses[1].meter_a
             return meter.max > meter.min
 
-    wait_until(changing, "house 1's consumption to change")
+    wait_for(changing, "house 1's consumption to change")
     with server.lock:
         for house in server.grid.houses.values():
             assert house.consume() > 6.0  # a radiator heating, a fridge, a lamp...
@@ -88,7 +89,7 @@ def test_setconsumer_1_1_0_drops_house_1_by_the_radiator_within_two_periods(
 ) -> None:
     demo.start()
     namespace = build_namespace(server, demo)
-    wait_until(lambda: flowing(server, [1]), "house 1's first reading")
+    wait_for(lambda: flowing(server, [1]), "house 1's first reading")
     with server.lock:
         house = server.grid.houses[1]
         before_a, radiator_a = house.consume(), house.consumers[1].current_a.last
@@ -101,7 +102,7 @@ def test_setconsumer_1_1_0_drops_house_1_by_the_radiator_within_two_periods(
         with server.lock:
             return house.consumers[1].on is False and house.consume() < before_a - 5.0
 
-    wait_until(dropped, "house 1's consumption to fall")
+    wait_for(dropped, "house 1's consumption to fall")
     # At most two readings after the command: the one in flight, then the switched-off one.
     with server.lock:
         assert house.meter_a.count <= sent_at + 2
@@ -126,7 +127,7 @@ def test_stopdemo_stops_the_boards_and_startdemo_resumes_them(
     server: GridServer, demo: Demo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     demo.start(lang="en")
-    wait_until(lambda: flowing(server, [1, 2]), "the demo's readings")
+    wait_for(lambda: flowing(server, [1, 2]), "the demo's readings")
     fleet = demo.fleet
     assert fleet is not None and fleet.running
     demo.stop()
@@ -141,7 +142,7 @@ def test_stopdemo_stops_the_boards_and_startdemo_resumes_them(
     stopped_at = meter_count(server, 1)
     demo.start(lang="en")
     assert "Demo resumed: houses 1 and 2" in capsys.readouterr().out
-    wait_until(lambda: meter_count(server, 1) > stopped_at, "readings after the restart")
+    wait_for(lambda: meter_count(server, 1) > stopped_at, "readings after the restart")
     with server.lock:
         assert len(server.grid.houses) == 2
         assert server.grid.houses[1].consumers[1].on is False
@@ -155,7 +156,7 @@ def test_the_demo_comes_after_the_operators_houses(
     said = capsys.readouterr().out
     assert "already has 1 house(s): the demo adds houses 2 and 3" in said
     assert "setConsumer(2, 1, 0)" in said
-    wait_until(lambda: flowing(server, [2, 3]), "readings of houses 2 and 3")
+    wait_for(lambda: flowing(server, [2, 3]), "readings of houses 2 and 3")
     with server.lock:
         assert server.grid.houses[1].meter_a.count == 0
         assert [c.type for c in server.grid.houses[3].consumers.values()][-1] == "Relais"

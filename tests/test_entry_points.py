@@ -127,14 +127,14 @@ def test_headless_runs_until_sigterm(broker, mqtt_client: TestClient, tmp_path) 
         lines: list[str] = []
         wait_for(
             lambda: "running headless" in _read_line(process, lines),
-            timeout=15,
+            timeout_s=15,
             what="the headless server to connect",
         )
         mqtt_client.publish("Neighborhood/7/House/1/Consumer", '{"1": 900}')
         mqtt_client.publish("Neighborhood/7/House/1/Consumer", "garbage")
         wait_for(
             lambda: "rejected Neighborhood/7/House/1/Consumer: json" in _read_line(process, lines),
-            timeout=15,
+            timeout_s=15,
             what="the second message to arrive (messages arrive in order)",
         )
     finally:
@@ -163,7 +163,7 @@ def test_energrid_starts_mosquitto_when_none_answers(tmp_path) -> None:  # noqa:
         text=True,
     )
     try:
-        wait_for(lambda: mqtt_handshake("127.0.0.1", port), timeout=15, what="the broker")
+        wait_for(lambda: mqtt_handshake("127.0.0.1", port), timeout_s=15, what="the broker")
         assert (tmp_path / "broker" / "runtime.conf").exists()
         assert not (ROOT / "energrid.db").exists()
     finally:

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from helpers import wait_for
+from helpers import FakeClock, wait_for
 
 from energrid_core.flapping import FlapDetector
 from energrid_core.mqtt_client import ClientOptions, GridClient
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_three_short_connections_in_a_row_are_reported_once() -> None:
@@ -57,7 +49,7 @@ def test_two_clients_with_one_client_id_are_told(broker) -> None:  # noqa: ANN00
         second.start()
         wait_for(
             lambda: any("another Energrid using client id 'energrid-twin'" in n for n in notices),
-            timeout=30,
+            timeout_s=30,
             what="the notice about a shared client id",
         )
     finally:

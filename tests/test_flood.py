@@ -8,7 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
-from grid_helpers import Peer, running, server_settings, wait_for
+from grid_helpers import Peer, running, server_settings
+from helpers import wait_for
 
 HOUSE_1 = "Neighborhood/0/House/1/Consumer"
 BAD = [

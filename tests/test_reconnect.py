@@ -10,7 +10,8 @@ from pathlib import Path
 
 import orjson
 import paho.mqtt.client as mqtt
-from grid_helpers import TIMEOUT_S, Peer, running, server_settings, wait_for
+from grid_helpers import Peer, running, server_settings
+from helpers import TIMEOUT_S, wait_for
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from grid_helpers import Peer, running, wait_for
+from grid_helpers import Peer, running
+from helpers import wait_for
 from mosquitto_fixture import free_port
 
 from energrid.broker import ManagedBroker, ensure_broker

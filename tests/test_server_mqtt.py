@@ -163,7 +163,7 @@ def test_a_flood_of_malformed_messages_is_counted_and_valid_readings_still_land(
     for i in range(1000):
         mqtt_client.client.publish(f"{base(server)}/1/Consumer", f"garbage {i}", qos=1)
     mqtt_client.publish(f"{base(server)}/2/Consumer/1", '{"current_a": 1.5}')
-    wait_for(lambda: server.stats.rejected["json"] == 1000, timeout=20, what="1000 rejections")
+    wait_for(lambda: server.stats.rejected["json"] == 1000, timeout_s=20, what="1000 rejections")
     wait_for(lambda: server.grid.house(2).consumer(1).current_a.last == 1.5, what="valid reading")
     capsys.readouterr()
     sh["showStats"]()
@@ -185,7 +185,7 @@ def test_the_server_survives_a_broker_restart_and_resubscribes(make_broker, sett
         mosquitto.stop()
         wait_for(lambda: not server.client.connected, what="the disconnect")
         mosquitto.start()
-        wait_for(lambda: server.client.connected, timeout=10, what="the reconnect")
+        wait_for(lambda: server.client.connected, timeout_s=10, what="the reconnect")
         board = TestClient(mosquitto.port)
         try:
             board.publish(f"{base(server)}/1/Consumer", '{"1": 1275}')

@@ -10,8 +10,9 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from helpers import TIMEOUT_S, wait_for
 from mosquitto_fixture import MosquittoProcess
-from simulated import TIMEOUT_S, connected_server, wait_until
+from simulated import connected_server
 
 from energrid.cli import build_parser
 from energrid.simulator.board import SimHouse
@@ -82,7 +83,7 @@ def test_readings_land_in_the_model_with_the_values_the_simulator_meant(
                     for h in server.grid.houses.values()
                 )
 
-        wait_until(all_seen, "every device's first reading")
+        wait_for(all_seen, "every device's first reading")
     finally:
         fleet.stop()
     step_a = server.settings.calibration.amps_per_raw
@@ -116,17 +117,17 @@ def test_commands_switch_simulated_devices_off_and_back_on(
     house = server.grid.houses[1]
     try:
         fleet.publish_all(NOON_S)
-        wait_until(lambda: readings_count(server, 1) == 1, "the first reading")
+        wait_for(lambda: readings_count(server, 1) == 1, "the first reading")
         with server.lock:
             before_a, radiator_a = house.consume(), house.consumers[1].current_a.last
         assert radiator_a > 6.0
 
         server.set_consumer(1, 1, 0)
         server.set_supplier(1, 1, 0)
-        wait_until(lambda: not board.consumers[1].on, "the board to switch the radiator off")
-        wait_until(lambda: not board.suppliers[1].load_on, "the board to cut the load")
+        wait_for(lambda: not board.consumers[1].on, "the board to switch the radiator off")
+        wait_for(lambda: not board.suppliers[1].load_on, "the board to cut the load")
         fleet.publish_all(NOON_S + 1.0)
-        wait_until(lambda: readings_count(server, 1) == 2, "the reading after the commands")
+        wait_for(lambda: readings_count(server, 1) == 2, "the reading after the commands")
         with server.lock:
             radiator = house.consumers[1]
             assert radiator.current_a.last == 0.0 and radiator.on is False
@@ -136,10 +137,10 @@ def test_commands_switch_simulated_devices_off_and_back_on(
 
         server.set_consumer(1, 1, 1)
         server.set_supplier(1, 1, 1)
-        wait_until(lambda: board.consumers[1].on, "the board to switch the radiator on")
-        wait_until(lambda: board.suppliers[1].load_on, "the board to restore the load")
+        wait_for(lambda: board.consumers[1].on, "the board to switch the radiator on")
+        wait_for(lambda: board.suppliers[1].load_on, "the board to restore the load")
         fleet.publish_all(NOON_S + 2.0)
-        wait_until(lambda: readings_count(server, 1) == 3, "the reading after the restore")
+        wait_for(lambda: readings_count(server, 1) == 3, "the reading after the restore")
         with server.lock:
             assert house.consumers[1].on is True
             assert house.consumers[1].current_a.last == pytest.approx(radiator_a, abs=0.2)
@@ -163,10 +164,10 @@ def test_several_houses_per_connection_get_their_own_commands(server: GridServer
             f"energrid-sim-{n}-5",
         ]
         server.set_consumer(4, 1, 0)
-        wait_until(lambda: fleet.counters.commands == 1, "the command to be obeyed")
+        wait_for(lambda: fleet.counters.commands == 1, "the command to be obeyed")
         assert [h.consumers[1].on for h in houses] == [True, True, True, False, True]
         fleet.publish_all(NOON_S)
-        wait_until(lambda: all(readings_count(server, n) for n in range(1, 6)), "the readings")
+        wait_for(lambda: all(readings_count(server, n) for n in range(1, 6)), "the readings")
         with server.lock:
             lamps = [server.grid.houses[n].consumers[1].on for n in range(1, 6)]
         assert lamps == [True, True, True, False, True]
@@ -231,13 +232,13 @@ def test_energrid_sim_feeds_a_server_and_stops_on_sigint(server: GridServer, bro
     build_grid(server, 2, CONSUMERS, SUPPLIERS)
     process = run_sim(broker, server.settings.neighborhood, "--houses", "2", "--period", "0.2")
     try:
-        wait_until(
+        wait_for(
             lambda: all(readings_count(server, h) >= 2 for h in (1, 2)) or process.poll(),
             "readings from `energrid sim`",
         )
         assert process.poll() is None, process.stderr.read()
         server.set_consumer(2, 3, 0)
-        wait_until(lambda: server.grid.houses[2].consumers[3].on is False, "the lamp to go off")
+        wait_for(lambda: server.grid.houses[2].consumers[3].on is False, "the lamp to go off")
         process.send_signal(signal.SIGINT)
         assert process.wait(TIMEOUT_S) == 0
     finally:
@@ -262,7 +263,7 @@ def test_energrid_sim_with_count_stops_by_itself(server: GridServer, broker) -> 
         if process.poll() is None:
             process.kill()
             process.wait()
-    wait_until(lambda: server.grid.houses[1].consumers[1].current_a.count == 3, "3 readings")
+    wait_for(lambda: server.grid.houses[1].consumers[1].current_a.count == 3, "3 readings")
     assert "3 readings, 6 messages published" in process.stderr.read()
 
 

@@ -18,15 +18,9 @@ from pathlib import Path
 import orjson
 import pytest
 from asyncapi_contract import Contract
+from helpers import TIMEOUT_S, wait_for
 from mosquitto_fixture import MosquittoProcess
-from state_fixtures import (
-    TIMEOUT_S,
-    ContractProbe,
-    GridUnderTest,
-    MakeGridServer,
-    new_client,
-    wait_until,
-)
+from state_fixtures import ContractProbe, GridUnderTest, MakeGridServer, new_client
 
 from energrid import views
 from energrid.commands import ShellCommands
@@ -96,7 +90,7 @@ def build_demo(grid: GridUnderTest) -> None:
     grid.board.supplier(1, 1, pv_voltage_v=18.2, load_voltage_v=12.1, load_current_a=0.8)
     grid.board.consumer(2, 1, 1.25, True)
     grid.board.consumer(2, 2, 0.5, True)
-    wait_until(lambda: server.stats.messages_applied == 4, what="the readings in the model")
+    wait_for(lambda: server.stats.messages_applied == 4, what="the readings in the model")
 
 
 def test_a_late_client_rebuilds_the_grid_the_shell_shows(
@@ -114,7 +108,7 @@ def test_a_late_client_rebuilds_the_grid_the_shell_shows(
         totals = seen.totals()
         return totals is not None and views.neighborhood_line(grid.n, totals) == shown
 
-    wait_until(rebuilt_matches, what="the late client's totals to match showHouses()")
+    wait_for(rebuilt_matches, what="the late client's totals to match showHouses()")
     seen = late_client(broker, grid.n)
     assert views.neighborhood_line(grid.n, seen.house_totals()) == shown  # houses add up too
     with server.lock:
@@ -142,16 +136,16 @@ def test_coalescing_caps_the_publish_rate_under_a_burst(
     server.new_houses(1)
     server.new_consumers(1, 3, "LED")
     topic = f"energrid/{grid.n}/state/house/1"
-    wait_until(lambda: grid.probe.last(topic) is not None and server.state.idle())
+    wait_for(lambda: grid.probe.last(topic) is not None and server.state.idle())
     started = time.monotonic()
     burst = 300
     for i in range(burst):
         grid.board.consumers(1, {1: 900 + i, 2: 870, 3: 1000})
-    wait_until(lambda: server.stats.messages_applied == burst, what="the burst in the model")
+    wait_for(lambda: server.stats.messages_applied == burst, what="the burst in the model")
     last_raw = 900 + burst - 1
     expected_a = server.settings.calibration.raw_to_amps(last_raw)
     lamp = f"{topic}/consumer/1"
-    wait_until(
+    wait_for(
         lambda: (
             (grid.probe.last(lamp) or None) is not None
             and grid.probe.last(lamp).json()["current_a"] == expected_a
@@ -180,15 +174,15 @@ def test_a_silent_device_goes_offline_and_comes_back(
         return None if last is None else last.json()["online"]
 
     grid.board.consumer(1, 1, 0.4, True)
-    wait_until(lambda: online() is True, what="the lamp online")
-    wait_until(lambda: online() is False, what="the silent lamp offline")
+    wait_for(lambda: online() is True, what="the lamp online")
+    wait_for(lambda: online() is False, what="the silent lamp offline")
     house = grid.probe.last(f"energrid/{grid.n}/state/house/1").json()
     assert house["online"] is False
     commands = ShellCommands(server)
     assert "OFFLINE" in shell_output(capsys, commands.showConsumers, 1)
     assert "House 1 (OFFLINE)" in shell_output(capsys, commands.showHouse, 1)
     grid.board.consumer(1, 1, 0.4, True)
-    wait_until(lambda: online() is True, what="the lamp back online")
+    wait_for(lambda: online() is True, what="the lamp back online")
     assert "online" in shell_output(capsys, commands.showConsumers, 1).splitlines()[2]
 
 
@@ -198,15 +192,15 @@ def test_removal_clears_the_retained_topics(
     grid = make_grid_server(state_max_rate_hz=20.0)
     build_demo(grid)
     base = f"energrid/{grid.n}/state"
-    wait_until(lambda: f"{base}/house/1/supplier/1" in retained(broker, grid.n))
+    wait_for(lambda: f"{base}/house/1/supplier/1" in retained(broker, grid.n))
     grid.server.rm_consumer(1, 2)
-    wait_until(lambda: f"{base}/house/1/consumer/2" not in retained(broker, grid.n))
+    wait_for(lambda: f"{base}/house/1/consumer/2" not in retained(broker, grid.n))
     grid.server.rm_house(1)
-    wait_until(
+    wait_for(
         lambda: not any(t.startswith(f"{base}/house/1") for t in retained(broker, grid.n)),
         what="house 1's topics gone",
     )
-    wait_until(
+    wait_for(
         lambda: orjson.loads(retained(broker, grid.n)[f"{base}/neighborhood"])["houses"] == [2, 3]
     )
     topics = set(retained(broker, grid.n))
@@ -247,13 +241,13 @@ def test_commands_are_confirmed_or_not(
             printed.extend(capsys.readouterr().out.splitlines())
             return any(text in line for line in printed)
 
-        wait_until(lambda: said("House 1 consumer 1 confirmed ON in"), what="a confirmation")
-        wait_until(lambda: said("House 1 consumer 2 did not confirm OFF within 1 s"))
+        wait_for(lambda: said("House 1 consumer 1 confirmed ON in"), what="a confirmation")
+        wait_for(lambda: said("House 1 consumer 2 did not confirm OFF within 1 s"))
     finally:
         device.disconnect()
         device.loop_stop()
     state = f"energrid/{grid.n}/state/house/1/consumer"
-    wait_until(lambda: grid.probe.last(f"{state}/2").json()["command"]["status"] == "unconfirmed")
+    wait_for(lambda: grid.probe.last(f"{state}/2").json()["command"]["status"] == "unconfirmed")
     confirmed = grid.probe.last(f"{state}/1").json()
     assert confirmed["command"]["status"] == "confirmed" and confirmed["on"] is True
 
@@ -279,7 +273,7 @@ def test_the_last_will_flips_the_status_when_the_server_dies(
         command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        wait_until(
+        wait_for(
             lambda: (
                 (probe.last(status) or None) is not None
                 and probe.last(status).json()["status"] == "online"
@@ -289,7 +283,7 @@ def test_the_last_will_flips_the_status_when_the_server_dies(
         )
         process.send_signal(signal.SIGKILL)
         process.wait(TIMEOUT_S)
-        wait_until(lambda: probe.last(status).json() == {"status": "offline"}, what="the will")
+        wait_for(lambda: probe.last(status).json() == {"status": "offline"}, what="the will")
         assert orjson.loads(retained(broker, neighborhood)[status]) == {"status": "offline"}
     finally:
         if process.poll() is None:
@@ -320,11 +314,11 @@ def test_state_is_republished_after_the_broker_lost_it(
         assert server.start(TIMEOUT_S)
         server.new_houses(2)
         server.new_consumers(2, 1, "LED")
-        wait_until(lambda: len(retained(own, 7)) == 5, what="status, neighborhood, 2 houses, 1 LED")
+        wait_for(lambda: len(retained(own, 7)) == 5, what="status, neighborhood, 2 houses, 1 LED")
         own.stop()
         own.start()
         assert retained(own, 7) == {}
-        wait_until(lambda: len(retained(own, 7)) == 5, timeout_s=15.0, what="the republication")
+        wait_for(lambda: len(retained(own, 7)) == 5, timeout_s=15.0, what="the republication")
         assert late_client(own, 7).house_ids() == [1, 2]
     finally:
         server.stop()

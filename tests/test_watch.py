@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import orjson
 import pytest
+from helpers import wait_for
 from mosquitto_fixture import MosquittoProcess
-from state_fixtures import MakeGridServer, wait_until
+from state_fixtures import MakeGridServer
 
 from energrid import cli, views
 from energrid.commands import ShellCommands
@@ -94,8 +95,8 @@ def test_watch_once_prints_what_show_houses_prints(
     grid.server.new_houses(2)
     grid.server.new_consumers(1, 2, "LED")
     grid.board.consumers(1, {1: 1200, 2: 860})
-    wait_until(lambda: grid.server.stats.messages_applied == 1)
-    wait_until(grid.settled)
+    wait_for(lambda: grid.server.stats.messages_applied == 1)
+    wait_for(grid.settled)
     capsys.readouterr()
     ShellCommands(grid.server).showHouses()
     shown = capsys.readouterr().out.splitlines()[0]
@@ -105,7 +106,7 @@ def test_watch_once_prints_what_show_houses_prints(
         assert cli.main(argv) == 0
         return capsys.readouterr().out
 
-    wait_until(lambda: shown in watched(), what="watch --once to print showHouses' totals")
+    wait_for(lambda: shown in watched(), what="watch --once to print showHouses' totals")
     out = watched()
     assert "server ONLINE" in out
     assert "the 2 house topics add up to the neighborhood's totals" in out

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from grid_helpers import Peer, running, server_settings, wait_for
+from grid_helpers import Peer, running, server_settings
+from helpers import FakeClock, wait_for
 
 from energrid import headless
 from energrid_core.server import GridServer
@@ -34,18 +35,10 @@ def poison(server: GridServer) -> None:
     server.client._handler = handler
 
 
-class Ticks:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_restarts_a_dead_loop_then_gives_up_past_the_limit() -> None:
     alive = [True]
     reports: list[str] = []
-    clock = Ticks()
+    clock = FakeClock()
 
     def restart() -> None:
         alive[0] = True
@@ -66,7 +59,7 @@ def test_restarts_a_dead_loop_then_gives_up_past_the_limit() -> None:
 
 def test_restarts_far_apart_are_not_held_against_the_loop() -> None:
     alive = [True]
-    clock = Ticks()
+    clock = FakeClock()
     dog = LoopWatchdog(lambda: alive[0], lambda: alive.__setitem__(0, True), print, 1, 60.0, clock)
     for _ in range(5):
         alive[0] = False

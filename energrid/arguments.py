@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import traceback
 from collections.abc import Callable
@@ -93,18 +94,16 @@ class ShellCommand:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
+            inspect.signature(self.fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            _report(f"wrong arguments ({exc}). Usage: {self.usage}")
+            return None
+        try:
             return self.fn(*args, **kwargs)
         except (BadArgumentError, UnknownHouseError, UnknownDeviceError) as exc:
             _report(f"{str(exc).rstrip('.')}. Usage: {self.usage}")
         except EnergridError as exc:
             _report(str(exc))
-        except TypeError as exc:
-            if exc.__traceback__ is not None and exc.__traceback__.tb_next is None:
-                # The call itself did not bind: say what Python found missing or extra.
-                detail = str(exc).split(") ", 1)[-1]
-                _report(f"wrong arguments ({detail}). Usage: {self.usage}")
-            else:
-                _report_bug(self.__name__, exc)
         except Exception as exc:
             _report_bug(self.__name__, exc)
         return None

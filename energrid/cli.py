@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from energrid import credentials, watch
 from energrid.simulator import cli as simulator_cli
@@ -22,8 +23,15 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a wrong flag is one line (with where to look), not the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="energrid",
         description="Energrid supervision server. With no subcommand: connect and open the shell.",
     )
@@ -34,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     config.add_arguments(parser)
     if SUBCOMMANDS:
-        sub = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND")
+        sub = parser.add_subparsers(
+            dest="subcommand", metavar="SUBCOMMAND", parser_class=OneLineParser
+        )
         for name, (text, add_arguments, _run) in SUBCOMMANDS.items():
             add_arguments(sub.add_parser(name, help=text, description=text))
     return parser

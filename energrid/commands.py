@@ -288,7 +288,7 @@ class ShellCommands:
     @command("startDemo() or startDemo(lang='en')")
     def startDemo(self, *args: Any, **kwargs: Any) -> None:
         """Build the demo neighborhood, narrated in French (lang='en': English), and start
-        simulated boards that publish its readings (the seed's startDemo)."""
+        simulated boards that publish its readings."""
         if self._demo is None:
             raise BadArgumentError("no demo is available in this shell")
         self._demo(*args, **kwargs)

@@ -21,7 +21,7 @@ from energrid_core.server import GridServer
 
 BANNER = """\
 Energrid supervision server - neighborhood {n}, broker {address} ({state})
-Type help() for the commands; the seed's session works as written:
+Type help() for the commands. For example:
   newHouse(2), newConsumer(1, 2, 'LED'), showHouses(), showHouse(1), setConsumer(2, 1, 1)
 Ctrl-D or exit() leaves the shell and stops the server."""
 

@@ -120,7 +120,7 @@ HOUSES_HEADERS = (
     "online",
     "consumers",
     "suppliers",
-    "consumption",
+    "current",
     "consumption",
     "supply",
     "net balance",

@@ -202,3 +202,13 @@ def test_an_unreachable_broker_that_may_not_be_started_is_one_line(tmp_path) -> 
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert done.stderr.startswith("energrid: ")
+
+
+@pytest.mark.parametrize(
+    "argv", [["--frob"], ["sim", "--frob"], ["--mqtt-port", "x"], ["sim", "--houses", "x"]]
+)
+def test_a_wrong_flag_is_one_line(argv: list[str]) -> None:
+    done = subprocess.run([*ENERGRID, *argv], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("energrid"), done.stderr

@@ -55,6 +55,7 @@ class Settings:
     cal_on_threshold_raw: float = 870.0
     on_threshold_a: float = 0.05
     log_level: str = "INFO"
+    stats_interval_s: float = 0.0  # headless: log the ingest counters this often; 0: never
 
     @property
     def calibration(self) -> Calibration:

@@ -31,14 +31,21 @@ def setup_logging(level: str, stream: TextIO | None = None) -> None:
 
 @contextmanager
 def running_server(
-    settings: Settings, on_connection: Callable[[bool, str], None] | None = None
+    settings: Settings,
+    on_connection: Callable[[bool, str], None] | None = None,
+    prepare: Callable[[GridServer], None] | None = None,
 ) -> Iterator[GridServer]:
-    """A connected (or retrying) server, with a Mosquitto child started if none answers."""
+    """A connected (or retrying) server, with a Mosquitto child started if none answers.
+
+    prepare(server), when given, runs before the connection (to build a grid, for example).
+    """
     broker: ManagedBroker | None = ensure_broker(settings)
     server = GridServer(settings)
     if on_connection is not None:
         server.client.connection_listeners.append(on_connection)
     try:
+        if prepare is not None:
+            prepare(server)
         if broker is not None:
             log.info(
                 "started Mosquitto (pid %s) on %s:%s",

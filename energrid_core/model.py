@@ -120,14 +120,24 @@ class House:
         self.meter_a = Data(self.history_len)
 
     def add_consumer(self, type_: str = "Unknown") -> Consumer:
-        consumer = Consumer(_next_id(self.consumers), self.identifier, type_, self.history_len)
-        self.consumers[consumer.identifier] = consumer
-        return consumer
+        return self.add_consumers(1, type_)[0]
+
+    def add_consumers(self, count: int, type_: str = "Unknown") -> list[Consumer]:
+        """`count` consumers numbered after the last one."""
+        first = _next_id(self.consumers)
+        made = [Consumer(first + i, self.identifier, type_, self.history_len) for i in range(count)]
+        self.consumers.update((c.identifier, c) for c in made)
+        return made
 
     def add_supplier(self, type_: str = "Unknown") -> Supplier:
-        supplier = Supplier(_next_id(self.suppliers), self.identifier, type_, self.history_len)
-        self.suppliers[supplier.identifier] = supplier
-        return supplier
+        return self.add_suppliers(1, type_)[0]
+
+    def add_suppliers(self, count: int, type_: str = "Unknown") -> list[Supplier]:
+        """`count` suppliers numbered after the last one."""
+        first = _next_id(self.suppliers)
+        made = [Supplier(first + i, self.identifier, type_, self.history_len) for i in range(count)]
+        self.suppliers.update((s.identifier, s) for s in made)
+        return made
 
     def consumer(self, identifier: int) -> Consumer:
         found = self.consumers.get(identifier)
@@ -202,9 +212,14 @@ class Neighborhood:
     houses: dict[int, House] = field(default_factory=dict)
 
     def add_house(self) -> House:
-        house = House(_next_id(self.houses), self.identifier, self.history_len)
-        self.houses[house.identifier] = house
-        return house
+        return self.add_houses(1)[0]
+
+    def add_houses(self, count: int) -> list[House]:
+        """`count` houses numbered after the last one: one search for the last, not one a house."""
+        first = _next_id(self.houses)
+        made = [House(first + i, self.identifier, self.history_len) for i in range(count)]
+        self.houses.update((h.identifier, h) for h in made)
+        return made
 
     def house(self, identifier: int) -> House:
         found = self.houses.get(identifier)

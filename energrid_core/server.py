@@ -57,7 +57,7 @@ class GridServer:
     def new_houses(self, count: int = 1) -> list[House]:
         _check_count(count)
         with self.lock:
-            return [self.grid.add_house() for _ in range(count)]
+            return self.grid.add_houses(count)
 
     def rm_house(self, house: int) -> House:
         with self.lock:
@@ -67,13 +67,13 @@ class GridServer:
         _check_count(count)
         with self.lock:
             target = self.grid.house(house)
-            return [target.add_consumer(type_) for _ in range(count)]
+            return target.add_consumers(count, type_)
 
     def new_suppliers(self, house: int, count: int, type_: str) -> list[Supplier]:
         _check_count(count)
         with self.lock:
             target = self.grid.house(house)
-            return [target.add_supplier(type_) for _ in range(count)]
+            return target.add_suppliers(count, type_)
 
     def rm_consumer(self, house: int, consumer: int) -> Consumer:
         with self.lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,6 +131,7 @@ class GridClient:
             if reason_code.is_failure:
                 log.warning("broker at %s refused the connection: %s", self.address, reason_code)
                 return
+            _send_without_delay(client.socket())
             with self._lock:
                 topics = dict(self._topics)
             self._subscribe(topics)
@@ -169,3 +171,11 @@ class GridClient:
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"
         return f"GridClient({self.options.client_id!r} {state} to {self.address})"
+
+
+def _send_without_delay(sock: object) -> None:
+    """Turn off Nagle's algorithm: a command must not wait up to 40 ms for an earlier PUBACK's
+    TCP acknowledgement (measured: the idle round trip of setConsumer drops from ~40 ms to ~2 ms).
+    """
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

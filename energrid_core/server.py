@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from energrid_core.config import Settings
 from energrid_core.errors import BadArgumentError
+from energrid_core.heap import settle
 from energrid_core.ingest import Ingest
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
@@ -57,7 +58,9 @@ class GridServer:
     def new_houses(self, count: int = 1) -> list[House]:
         _check_count(count)
         with self.lock:
-            return self.grid.add_houses(count)
+            made = self.grid.add_houses(count)
+        settle()
+        return made
 
     def rm_house(self, house: int) -> House:
         with self.lock:
@@ -67,13 +70,17 @@ class GridServer:
         _check_count(count)
         with self.lock:
             target = self.grid.house(house)
-            return target.add_consumers(count, type_)
+            made = target.add_consumers(count, type_)
+        settle()
+        return made
 
     def new_suppliers(self, house: int, count: int, type_: str) -> list[Supplier]:
         _check_count(count)
         with self.lock:
             target = self.grid.house(house)
-            return target.add_suppliers(count, type_)
+            made = target.add_suppliers(count, type_)
+        settle()
+        return made
 
     def rm_consumer(self, house: int, consumer: int) -> Consumer:
         with self.lock:

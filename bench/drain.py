@@ -1,9 +1,10 @@
 """One throughput measurement: a subscriber process drains a backlog the broker holds for it.
 
 The figure is the steady drain rate: the subscriber prints (uptime, count) samples every
-interval; the rate is the count gained between the first sample with a message and the last
-sample before the backlog is empty, divided by the time between those two samples. Start-up,
-connection and the last partial interval are outside the window; both ends are exact samples.
+interval; the rate is the count gained between the first sample past the warm-up (a load's
+first round, in which every device sends its first reading) and the last sample before the
+backlog is empty, divided by the time between those two samples. Start-up, connection, first
+readings and the last partial interval are outside the window; both ends are exact samples.
 """
 
 from __future__ import annotations
@@ -58,9 +59,9 @@ def parse_sample(line: str) -> Sample | None:
     return Sample(uptime, fields)
 
 
-def window(samples: Sequence[Sample], total: int) -> tuple[Sample, Sample] | None:
-    """The first sample with a message and the last one before all `total` had come."""
-    busy = [s for s in samples if 0 < s.counts["received"] < total]
+def window(samples: Sequence[Sample], total: int, warmup: int = 0) -> tuple[Sample, Sample] | None:
+    """The first sample past the warm-up messages and the last one before all `total` had come."""
+    busy = [s for s in samples if warmup < s.counts["received"] < total]
     if len(busy) < 2:  # a tiny backlog: fall back to the first sample that saw it all
         busy = [s for s in samples if s.counts["received"] > 0][:1]
         busy += [s for s in samples if s.counts["received"] >= total][:1]
@@ -92,6 +93,7 @@ def drain(
     rate_field: str = "received",
     readings_field: str | None = None,
     timeout_s: float = 300.0,
+    warmup: int = 0,
 ) -> Drain:
     """Prime a session, publish the backlog into it, run `command` until it has every message."""
     prime_session(broker.host, broker.port, client_id, qos)
@@ -124,7 +126,7 @@ def drain(
         _stop(process)
     if not samples or samples[-1].counts["received"] < total:
         raise RuntimeError(f"{name} stopped early:\n{''.join(log[-20:])}")
-    ends = window(samples, total)
+    ends = window(samples, total, warmup)
     if ends is None:
         raise RuntimeError(f"{name}: too few samples to measure a rate")
     first, last = ends

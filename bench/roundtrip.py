@@ -8,7 +8,8 @@ the time from just before setConsumer(h, c, state) is called until an Ingest lis
 reading of that consumer with that state applied to the model. Consumer c is the house's last
 one, which the legacy load (keys "0".."9") never touches, so only the board's answer confirms.
 With --load-file, the same number of samples is taken again while bench.loadgen publishes that
-file at --load-rate messages a second. Prints one JSON line.
+file (legacy batches, one a house per round) at --load-rate messages a second, starting once
+every house has sent one batch. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -147,7 +148,9 @@ def loaded_samples(
     command += ["--port", str(args.port), "--rate", str(args.load_rate), "--duration-s", "600"]
     load = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=REPO)
     try:
-        time.sleep(LOAD_WARMUP_S)
+        # Samples start once every house has sent its first batch (its first readings allocate
+        # the history rings and fill the topic cache): the steady state, as for throughput.
+        time.sleep(LOAD_WARMUP_S + args.houses / args.load_rate)
         applied_before, start = server.stats.messages_applied, time.monotonic()
         samples = take_samples(server, commands, confirmation, args.samples, seed=2)
         applied = server.stats.messages_applied - applied_before

@@ -76,25 +76,28 @@ class Bench:
         self.broker = broker
         self.runs = 0
 
-    def load(self, kind: str, houses: int) -> tuple[Path, int]:
+    def load(self, kind: str, houses: int) -> tuple[Path, int, int]:
+        """(file, messages, warm-up): one first round over every sender, then size.messages."""
+        warmup = houses if kind == LEGACY else houses * CONSUMERS
         path = self.directory / f"{kind}-{houses}.bin"
-        count = write_load_file(Workload(kind, houses, CONSUMERS, self.size.messages), path)
-        return path, count
+        load = Workload(kind, houses, CONSUMERS, warmup + self.size.messages)
+        return path, write_load_file(load, path), warmup
 
     def _client_id(self, name: str) -> str:
         self.runs += 1
         return f"bench-{name}-{self.runs}"
 
-    def baseline(self, kind: str, load: tuple[Path, int], qos: int = 1) -> Drain:
-        path, count = load
+    def baseline(self, kind: str, load: tuple[Path, int, int], qos: int = 1) -> Drain:
+        path, count, warmup = load
         client_id = self._client_id(kind)
         command = [sys.executable, "-m", "bench.subscribers", kind, "--port", str(self.broker.port)]
         command += ["--client-id", client_id, "--expect", str(count), "--qos", str(qos)]
         command += ["--interval-s", str(self.size.interval_s)]
-        return drain(f"{kind} qos{qos}", self.broker, path, count, command, client_id, qos)
+        name = f"{kind} qos{qos}"
+        return drain(name, self.broker, path, count, command, client_id, qos, warmup=warmup)
 
-    def energrid(self, load: tuple[Path, int], houses: int) -> Drain:
-        path, count = load
+    def energrid(self, load: tuple[Path, int, int], houses: int) -> Drain:
+        path, count, warmup = load
         client_id = self._client_id("energrid")
         command = [sys.executable, "-m", "bench.energrid_node", "--houses", str(houses)]
         command += ["--consumers", str(CONSUMERS), "--mqtt-port", str(self.broker.port)]
@@ -110,6 +113,7 @@ class Bench:
             client_id,
             rate_field="applied",
             readings_field="readings",
+            warmup=warmup,
         )
 
     def roundtrip(self, load_file: Path, load_rate: float, responder: str) -> dict:

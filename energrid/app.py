@@ -36,12 +36,15 @@ def setup_logging(level: str, stream: TextIO | None = None, timestamps: bool = T
 
 @contextmanager
 def running_server(
-    settings: Settings, on_connection: Callable[[bool, str], None] | None = None
+    settings: Settings,
+    on_connection: Callable[[bool, str], None] | None = None,
+    prepare: Callable[[GridServer], None] | None = None,
 ) -> Iterator[GridServer]:
     """A connected (or retrying) server, with a Mosquitto child started if none answers.
 
     The grid is opened first: a state directory another Energrid uses, or a damaged database,
-    is reported before any broker is started.
+    is reported before any broker is started. prepare(server), when given, runs before the
+    connection (to build a grid, for example).
     """
     server = GridServer(settings)
     try:
@@ -52,6 +55,8 @@ def running_server(
     if on_connection is not None:
         server.client.connection_listeners.append(on_connection)
     try:
+        if prepare is not None:
+            prepare(server)
         if not server.start(CONNECT_WAIT_S):
             log.warning(
                 "the broker at %s:%s does not answer yet; retrying in the background",

@@ -5,16 +5,24 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 
 from energrid.app import running_server, setup_logging
 from energrid.commands import command_notice
+from energrid.stats_report import StatsReporter
 from energrid_core.config import Settings
 from energrid_core.delivery import CommandEvent, Outcome
+from energrid_core.server import GridServer
 
 log = logging.getLogger("energrid")
 
 
-def run_headless(settings: Settings, stop: threading.Event | None = None) -> int:
+def run_headless(
+    settings: Settings,
+    stop: threading.Event | None = None,
+    prepare: Callable[[GridServer], None] | None = None,
+) -> int:
+    """Serve until `stop` is set or a signal comes; prepare(server) runs before connecting."""
     setup_logging(settings.log_level)
     stop = stop or threading.Event()
 
@@ -25,7 +33,8 @@ def run_headless(settings: Settings, stop: threading.Event | None = None) -> int
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     status = 0
-    with running_server(settings, lambda _up, text: log.info("%s", text)) as server:
+    on_connection = lambda _up, text: log.info("%s", text)  # noqa: E731
+    with running_server(settings, on_connection, prepare) as server:
         server.ingest.notice_interval_s = 10.0  # a service's log says why readings are refused
         server.state.outcome_listeners.append(lambda command: log.info("%s", command.describe()))
         server.delivery.listeners.append(_log_command_event)
@@ -33,11 +42,16 @@ def run_headless(settings: Settings, stop: threading.Event | None = None) -> int
             "Energrid running headless on neighborhood %s; SIGINT or SIGTERM stops it",
             settings.neighborhood,
         )
+        reporter = None
+        if settings.stats_interval_s > 0:
+            reporter = StatsReporter(server, settings.stats_interval_s).start()
         while not stop.wait(0.2):
             if server.failed.is_set():
                 log.error("stopping: %s", server.watchdog.failure)
                 status = 1
                 break
+        if reporter is not None:
+            reporter.stop()
         stats = server.stats
         log.info(
             "stopped: messages received %s, readings applied %s, messages rejected %s",

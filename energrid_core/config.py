@@ -71,6 +71,7 @@ class Settings:
     watchdog_s: float = 2.0  # how often the network thread is checked (and commands expire)
     # Names given by an environment variable or a flag (not a setting itself).
     explicit: set[str] = field(default_factory=set, repr=False, compare=False, metadata=_INTERNAL)
+    stats_interval_s: float = 0.0  # headless: log the ingest counters this often; 0: never
 
     @property
     def calibration(self) -> Calibration:
@@ -104,6 +105,7 @@ HELP = {
     "command_ttl_s": "how long a command waits for a broker that is down before it expires",
     "snapshot_interval_s": "seconds between two saves of the readings statistics",
     "watchdog_s": "seconds between two checks of the MQTT network thread",
+    "stats_interval_s": "headless: log the ingest counters this often (0: never)",
 }
 
 # name -> (lowest, highest) accepted value
@@ -122,6 +124,7 @@ LIMITS = {
     "command_ttl_s": (1, 86400),
     "snapshot_interval_s": (0, 86400),
     "watchdog_s": (0.1, 3600),
+    "stats_interval_s": (0, 86400),
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from array import array
+from dataclasses import dataclass
 from math import inf
 
 
 @dataclass(slots=True)
-class History:
-    """A fixed-size ring of (timestamp, value) pairs, allocated on the first reading."""
-
-    capacity: int
-    _times: list[float] = field(default_factory=list)
-    _values: list[float] = field(default_factory=list)
-    _next: int = 0
-
-    def append(self, timestamp: float, value: float) -> None:
-        if self.capacity <= 0:
-            return
-        if len(self._values) < self.capacity:
-            self._times.append(timestamp)
-            self._values.append(value)
-            return
-        self._times[self._next] = timestamp
-        self._values[self._next] = value
-        self._next = (self._next + 1) % self.capacity
-
-    def items(self) -> list[tuple[float, float]]:
-        """Oldest first."""
-        order = list(range(self._next, len(self._values))) + list(range(self._next))
-        return [(self._times[i], self._values[i]) for i in order]
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-
-@dataclass(slots=True)
 class Data:
-    """Statistics of one quantity; update() costs the same whatever the number of readings."""
+    """Statistics of one quantity; update() costs the same whatever the number of readings.
+
+    The history is a ring of the last `history_len` (timestamp, value) pairs, kept in two
+    arrays of C doubles (16 bytes a reading) that are allocated on the first reading.
+    """
 
     history_len: int = 60
     last: float | None = None
@@ -47,37 +23,53 @@ class Data:
     min: float = inf
     max: float = -inf
     status: str = ""
-    _history: History | None = None
+    _times: array | None = None
+    _values: array | None = None
+    _next: int = 0  # where the next reading goes in the ring
+    _filled: int = 0  # how many slots of the ring hold a reading
 
     def update(self, timestamp: float, value: float) -> None:
         self.last = value
         self.timestamp = timestamp
-        self.count += 1
-        self.mean += (value - self.mean) / self.count
+        count = self.count + 1
+        self.count = count
+        self.mean += (value - self.mean) / count
         if value < self.min:
             self.min = value
         if value > self.max:
             self.max = value
-        if self.history_len > 0:
-            if self._history is None:
-                self._history = History(self.history_len)
-            self._history.append(timestamp, value)
+        size = self.history_len
+        if size > 0:
+            values = self._values
+            if values is None:
+                self._times = array("d", bytes(8 * size))
+                values = self._values = array("d", bytes(8 * size))
+            slot = self._next
+            self._times[slot] = timestamp  # type: ignore[index]
+            values[slot] = value
+            self._next = slot + 1 if slot + 1 < size else 0
+            if self._filled < size:
+                self._filled += 1
 
     def set_status(self, new_status: str) -> None:
         self.status = new_status
 
     def history(self) -> list[tuple[float, float]]:
         """Recent (timestamp, value) pairs, oldest first, at most history_len of them."""
-        return self._history.items() if self._history is not None else []
+        times, values = self._times, self._values
+        if times is None or values is None:
+            return []
+        if self._filled < self.history_len:
+            order = range(self._filled)
+        else:
+            order = [*range(self._next, self.history_len), *range(self._next)]
+        return [(times[i], values[i]) for i in order]
 
     def export(self) -> dict:
         """The statistics and history as plain JSON-ready values (for the snapshot)."""
-        times: list[float] = []
-        values: list[float] = []
-        ring = self._history
-        if ring is not None:  # oldest first: slices, no per-reading Python work
-            times = ring._times[ring._next :] + ring._times[: ring._next]
-            values = ring._values[ring._next :] + ring._values[: ring._next]
+        pairs = self.history()
+        times = [t for t, _ in pairs]
+        values = [v for _, v in pairs]
         return {
             "last": self.last,
             "timestamp": self.timestamp,
@@ -103,7 +95,12 @@ class Data:
         self.timestamp = None if timestamp is None else float(timestamp)
         self.count, self.mean, self.min, self.max = count, mean, low, high
         self.status = str(state.get("status", ""))
-        self._history = None
+        self._times = self._values = None
+        self._next = self._filled = 0
         keep = self.history_len
         if keep > 0 and times:
-            self._history = History(keep, times[-keep:], values[-keep:])
+            kept = len(times[-keep:])
+            self._times = array("d", times[-keep:] + [0.0] * (keep - kept))
+            self._values = array("d", values[-keep:] + [0.0] * (keep - kept))
+            self._filled = kept
+            self._next = kept % keep

@@ -91,27 +91,27 @@ class Ingest:
             device.commanded = command.state
             stats.commands_seen += 1
             return True
-        applied = skipped = 0
+        skipped = 0
+        consumers = house.consumers
         for reading in decoded.consumers:
-            if reading.device == 0:
+            device = reading.device
+            if device == 0:
                 house.meter_a.update(now, reading.current_a)
-                applied += 1
                 continue
-            consumer = house.consumers.get(reading.device)
+            consumer = consumers.get(device)
             if consumer is None:
                 skipped += 1
                 continue
             consumer.current_a.update(now, reading.current_a)
             consumer.on = reading.on
             consumer.raw = reading.raw
-            applied += 1
         for reading in decoded.suppliers:
             supplier = house.suppliers.get(reading.device)
             if supplier is None:
                 skipped += 1
                 continue
             supplier.update(now, reading.values, reading.load_on)
-            applied += 1
+        applied = len(decoded.consumers) + len(decoded.suppliers) - skipped
         if applied == 0:
             self._reject(now, topic, "unknown_device", _none_known(house.identifier, decoded))
             return False

@@ -16,6 +16,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from energrid_core.errors import BrokerUnavailableError
 from energrid_core.flapping import FlapDetector
+from energrid_core.prompt_send import PromptSends
 from energrid_core.redelivery import RedeliveryFilter
 
 log = logging.getLogger("energrid.mqtt")
@@ -69,6 +70,7 @@ class GridClient:
         self._refusal: str | None = None
         self.redeliveries = RedeliveryFilter()
         self._flaps = FlapDetector()
+        self._prompt = PromptSends()  # Nagle off while our own publishes are on their way
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=options.client_id,
@@ -215,10 +217,12 @@ class GridClient:
         if expiry_s is not None:
             properties = Properties(PacketTypes.PUBLISH)
             properties.MessageExpiryInterval = expiry_s
+        self._prompt.begin(self._client.socket())
         info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         if info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN and qos > 0:
             return info.mid  # paho queued it and resends it on reconnect
         if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            self._prompt.end(self._client.socket())
             raise BrokerUnavailableError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
         return info.mid
 
@@ -244,6 +248,7 @@ class GridClient:
                     self._tell(self.connection_listeners, False, text)
                 return
             self._refusal = None
+            self._prompt.reset()
             with self._lock:
                 topics = dict(self._topics)
                 self._pending_subacks.clear()
@@ -313,6 +318,7 @@ class GridClient:
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
         try:
+            self._prompt.end(client.socket())
             accepted = not reason_code.is_failure
             reason = "" if reason_code.value == 0 else str(reason_code)
             for listener in self.publish_listeners:

@@ -17,6 +17,7 @@ from energrid_core.config import Settings, check
 from energrid_core.confirmations import Confirmations
 from energrid_core.delivery import CommandEvent, Delivery, Outcome, StoreJournal
 from energrid_core.errors import BadArgumentError, StoreError
+from energrid_core.heap import settle
 from energrid_core.ingest import Ingest
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
@@ -189,6 +190,7 @@ class GridServer:
                 raise
         for new in made:
             self.state.mark_house(new.identifier)
+        settle()
         return made
 
     def rm_house(self, house: int) -> House:
@@ -224,6 +226,7 @@ class GridServer:
                     raise BadArgumentError(f"the type {type_!r} is not valid text") from None
                 raise
         self.state.mark_house(house)
+        settle()
         return made
 
     def rm_consumer(self, house: int, consumer: int) -> Consumer:

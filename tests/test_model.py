@@ -116,3 +116,20 @@ def test_an_interrupted_batch_creates_nothing(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(KeyboardInterrupt):
         grid.add_houses(10)
     assert sorted(grid.houses) == [1]
+
+
+def test_statistics_and_history_survive_export_and_restore() -> None:
+    data = Data(history_len=4)
+    for t in range(10):
+        data.update(float(t), float(t * 2))
+    saved = data.export()
+    assert saved["times"] == [6.0, 7.0, 8.0, 9.0]
+    smaller = Data(history_len=3)  # restored with a shorter configured history
+    smaller.restore(saved)
+    assert smaller.history() == [(7.0, 14.0), (8.0, 16.0), (9.0, 18.0)]
+    assert (smaller.count, smaller.min, smaller.max, smaller.last) == (10, 0.0, 18.0, 18.0)
+    larger = Data(history_len=6)
+    larger.restore(saved)
+    assert larger.history() == [(6.0, 12.0), (7.0, 14.0), (8.0, 16.0), (9.0, 18.0)]
+    larger.update(10.0, 20.0)
+    assert larger.history()[-1] == (10.0, 20.0) and len(larger.history()) == 5

@@ -124,8 +124,8 @@ def test_headless_exits_non_zero_when_the_watchdog_gives_up(
     started: list[GridServer] = []
     real = headless.running_server
 
-    def keep(settings, on_connection):  # noqa: ANN001, ANN202 - the test needs the server
-        context = real(settings, on_connection)
+    def keep(settings, on_connection, prepare=None):  # noqa: ANN001, ANN202 - needs the server
+        context = real(settings, on_connection, prepare)
         server = context.__enter__()
         started.append(server)
 

@@ -15,11 +15,12 @@ def decode_consumer(obj: object, device: int, on_threshold_a: float) -> Consumer
     reading = json_object(obj, "consumer reading")
     if "current_a" not in reading:
         raise Rejected("field", "consumer reading needs current_a")
-    extra = reading.keys() - {"current_a", "on"}
-    if extra:
+    has_on = "on" in reading
+    if len(reading) != 1 + has_on:
+        extra = reading.keys() - {"current_a", "on"}
         raise Rejected("field", f"unknown field {str(sorted(extra)[0])[:20]!r}")
     current_a = number(reading["current_a"], "current_a", 0.0, MAX_CONSUMER_A)
-    on = boolean(reading["on"], "on") if "on" in reading else current_a > on_threshold_a
+    on = boolean(reading["on"], "on") if has_on else current_a > on_threshold_a
     return ConsumerReading(device, current_a, on)
 
 

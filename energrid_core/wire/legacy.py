@@ -32,14 +32,22 @@ FIELD_LIMITS = {
 
 
 def decode_consumer_batch(obj: object, calibration: Calibration) -> tuple[ConsumerReading, ...]:
-    """{"0": 2320, "1": 785, ...}: raw ADC values per consumer, key "0" the house meter."""
+    """{"0": 2320, "1": 785, ...}: raw ADC values per consumer, key "0" the house meter.
+
+    The hot path of the legacy boards: Calibration.raw_to_amps and number() are inlined here.
+    """
     batch = json_object(obj, "consumer batch")
     readings = []
     threshold = calibration.on_threshold_raw
+    zero, amps_per_raw = calibration.zero_raw, calibration.amps_per_raw
     for key, value in batch.items():
         device = device_id(key)
-        raw = number(value, f"consumer {key}", 0, RAW_MAX)
-        readings.append(ConsumerReading(device, calibration.raw_to_amps(raw), raw > threshold, raw))
+        kind = type(value)
+        if (kind is not int and kind is not float) or not 0 <= value <= RAW_MAX:
+            number(value, f"consumer {key}", 0, RAW_MAX)  # raises the right rejection
+        raw = float(value)
+        amps = (raw - zero) * amps_per_raw
+        readings.append(ConsumerReading(device, amps if amps > 0.0 else 0.0, raw > threshold, raw))
     return tuple(readings)
 
 

@@ -25,7 +25,12 @@ class Rejected(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True, slots=True)
+# Readings are slotted dataclasses, not frozen ones: a legacy batch makes ten of them per
+# message, and a frozen dataclass takes four times as long to build (its __init__ goes through
+# object.__setattr__; measured in docs/performance.md). Nothing modifies a reading once made.
+
+
+@dataclass(slots=True)
 class ConsumerReading:
     """Current through one consumer (device 0: the house meter)."""
 
@@ -35,7 +40,7 @@ class ConsumerReading:
     raw: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SupplierReading:
     """Any subset of SUPPLIER_FIELDS for one supplier; load_on when the board says or implies it."""
 
@@ -44,7 +49,7 @@ class SupplierReading:
     load_on: bool | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CommandSeen:
     """An on/off command on the wire, from Energrid or another client such as the VR one."""
 
@@ -53,7 +58,7 @@ class CommandSeen:
     state: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decoded:
     """A valid message: every reading in it belongs to `house`."""
 

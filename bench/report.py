@@ -1,0 +1,177 @@
+"""The benchmark's figures, compared with the targets of docs/performance.md, as text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.drain import Drain
+
+KB = 1024
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: str
+    target: str = ""
+    met: bool | None = None  # None: for information, no target
+
+    @property
+    def verdict(self) -> str:
+        return "" if self.met is None else ("met" if self.met else "MISSED")
+
+
+def printer() -> Callable[[str], None]:
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    return say
+
+
+def header(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    return "\n".join(
+        [
+            f"Energrid benchmark, size {results['size']}, started {results['started']}",
+            f"command: {results['command']}",
+            f"machine: {m['cores']} cores, {m['cpu']}, Python {m['python']}, {m['mosquitto']}, "
+            f"load average at start {m['load_average']}",
+        ]
+    )
+
+
+def drain_line(d: Drain) -> str:
+    readings = f", {d.readings_rate:,.0f} readings/s" if d.readings_rate != d.rate else ""
+    return (
+        f"  {d.name:<14} {d.rate:>9,.0f} msg/s{readings}; {d.cpu_us:6.1f} us CPU/msg; "
+        f"RSS {d.rss_bytes / 2**20:,.1f} MiB; window {d.window_s:.2f} s"
+    )
+
+
+def drain_summary(d: Drain) -> dict[str, float]:
+    return {
+        "messages": d.messages,
+        "rate": d.rate,
+        "readings_rate": d.readings_rate,
+        "cpu_us": d.cpu_us,
+        "rss_bytes": d.rss_bytes,
+        "window_s": d.window_s,
+    }
+
+
+def figures(results: dict[str, Any], size: Any) -> list[Figure]:
+    d = results["drains"]
+    scale = sorted(size.scale_devices)
+    small, big = scale[0], scale[-1]
+
+    def ratio(key: str, base: str) -> float:
+        return d[key]["rate"] / d[base]["rate"]
+
+    legacy = ratio("legacy_energrid", "legacy_bare")
+    device = ratio(f"device_{big}_energrid", f"device_{big}_bare")
+    out = [
+        Figure(
+            "legacy: readings applied/s by Energrid",
+            f"{d['legacy_energrid']['readings_rate']:,.0f}",
+        ),
+        Figure(
+            "legacy: bare paho msg/s (QoS 1 / QoS 0)",
+            f"{d['legacy_bare']['rate']:,.0f} / {d['legacy_bare_qos0']['rate']:,.0f}",
+        ),
+        Figure("legacy: Energrid / bare paho (QoS 1)", f"{legacy:.2f}", ">= 0.8", legacy >= 0.8),
+        Figure(
+            "legacy: Energrid / bare paho at QoS 0",
+            f"{ratio('legacy_energrid', 'legacy_bare_qos0'):.2f}",
+        ),
+        Figure(
+            "legacy: DIY paho+json.loads+dict / bare", f"{ratio('legacy_diy', 'legacy_bare'):.2f}"
+        ),
+        Figure(
+            f"per-device ({big} devices): Energrid / bare", f"{device:.2f}", ">= 0.9", device >= 0.9
+        ),
+        Figure("per-device: DIY / bare", f"{ratio('device_diy', f'device_{big}_bare'):.2f}"),
+    ]
+    for devices in scale:
+        r = ratio(f"device_{devices}_energrid", f"device_{devices}_bare")
+        cpu = d[f"device_{devices}_energrid"]["cpu_us"]
+        out.append(
+            Figure(f"per-device, {devices} devices: ratio; CPU us/reading", f"{r:.2f}; {cpu:.1f}")
+        )
+    cost = d[f"device_{big}_energrid"]["cpu_us"] / d[f"device_{small}_energrid"]["cpu_us"]
+    out.append(
+        Figure(f"cost/reading (CPU) {big} vs {small} devices", f"{cost:.2f}", "<= 1.2", cost <= 1.2)
+    )
+    wall = d[f"device_{small}_energrid"]["rate"] / d[f"device_{big}_energrid"]["rate"]
+    out.append(Figure(f"cost/reading (wall) {big} vs {small} devices", f"{wall:.2f}"))
+    memory = results["memory"]
+    beyond = memory["0"]["bytes_per_device"]
+    devices = memory["0"]["devices"]
+    out.append(
+        Figure(
+            f"memory/device beyond history ({devices:.0f} dev)",
+            f"{beyond:,.0f} B",
+            "<= 2048 B",
+            beyond <= 2 * KB,
+        )
+    )
+    out.append(
+        Figure(
+            "memory/device with 60-reading history", f"{memory['60']['bytes_per_device']:,.0f} B"
+        )
+    )
+    rss_small = d[f"device_{small}_energrid"]["rss_bytes"]
+    rss_big = d[f"device_{big}_energrid"]["rss_bytes"]
+    out.append(
+        Figure(
+            "headless RSS growth per device (cross-check)",
+            f"{(rss_big - rss_small) / (big - small):,.0f} B",
+        )
+    )
+    build = results["build"]
+    houses = build["houses"]
+    out.append(
+        Figure(
+            f"build {houses} houses x {build['consumers']} consumers (shell)",
+            f"{build['build_s']:.2f} s",
+            "< 2 s",
+            build["build_s"] < 2.0,
+        )
+    )
+    out.append(
+        Figure(
+            f"showHouses() on {houses} houses",
+            f"{build['show_houses_s'] * 1000:.1f} ms",
+            "< 200 ms",
+            build["show_houses_s"] < 0.2,
+        )
+    )
+    rtt = results["roundtrip"]
+    idle, loaded = rtt["idle"], rtt["loaded"]
+    out.append(
+        Figure(
+            "round trip idle: median / p99",
+            f"{idle['median_ms']:.1f} / {idle['p99_ms']:.1f} ms",
+            "p99 < 10 ms",
+            idle["p99_ms"] < 10 and idle["timeouts"] == 0,
+        )
+    )
+    out.append(
+        Figure(
+            f"round trip at half load ({loaded['load_rate']:,.0f} msg/s): median / p99",
+            f"{loaded['median_ms']:.1f} / {loaded['p99_ms']:.1f} ms",
+            "p99 < 50 ms",
+            loaded["p99_ms"] < 50 and loaded["timeouts"] == 0,
+        )
+    )
+    out.append(Figure("  server's applied rate during it", f"{loaded['applied_rate']:,.0f} msg/s"))
+    return out
+
+
+def figures_table(rows: list[Figure]) -> str:
+    width = max(len(r.name) for r in rows)
+    lines = ["\nfigures:", f"  {'figure':<{width}}  {'measured':>18}  {'target':<12}  verdict"]
+    for r in rows:
+        lines.append(f"  {r.name:<{width}}  {r.value:>18}  {r.target:<12}  {r.verdict}".rstrip())
+    return "\n".join(lines)

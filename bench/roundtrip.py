@@ -1,0 +1,185 @@
+"""The command round trip: setConsumer -> broker -> simulated board -> reading -> model.
+
+    python -m bench.roundtrip --port P --houses 10000 --consumers 10 --samples 300 \\
+        [--load-file F --load-rate R] [--responder 'python -m bench.responder --port {port}']
+
+This process is the server (GridServer and the shell's commands, as in the shell). A sample is
+the time from just before setConsumer(h, c, state) is called until an Ingest listener sees a
+reading of that consumer with that state applied to the model. Consumer c is the house's last
+one, which the legacy load (keys "0".."9") never touches, so only the board's answer confirms.
+With --load-file, the same number of samples is taken again while bench.loadgen publishes that
+file (legacy batches, one a house per round) at --load-rate messages a second, starting once
+every house has sent one batch. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import random
+import shlex
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from bench.scratch import scratch_state_dir
+from energrid.commands import ShellCommands
+from energrid_core.config import Settings
+from energrid_core.server import GridServer
+from energrid_core.wire import Decoded
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_RESPONDER = f"{sys.executable} -m bench.responder --port {{port}}"
+CONFIRM_TIMEOUT_S = 2.0
+LOAD_WARMUP_S = 1.0
+
+
+class Confirmation:
+    """An Ingest listener that notes when the awaited (house, consumer, state) reading applies."""
+
+    def __init__(self) -> None:
+        self.target: tuple[int, int, bool] | None = None
+        self.confirmed_at = 0.0
+        self.event = threading.Event()
+
+    def expect(self, house: int, consumer: int, on: bool) -> None:
+        self.event.clear()
+        self.target = (house, consumer, on)
+
+    def __call__(self, house: int, decoded: Decoded) -> None:
+        target = self.target
+        if target is None or house != target[0]:
+            return
+        for reading in decoded.consumers:
+            if reading.device == target[1] and reading.on is target[2]:
+                self.confirmed_at = time.perf_counter()
+                self.target = None
+                self.event.set()
+                return
+
+
+def summary(samples_s: list[float], timeouts: int) -> dict[str, float]:
+    ms = sorted(s * 1000 for s in samples_s)
+    p99 = statistics.quantiles(ms, n=100, method="inclusive")[98] if len(ms) > 1 else ms[0]
+    return {
+        "samples": len(ms),
+        "timeouts": timeouts,
+        "median_ms": statistics.median(ms),
+        "p99_ms": p99,
+        "max_ms": ms[-1],
+    }
+
+
+def take_samples(
+    server: GridServer, commands: ShellCommands, confirmation: Confirmation, count: int, seed: int
+) -> dict[str, float]:
+    rng = random.Random(seed)
+    houses = sorted(server.grid.houses)
+    samples: list[float] = []
+    timeouts = 0
+    for _ in range(count):
+        house = server.grid.houses[rng.choice(houses)]
+        consumer = max(house.consumers)
+        wanted = 0 if house.consumers[consumer].on else 1
+        confirmation.expect(house.identifier, consumer, bool(wanted))
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            commands.setConsumer(house.identifier, consumer, wanted)
+        if confirmation.event.wait(CONFIRM_TIMEOUT_S):
+            samples.append(confirmation.confirmed_at - start)
+        else:
+            timeouts += 1
+        time.sleep(rng.uniform(0.001, 0.005))
+    if not samples:
+        raise RuntimeError("no command was confirmed: is the responder running?")
+    return summary(samples, timeouts)
+
+
+def start_responder(template: str, port: int) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        shlex.split(template.format(port=port)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert process.stdout is not None
+    if process.stdout.readline().strip() != "ready":
+        process.kill()
+        raise RuntimeError("the responder did not say `ready`")
+    return process
+
+
+def run(args: argparse.Namespace) -> dict[str, object]:
+    settings = Settings(
+        mqtt_port=args.port,
+        client_id="bench-roundtrip",
+        start_broker=False,
+        state_dir=scratch_state_dir(),
+    )
+    server = GridServer(settings)
+    server.new_houses(args.houses)
+    for house in range(1, args.houses + 1):
+        server.new_consumers(house, args.consumers, "LED")
+    commands = ShellCommands(server)
+    confirmation = Confirmation()
+    server.ingest.listeners.append(confirmation)
+    if not server.start(10.0):
+        raise RuntimeError(f"cannot connect to the broker on port {args.port}")
+    responder = start_responder(args.responder, args.port)
+    result: dict[str, object] = {}
+    try:
+        result["idle"] = take_samples(server, commands, confirmation, args.samples, seed=1)
+        if args.load_file is not None:
+            result["loaded"] = loaded_samples(server, commands, confirmation, args)
+    finally:
+        responder.kill()
+        responder.wait()
+        server.stop()
+    return result
+
+
+def loaded_samples(
+    server: GridServer,
+    commands: ShellCommands,
+    confirmation: Confirmation,
+    args: argparse.Namespace,
+) -> dict[str, object]:
+    command = [sys.executable, "-m", "bench.loadgen", "publish", str(args.load_file)]
+    command += ["--port", str(args.port), "--rate", str(args.load_rate), "--duration-s", "600"]
+    load = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=REPO)
+    try:
+        # Samples start once every house has sent its first batch (its first readings allocate
+        # the history rings and fill the topic cache): the steady state, as for throughput.
+        time.sleep(LOAD_WARMUP_S + args.houses / args.load_rate)
+        applied_before, start = server.stats.messages_applied, time.monotonic()
+        samples = take_samples(server, commands, confirmation, args.samples, seed=2)
+        applied = server.stats.messages_applied - applied_before
+        elapsed = time.monotonic() - start
+    finally:
+        load.terminate()
+        load.wait()
+    return {**samples, "load_rate": args.load_rate, "applied_rate": applied / elapsed}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--houses", type=int, default=10_000)
+    parser.add_argument("--consumers", type=int, default=10)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--load-file", type=Path)
+    parser.add_argument("--load-rate", type=float, default=0.0, help="messages per second")
+    parser.add_argument("--responder", default=DEFAULT_RESPONDER, help="command; {port} is filled")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

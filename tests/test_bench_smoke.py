@@ -1,0 +1,57 @@
+"""The benchmark runs end to end at a tiny size and prints every figure of docs/performance.md."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+FIGURES = [
+    "legacy: readings applied/s by Energrid",
+    "legacy: bare paho msg/s (QoS 1 / QoS 0)",
+    "legacy: Energrid / bare paho (QoS 1)",
+    "legacy: Energrid / bare paho at QoS 0",
+    "legacy: DIY paho+json.loads+dict / bare",
+    "per-device (200 devices): Energrid / bare",
+    "per-device: DIY / bare",
+    "per-device, 100 devices: ratio; CPU us/reading",
+    "per-device, 200 devices: ratio; CPU us/reading",
+    "cost/reading (CPU) 200 vs 100 devices",
+    "memory/device beyond history",
+    "memory/device with 60-reading history",
+    "build 100 houses x 10 consumers (shell)",
+    "showHouses() on 100 houses",
+    "round trip idle: median / p99",
+    "round trip at half load",
+]
+
+
+@pytest.mark.slow
+def test_tiny_benchmark_prints_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--size", "tiny", "--json", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    text = result.stdout
+    assert "machine: " in text and "command: python -m bench.run --size tiny" in text
+    for name in FIGURES:
+        assert name in text, f"missing figure {name!r}"
+    results = json.loads(out.read_text())
+    for figure in results["figures"]:
+        assert figure["value"] and "nan" not in figure["value"].lower()
+    # Every subscriber got every message, and Energrid applied all of them.
+    for key, drain in results["drains"].items():
+        assert drain["rate"] > 0, key
+    energrid = results["drains"]["legacy_energrid"]
+    assert energrid["readings_rate"] == pytest.approx(10 * energrid["rate"])
+    assert results["roundtrip"]["idle"]["timeouts"] == 0

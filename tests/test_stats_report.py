@@ -1,0 +1,61 @@
+"""The stats line of `energrid --headless --stats-interval-s`, and running_server's hook."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+import pytest
+from mosquitto_fixture import MosquittoProcess
+
+from energrid.app import running_server
+from energrid.stats_report import StatsReporter, counters, stats_line
+from energrid_core.config import Settings
+from energrid_core.server import GridServer
+
+LINE = re.compile(
+    r"^stats uptime_s=[\d.]+ received=(\d+) applied=(\d+) readings=(\d+) rejected=(\d+) "
+    r"rate=[\d.]+ cpu_s=[\d.]+$"
+)
+
+
+def test_stats_line_holds_every_counter() -> None:
+    server = GridServer(Settings(client_id="test-stats-line"))
+    server.new_houses(1)
+    server.new_consumers(1, 1, "LED")
+    server.ingest.handle("Neighborhood/0/House/1/Consumer", b'{"0": 900, "1": 900}')
+    server.ingest.handle("Neighborhood/0/House/1/Consumer", b"not json")
+    match = LINE.match(stats_line(counters(server), 1.5, 2.0))
+    assert match is not None
+    assert match.groups() == ("2", "1", "2", "1")
+
+
+def test_reporter_logs_periodically_and_once_more_on_stop(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="energrid.stats")
+    server = GridServer(Settings(client_id="test-stats-reporter"))
+    reporter = StatsReporter(server, 0.01).start()
+    deadline = time.monotonic() + 5
+    while len(caplog.records) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    before = len(caplog.records)
+    reporter.stop()
+    assert before >= 3
+    assert len(caplog.records) >= before + 1
+    assert all(LINE.match(r.getMessage()) for r in caplog.records)
+
+
+def test_running_server_prepares_before_it_connects(broker: MosquittoProcess, tmp_path) -> None:
+    settings = Settings(
+        mqtt_port=broker.port, client_id="test-prepare", state_dir=tmp_path, start_broker=False
+    )
+    seen: list[bool] = []
+
+    def prepare(server: GridServer) -> None:
+        seen.append(server.client.connected)
+        server.new_houses(2)
+
+    with running_server(settings, prepare=prepare) as server:
+        assert server.client.connected
+        assert len(server.grid.houses) == 2
+    assert seen == [False]

@@ -61,6 +61,7 @@ class Settings:
     state_max_rate_hz: float = 5.0  # state topics: publishes per second per house, at most
     offline_after_s: float = 30.0  # a device not heard from for this long is offline
     confirm_timeout_s: float = 5.0  # how long a device has to confirm a command
+    state_max_payloads_per_s: float = 3000.0  # state topics: payloads built per second, at most
     # Broker account (secure profile); the password file defaults to
     # <state_dir>/credentials/<username>.password, written by `energrid credentials add server`.
     mqtt_username: str = ""
@@ -99,6 +100,7 @@ HELP = {
     "state_max_rate_hz": "state topics: updates per house per second, at most",
     "offline_after_s": "a device or house not heard from for this long is shown offline",
     "confirm_timeout_s": "seconds a device has to confirm a command",
+    "state_max_payloads_per_s": "state topics: payloads built per second for the whole grid",
     "mqtt_username": "the server's broker account (secure profile)",
     "mqtt_password_file": "file holding that account's password",
     "mqtt_tls_ca": "CA certificate: connect with TLS and check the broker's certificate",
@@ -121,6 +123,7 @@ LIMITS = {
     "state_max_rate_hz": (0.01, 1000),
     "offline_after_s": (0.1, 7 * 86400),
     "confirm_timeout_s": (0.1, 3600),
+    "state_max_payloads_per_s": (10, 1_000_000),
     "command_ttl_s": (1, 86400),
     "snapshot_interval_s": (0, 86400),
     "watchdog_s": (0.1, 3600),

@@ -169,6 +169,11 @@ class GridClient:
         self._tell(self.connection_listeners, self.connected, text)
 
     @property
+    def unacked_publishes(self) -> int:
+        """QoS 1 messages handed to paho that the broker has not acknowledged yet."""
+        return len(getattr(self._client, "_out_messages", ()))
+
+    @property
     def connected(self) -> bool:
         return self._connected.is_set()
 

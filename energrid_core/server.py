@@ -91,6 +91,8 @@ class GridServer:
             max_rate_hz=settings.state_max_rate_hz,
             offline_after_s=settings.offline_after_s,
             clock=self.clock,
+            max_payloads_per_s=settings.state_max_payloads_per_s,
+            backlog=lambda: self.client.unacked_publishes,
         )
         self.ingest.listeners.append(self.state.on_message)
         self.client.session_listeners.append(self.state.on_connection)

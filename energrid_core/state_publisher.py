@@ -6,6 +6,12 @@ however fast its readings come, and only the topics whose payload changed. The s
 availability (a device silent for `offline_after_s` goes offline), times out unconfirmed commands,
 clears the retained topics of removed houses and devices, and republishes everything after a
 reconnect. Tests drive `run_once()` with fake clocks instead of starting the thread.
+
+Two limits keep a large grid from drowning the server in its own state: a budget of payloads
+built per second for the whole grid (`max_payloads_per_s`; a house costs one per topic, the
+neighborhood one per 50 houses it sums), and a pause while the MQTT client still holds more
+than `BACKLOG_LIMIT` state messages the broker has not acknowledged. Houses over the budget
+stay marked and go out in a later cycle with their latest values, so coalescing only deepens.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ log = logging.getLogger("energrid.state")
 NEIGHBORHOOD = 0  # the neighborhood topic's key among the houses (numbered from 1)
 MIN_CYCLE_S = 0.02  # the thread runs at most 50 cycles a second, whatever the traffic
 MAX_WAIT_S = 1.0
+BACKLOG_LIMIT = 1000  # unacknowledged messages in the client above which flushing waits
+HOUSES_PER_NEIGHBORHOOD_TOKEN = 50
 
 # Publishes a retained message; raises BrokerUnavailableError when it cannot go out now.
 Sink = Callable[[str, bytes], None]
@@ -49,6 +57,7 @@ class PublisherStats:
     messages_published: int = 0
     topics_cleared: int = 0
     publish_failures: int = 0
+    deferred: int = 0  # cycles that left marked houses for later (budget or backlog)
 
 
 class StatePublisher:
@@ -64,6 +73,8 @@ class StatePublisher:
         offline_after_s: float,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        max_payloads_per_s: float = 3000.0,
+        backlog: Callable[[], int] = lambda: 0,
     ) -> None:
         self.grid = grid
         self.lock = lock  # the server's: held while payloads are built, never while publishing
@@ -91,6 +102,10 @@ class StatePublisher:
         self._availability: dict[int, tuple[bool, ...]] = {}
         self._next_sweep = 0.0
         self._thread: threading.Thread | None = None
+        self.max_payloads_per_s = max_payloads_per_s
+        self.backlog = backlog
+        self._tokens = max_payloads_per_s
+        self._tokens_at: float | None = None
 
     # --- marking (any thread, O(1)) ------------------------------------------------------------
 
@@ -234,9 +249,14 @@ class StatePublisher:
             while clears:
                 self._clear(*clears[0])
                 clears.pop(0)
-            while due:
-                self._flush(due[0], now)
+            self._refill(now)
+            while due and self._tokens > 0 and self.backlog() < BACKLOG_LIMIT:
+                self._tokens -= self._flush(due[0], now)
                 due.pop(0)
+            if due:  # over the budget: they stay marked, with their latest values to come
+                self.stats.deferred += 1
+                with self._cond:
+                    self._dirty.update(due)
         except BrokerUnavailableError as exc:  # a reconnect republishes; clears wait for it
             self.stats.publish_failures += 1
             log.debug("state not published: %s", exc)
@@ -281,10 +301,18 @@ class StatePublisher:
             self._availability.pop(house, None)
             self._next_allowed.pop(house, None)
 
-    def _flush(self, house: int, now: float) -> None:
+    def _refill(self, now: float) -> None:
+        """The payload budget grows with time, up to one second's worth."""
+        if self._tokens_at is not None:
+            earned = (now - self._tokens_at) * self.max_payloads_per_s
+            self._tokens = min(self.max_payloads_per_s, self._tokens + earned)
+        self._tokens_at = now
+
+    def _flush(self, house: int, now: float) -> int:
+        """Publish a house's (or the neighborhood's) changed topics; returns what it cost."""
         payloads = self._payloads(house)
         if payloads is None:
-            return
+            return 0
         self.stats.flushes += 1
         self._next_allowed[house] = now + self.interval_s
         published = self._published.setdefault(house, {})
@@ -292,6 +320,9 @@ class StatePublisher:
             if published.get(topic) != payload:
                 self._send(topic, payload)
                 published[topic] = payload
+        if house == NEIGHBORHOOD:
+            return 1 + len(self.grid.houses) // HOUSES_PER_NEIGHBORHOOD_TOKEN
+        return len(payloads)
 
     def _payloads(self, identifier: int) -> list[tuple[str, bytes]] | None:
         """Topics and payloads of a house (or of the neighborhood), built under the server lock."""

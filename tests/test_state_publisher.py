@@ -8,6 +8,7 @@ import threading
 import orjson
 import pytest
 from asyncapi_contract import Contract
+from helpers import FakeClock
 
 from energrid_core.confirmations import Confirmations
 from energrid_core.errors import BrokerUnavailableError
@@ -24,17 +25,6 @@ PANEL = "energrid/0/state/house/1/supplier/1"
 HOUSE_2 = "energrid/0/state/house/2"
 NEIGHBORHOOD = "energrid/0/state/neighborhood"
 STATUS = "energrid/0/status"
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Recorder:
@@ -67,8 +57,15 @@ class Recorder:
 class Rig:
     """A grid (house 1: lamp, fridge, solar panel; house 2 empty), its ingest and a publisher."""
 
-    def __init__(self, rate_hz: float = 2.0, offline_after_s: float = 10.0) -> None:
-        self.clock = FakeClock()
+    def __init__(
+        self,
+        rate_hz: float = 2.0,
+        offline_after_s: float = 10.0,
+        payloads_per_s: float = 3000.0,
+        backlog: int = 0,
+    ) -> None:
+        self.backlog = backlog
+        self.clock = FakeClock(1_000.0)
         self.grid = Neighborhood(N)
         self.lock = threading.RLock()
         house = self.grid.add_house()
@@ -88,6 +85,8 @@ class Rig:
             offline_after_s=offline_after_s,
             clock=self.clock,
             monotonic=self.clock,
+            max_payloads_per_s=payloads_per_s,
+            backlog=lambda: self.backlog,
         )
         self.ingest = Ingest(self.grid, Decoder(N), self.lock, self.clock)
         self.ingest.listeners.append(self.publisher.on_message)
@@ -308,3 +307,24 @@ def test_a_command_not_shown_within_the_timeout_is_unconfirmed() -> None:
         "House 1 supplier 1 did not confirm load OFF within 5 s"
     ]
     assert rig.sink.last(PANEL)["command"]["status"] == "unconfirmed"
+
+
+def test_over_the_budget_houses_wait_with_their_latest_values() -> None:
+    rig = Rig(payloads_per_s=4.0)  # house 1 alone costs 4 payloads (house and 3 devices)
+    rig.connect_and_flush()
+    first = rig.sink.topics()
+    assert "energrid/0/state/house/1" in first and "energrid/0/state/house/2" not in first
+    assert rig.publisher.stats.deferred == 1
+    rig.clock.advance(1.0)  # one more second of budget
+    rig.publisher.run_once()
+    assert "energrid/0/state/house/2" in rig.sink.topics()
+
+
+def test_a_backlog_in_the_client_pauses_flushing() -> None:
+    rig = Rig(backlog=5000)
+    rig.connect_and_flush()
+    assert rig.sink.topics() == [STATUS]  # the announcement, nothing else yet
+    rig.backlog = 0
+    rig.clock.advance(1.0)
+    rig.publisher.run_once()
+    assert NEIGHBORHOOD in rig.sink.topics()

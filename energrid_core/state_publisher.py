@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ log = logging.getLogger("energrid.state")
 NEIGHBORHOOD = 0  # the neighborhood topic's key among the houses (numbered from 1)
 MIN_CYCLE_S = 0.02  # the thread runs at most 50 cycles a second, whatever the traffic
 MAX_WAIT_S = 1.0
+SWEEP_HOUSES = 2000  # houses a sweep looks at; a larger grid is covered over several sweeps
 BACKLOG_LIMIT = 1000  # unacknowledged messages in the client above which flushing waits
 HOUSES_PER_NEIGHBORHOOD_TOKEN = 50
 
@@ -100,6 +102,7 @@ class StatePublisher:
         self._next_allowed: dict[int, float] = {}
         self._published: dict[int, dict[str, bytes | None]] = {}
         self._availability: dict[int, tuple[bool, ...]] = {}
+        self._sweep_from = 0  # the house number the next sweep starts at
         self._next_sweep = 0.0
         self._thread: threading.Thread | None = None
         self.max_payloads_per_s = max_payloads_per_s
@@ -187,6 +190,8 @@ class StatePublisher:
             wake.append(deadline - self.clock())
         if self._connected:
             if self._clears or self._republish or self._announce_at is not None:
+                return 0.0
+            if len(self._dirty) > 64:  # many waiting: the next cycle (MIN_CYCLE_S) has work
                 return 0.0
             if self._dirty:
                 wake.append(min(self._next_allowed.get(h, 0.0) for h in self._dirty) - now)
@@ -276,13 +281,25 @@ class StatePublisher:
         self._dirty.add(NEIGHBORHOOD)
 
     def _sweep(self) -> None:
-        """Mark the houses where a device came online or went offline since their last flush."""
+        """Mark the houses where a device came online or went offline since their last flush.
+
+        A sweep looks at SWEEP_HOUSES houses at most, going on where the last one stopped, so
+        its cost stays bounded however large the grid: a grid of 10,000 houses is covered in
+        five sweeps, and a device is then shown offline up to four sweeps late.
+        """
         changed = []
         with self.lock:
             now = self.clock()
-            for identifier, house in self.grid.houses.items():
+            houses = self.grid.houses
+            numbers = sorted(houses) if len(houses) > SWEEP_HOUSES else list(houses)
+            start = bisect_left(numbers, self._sweep_from) if len(numbers) > SWEEP_HOUSES else 0
+            if start >= len(numbers):  # past the last house: start over
+                start = 0
+            chosen = numbers[start : start + SWEEP_HOUSES]
+            self._sweep_from = chosen[-1] + 1 if len(chosen) == SWEEP_HOUSES else 0
+            for identifier in chosen:
                 if self._availability.get(identifier) != availability(
-                    house, now, self.offline_after_s
+                    houses[identifier], now, self.offline_after_s
                 ):
                     changed.append(identifier)
         for identifier in changed:

@@ -10,6 +10,7 @@ import pytest
 from asyncapi_contract import Contract
 from helpers import FakeClock
 
+from energrid_core import state_publisher
 from energrid_core.confirmations import Confirmations
 from energrid_core.errors import BrokerUnavailableError
 from energrid_core.ingest import Ingest
@@ -328,3 +329,16 @@ def test_a_backlog_in_the_client_pauses_flushing() -> None:
     rig.clock.advance(1.0)
     rig.publisher.run_once()
     assert NEIGHBORHOOD in rig.sink.topics()
+
+
+def test_a_large_grid_is_swept_a_slice_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(state_publisher, "SWEEP_HOUSES", 1)  # two houses: one a sweep
+    rig = Rig(offline_after_s=10.0)
+    rig.reading(c1=900)
+    rig.connect_and_flush()  # its sweep looked at house 1
+    rig.clock.advance(10.5)  # the lamp of house 1 is now silent past the limit
+    rig.publisher.run_once()  # this sweep looks at house 2 only
+    assert rig.sink.last(LAMP)["online"] is True
+    rig.clock.advance(1.0)
+    rig.publisher.run_once()  # and this one at house 1 again
+    assert rig.sink.last(LAMP)["online"] is False

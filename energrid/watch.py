@@ -4,9 +4,12 @@ It is a plain MQTT client of the broker (from this machine or another one) and n
 server, which proves the state topics are enough for a client such as the VR interface. It is
 client-side, so it has its own paho client rather than the server's GridClient.
 
-    energrid watch [--host H] [--port P] [--neighborhood N]   live view, Ctrl-C quits
-    energrid watch --once                                     print the grid rebuilt from
-                                                              retained messages, then exit
+    energrid watch [--mqtt-host H] [--mqtt-port P] [--neighborhood N]   live view, Ctrl-C quits
+    energrid watch --once                          print the grid rebuilt from retained
+                                                   messages, then exit
+
+It takes the settings flags after `watch` as `energrid sim` does (--host and --port are aliases
+of --mqtt-host and --mqtt-port).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from energrid import output as out
 from energrid import views
 from energrid.watch_grid import WatchedGrid
+from energrid_core import config
 from energrid_core.errors import BadArgumentError
 from energrid_core.state_payloads import Totals
 from energrid_core.state_topics import CONSUMER, root_filter
@@ -35,14 +39,25 @@ MAX_HOUSE_ROWS = views.PAGE_SIZE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "The settings flags (--mqtt-host, --mqtt-port, --neighborhood, --mqtt-username, ...) work "
+        "before or after `watch`. Example: energrid watch --mqtt-host 192.168.1.10 --once"
+    )
+    # Short aliases of --mqtt-host and --mqtt-port, kept for those who learnt them first.
     parser.add_argument(
-        "--host", dest="watch_host", metavar="HOST", help="broker host (default: --mqtt-host)"
+        "--host",
+        dest="mqtt_host",
+        default=argparse.SUPPRESS,
+        metavar="HOST",
+        help="the same as --mqtt-host",
     )
     parser.add_argument(
-        "--port", dest="watch_port", metavar="PORT", type=int, help="broker port (--mqtt-port)"
-    )
-    parser.add_argument(
-        "--neighborhood", dest="watch_neighborhood", metavar="N", type=int, help="(--neighborhood)"
+        "--port",
+        dest="mqtt_port",
+        default=argparse.SUPPRESS,
+        metavar="PORT",
+        type=int,
+        help="the same as --mqtt-port",
     )
     parser.add_argument(
         "--once", action="store_true", help="print the grid rebuilt from retained messages; exit"
@@ -57,6 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--refresh-s", type=float, default=0.5, metavar="S", help="redraw period (0.5)"
     )
+    config.add_arguments(parser, in_subcommand=True)
 
 
 class Watcher:
@@ -109,17 +125,12 @@ class Watcher:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = args.settings
-    host = args.watch_host or settings.mqtt_host
-    port = args.watch_port or settings.mqtt_port
-    neighborhood = (
-        settings.neighborhood if args.watch_neighborhood is None else args.watch_neighborhood
-    )
+    settings: config.Settings = args.settings
     for name in ("timeout_s", "refresh_s"):
         value = getattr(args, name)
         if not (math.isfinite(value) and value > 0):
             raise BadArgumentError(f"--{name.replace('_', '-')} must be more than 0, not {value}")
-    watcher = Watcher(host, port, neighborhood)
+    watcher = Watcher(settings.mqtt_host, settings.mqtt_port, settings.neighborhood)
     if args.once:
         return once(watcher, args.timeout_s)
     return live(watcher, args.refresh_s)

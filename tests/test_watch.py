@@ -122,3 +122,19 @@ def test_watch_once_says_when_there_is_nothing_to_watch(
     assert capsys.readouterr().err.strip() == (
         "energrid: --timeout-s must be more than 0, not -1.0"
     )
+
+
+def test_watch_takes_the_settings_flags_after_the_subcommand(
+    broker: MosquittoProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As `energrid sim` does: --mqtt-host/--mqtt-port/--neighborhood after `watch`, and the
+    short --host/--port as aliases (README and docs/protocol.md use the long ones)."""
+    once = ["--once", "--timeout-s=0.3"]
+    for argv in (
+        ["watch", "--mqtt-host", broker.host, "--mqtt-port", str(broker.port)],
+        ["watch", "--host", broker.host, "--port", str(broker.port)],
+        ["--mqtt-port", "1", "watch", "--mqtt-port", str(broker.port)],  # after wins
+    ):
+        assert cli.main([*argv, "--neighborhood", "999998", *once]) == 1
+        err = capsys.readouterr().err
+        assert f"nothing retained on energrid/999998/state at {broker.host}:{broker.port}" in err

@@ -158,7 +158,9 @@ def once(watcher: Watcher, timeout_s: float) -> int:
         return 1
     print(render(grid, where, time.time()))
     if not complete:
-        print(f"incomplete after {timeout_s:g} s: {grid.missing()} listed topics did not arrive")
+        missing = grid.missing()
+        topics = "listed topic did" if missing == 1 else "listed topics did"
+        print(f"incomplete after {timeout_s:g} s: {missing} {topics} not arrive")
         return 1
     print(
         f"Rebuilt from {grid.messages} retained messages in {elapsed_s:.3f} s; " + agreement(grid)
@@ -247,7 +249,8 @@ def server_text(grid: WatchedGrid) -> str:
 def house_row(grid: WatchedGrid, house: int, now: float) -> list[str]:
     state = grid.houses.get(house)
     if state is None:
-        return [str(house), "?", "-", "-", "-", "-", "-", "-", "-", "not received"]
+        # One cell per column of views.HOUSES_HEADERS; the last one says why they are empty.
+        return [str(house), "?", *[out.NOTHING] * 6, "not received"]
     consumers, suppliers = state.get("consumers") or [], state.get("suppliers") or []
     return [
         str(house),

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+
 import orjson
 import pytest
+from grid_helpers import Peer
 from helpers import wait_for
 from mosquitto_fixture import MosquittoProcess
 from state_fixtures import MakeGridServer
 
-from energrid import cli, views
+from energrid import cli, views, watch
 from energrid.commands import ShellCommands
-from energrid.watch import render
+from energrid.watch import Watcher, render
 from energrid.watch_grid import WatchedGrid
 
 
@@ -138,3 +143,63 @@ def test_watch_takes_the_settings_flags_after_the_subcommand(
         assert cli.main([*argv, "--neighborhood", "999998", *once]) == 1
         err = capsys.readouterr().err
         assert f"nothing retained on energrid/999998/state at {broker.host}:{broker.port}" in err
+
+
+def test_a_listed_house_without_its_topic_is_shown_as_not_received() -> None:
+    """A house the neighborhood lists whose retained topic was cleared (mosquitto_pub -r -n)."""
+    grid = WatchedGrid(0)
+    grid.apply("energrid/0/state/neighborhood", j(dict(SUMMARY, houses=[1, 3], house_count=2)))
+    grid.apply("energrid/0/state/house/1", j(HOUSE_1))
+    text = render(grid, "127.0.0.1:1883", 101.0)
+    row = next(line for line in text.splitlines() if line.split()[:1] == ["3"])
+    assert row.split() == ["3", "?", "-", "-", "-", "-", "-", "-", "not", "received"]
+
+
+@pytest.fixture
+def half_cleared(broker: MosquittoProcess) -> Iterator[int]:
+    """Retained state of a neighborhood listing houses 1 and 3, house 3's topic cleared."""
+    n = 999_997
+    peer = Peer(broker.port).wait_connected()
+    summary = dict(SUMMARY, neighborhood=n, houses=[1, 3], house_count=2)
+    topics = {
+        f"energrid/{n}/state/neighborhood": j(summary),
+        f"energrid/{n}/state/house/1": j(HOUSE_1),
+        f"energrid/{n}/state/house/1/consumer/1": j({"online": True, "command": None}),
+        f"energrid/{n}/state/house/3": b"",
+    }
+    for topic, payload in topics.items():
+        peer.wait_acked(peer.publish(topic, payload, retain=True))
+    yield n
+    for topic in topics:
+        peer.wait_acked(peer.publish(topic, b"", retain=True))
+    peer.close()
+
+
+def test_watch_once_reports_a_house_topic_that_never_came(
+    broker: MosquittoProcess, half_cleared: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["watch", f"--mqtt-port={broker.port}", f"--neighborhood={half_cleared}", "--once"]
+    assert cli.main([*argv, "--timeout-s=0.5"]) == 1
+    printed = capsys.readouterr().out
+    assert "not received" in printed
+    assert "incomplete after 0.5 s: 1 listed topic did not arrive" in printed
+
+
+def test_the_live_view_draws_a_house_topic_that_never_came(
+    broker: MosquittoProcess,
+    half_cleared: int,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    watcher = Watcher(broker.host, broker.port, half_cleared)
+
+    def refresh(_seconds: float) -> None:  # the next frame only once house 1 has arrived
+        with watcher.lock:
+            received = 1 in watcher.grid.houses
+        if received and "not received" in capsys.readouterr().out:
+            raise KeyboardInterrupt
+        time.sleep(0.01)
+
+    clock = SimpleNamespace(time=time.time, monotonic=time.monotonic, sleep=refresh)
+    monkeypatch.setattr(watch, "time", clock)
+    assert watch.live(watcher, 0.5) == 0

@@ -149,6 +149,13 @@ def once(watcher: Watcher, timeout_s: float) -> int:
     if not watcher.connected.is_set():
         print(f"energrid watch: could not connect to the broker at {where}", file=sys.stderr)
         return 1
+    if grid.summary is None and grid.summary_problem is not None:
+        print(
+            f"energrid watch: energrid/{grid.neighborhood}/state/neighborhood at {where} is "
+            f"invalid ({grid.summary_problem}): is something other than Energrid publishing there?",
+            file=sys.stderr,
+        )
+        return 1
     if grid.summary is None:
         print(
             f"energrid watch: nothing retained on energrid/{grid.neighborhood}/state at {where}: "
@@ -218,6 +225,9 @@ def render(grid: WatchedGrid, where: str, now: float, max_rows: int = MAX_HOUSE_
     """The grid as text: server status, showHouses()' totals line, the houses, the commands."""
     lines = [f"Energrid at {where}, neighborhood {grid.neighborhood}: {server_text(grid)}"]
     totals = grid.totals()
+    if totals is None and grid.summary_problem is not None:
+        lines.append(f"the neighborhood topic is invalid: {grid.summary_problem}")
+        return "\n".join(lines)
     if totals is None:
         lines.append("no state published yet")
         return "\n".join(lines)

@@ -203,3 +203,54 @@ def test_the_live_view_draws_a_house_topic_that_never_came(
     clock = SimpleNamespace(time=time.time, monotonic=time.monotonic, sleep=refresh)
     monkeypatch.setattr(watch, "time", clock)
     assert watch.live(watcher, 0.5) == 0
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--port", "70000"], "mqtt_port must be from 1 to 65535, not 70000"),
+        (["--mqtt-port", "0"], "mqtt_port must be from 1 to 65535, not 0"),
+        (["--neighborhood", "-1"], "neighborhood must be from 0 to 999999, not -1"),
+    ],
+)
+def test_out_of_range_flags_are_one_line(
+    flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["watch", "--once", *flags]) == 2
+    assert capsys.readouterr().err == f"energrid: {message}\n"
+
+
+@pytest.mark.parametrize(
+    "payload, problem",
+    [
+        (b"garbage", "7 bytes that are not a JSON object"),
+        (b"[1, 2]", "6 bytes that are not a JSON object"),
+        (b'{"houses": 3}', "a JSON object without its list of houses"),
+    ],
+)
+def test_an_invalid_neighborhood_payload_is_called_invalid(payload: bytes, problem: str) -> None:
+    grid = WatchedGrid(0)
+    grid.apply("energrid/0/state/neighborhood", payload)
+    assert grid.summary is None and grid.summary_problem == problem
+    assert f"the neighborhood topic is invalid: {problem}" in render(grid, "here", 0.0)
+    grid.apply("energrid/0/state/neighborhood", j(SUMMARY))  # a good one replaces it
+    assert grid.summary_problem is None and grid.house_ids() == [1]
+
+
+def test_watch_once_says_the_neighborhood_topic_is_invalid_not_empty(
+    broker: MosquittoProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    n = 999_996
+    topic = f"energrid/{n}/state/neighborhood"
+    peer = Peer(broker.port).wait_connected()
+    peer.wait_acked(peer.publish(topic, b"\xff garbage", retain=True))
+    try:
+        argv = ["watch", f"--mqtt-port={broker.port}", f"--neighborhood={n}", "--once"]
+        assert cli.main([*argv, "--timeout-s=0.3"]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert f"{topic} at 127.0.0.1:{broker.port} is invalid (9 bytes that are not a JSON" in err
+        assert "nothing retained" not in err
+    finally:
+        peer.wait_acked(peer.publish(topic, b"", retain=True))
+        peer.close()

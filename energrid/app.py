@@ -52,7 +52,8 @@ def running_server(
     if on_connection is not None:
         server.client.connection_listeners.append(on_connection)
     try:
-        if not server.start(CONNECT_WAIT_S):
+        if not server.start(CONNECT_WAIT_S) and server.client.refusal is None:
+            # (A refusal was said already, with what to check: the broker does answer.)
             log.warning(
                 "the broker at %s:%s does not answer yet; retrying in the background",
                 settings.mqtt_host,

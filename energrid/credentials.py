@@ -48,14 +48,22 @@ class Credentials:
         names = [line.split(":", 1)[0] for line in text.splitlines() if ":" in line]
         return sorted((auth.parse_username(name) for name in names), key=lambda a: a.order)
 
-    def add(self, acc: Account) -> str:
-        """Create the account, or give it a new password; returns the password."""
+    def add(self, acc: Account, keep: bool = False) -> str:
+        """Create the account, or give it a new password; returns the password.
+
+        The server's password is always kept in a private file (Energrid reads it); another
+        account's only with keep (simulated boards, `energrid watch` on this machine). A new
+        password not kept removes an old kept one, which would no longer work.
+        """
         self._prepare()
         password = secrets.token_urlsafe(18)
         _mosquitto_passwd([str(self.password_file), acc.username], f"{password}\n{password}\n")
         os.chmod(self.password_file, PASSWORD_MODE)
-        if acc.kind == "server":
-            _write_private(auth.password_file_of(self.settings.state_dir, acc.username), password)
+        kept = auth.password_file_of(self.settings.state_dir, acc.username)
+        if keep or acc.kind == "server":
+            _write_private(kept, password)
+        else:
+            kept.unlink(missing_ok=True)
         self.write_acl()
         return password
 
@@ -63,8 +71,7 @@ class Credentials:
         if acc.username not in {a.username for a in self.accounts()}:
             raise BadArgumentError(f"there is no account {acc.username}")
         _mosquitto_passwd(["-D", str(self.password_file), acc.username])
-        if acc.kind == "server":
-            auth.password_file_of(self.settings.state_dir, acc.username).unlink(missing_ok=True)
+        auth.password_file_of(self.settings.state_dir, acc.username).unlink(missing_ok=True)
         self.write_acl()
 
     def write_acl(self) -> None:
@@ -126,6 +133,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=("add", "remove", "list"))
     parser.add_argument("kind", nargs="?", choices=auth.KINDS, help="server, house or client")
     parser.add_argument("name", nargs="?", help="the house number, or the client's name")
+    parser.add_argument(
+        "--keep-password",
+        action="store_true",
+        help="add house|client: also keep the password in <state_dir>/credentials/"
+        "<username>.password (mode 0600), where `energrid sim --secure`, startDemo() and "
+        "`energrid watch --mqtt-username` on this machine read it",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -142,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         credentials.remove(acc)
         out.say(f"Removed the account {acc.username} ({acc.describe()}).")
     else:
-        _add(credentials, acc)
+        _add(credentials, acc, args.keep_password)
     pid = credentials.reload_broker()
     if pid is not None:
         out.say(f"The broker Energrid runs (pid {pid}) reloaded its accounts.")
@@ -154,9 +168,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add(credentials: Credentials, acc: Account) -> None:
+def _add(credentials: Credentials, acc: Account, keep: bool = False) -> None:
     existed = acc.username in {a.username for a in credentials.accounts()}
-    password = credentials.add(acc)
+    password = credentials.add(acc, keep)
     verb = "New password for" if existed else "Created"
     out.say(f"{verb} the account {acc.username}: {acc.describe()}.")
     if acc.kind == "server":
@@ -166,7 +180,11 @@ def _add(credentials: Credentials, acc: Account) -> None:
     else:
         out.say(f"  username: {acc.username}")
         out.say(f"  password: {password}")
-        out.say("  (shown this once: put it in the board or client now)")
+        if keep:
+            where = auth.password_file_of(credentials.settings.state_dir, acc.username)
+            out.say(f"  also kept in {where} (mode 0600) for the tools on this machine")
+        else:
+            out.say("  (shown this once: put it in the board or client now)")
     for access, topic in auth.rules(acc, credentials.settings.neighborhood):
         out.say(f"  may {access:<9} {topic}")
     if acc.kind != "server" and auth.SERVER_USERNAME not in {

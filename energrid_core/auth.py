@@ -129,7 +129,8 @@ def credentials_dir(state_dir: Path) -> Path:
 
 
 def password_file_of(state_dir: Path, username: str) -> Path:
-    """Where `energrid credentials add server` keeps the server's own password."""
+    """Where `energrid credentials add` keeps an account's password: always the server's, a
+    house's or a client's with --keep-password (for simulated boards and `energrid watch`)."""
     return credentials_dir(state_dir) / f"{username}.password"
 
 
@@ -162,4 +163,11 @@ def how_to_get_password(username: str) -> str:
     acc = parse_username(username)
     if acc.kind == "server":
         return "create it with `energrid credentials add server`"
+    if acc.kind == "house":
+        return f"create it with `energrid credentials add house {acc.name} --keep-password`"
+    if acc.kind == "client":
+        return (
+            f"create it with `energrid credentials add client {acc.name} --keep-password`, "
+            "or put the password in a file and give --mqtt-password-file FILE"
+        )
     return "put the account's password in a file and give --mqtt-password-file FILE"

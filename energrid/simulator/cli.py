@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 
+from energrid.simulator.accounts import sim_accounts
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
 from energrid.simulator.table import (
@@ -73,6 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bounded = parser.add_mutually_exclusive_group()
     bounded.add_argument("--duration", type=float, help="stop after this many seconds")
     bounded.add_argument("--count", type=int, help="stop after this many readings per house")
+    add(
+        "--secure",
+        action="store_true",
+        help="secure profile: each house connects as its own account house-<h>, with the password "
+        "`energrid credentials add house <h> --keep-password` kept in the state directory",
+    )
     add(
         "--print-setup",
         action="store_true",
@@ -168,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
     )
     from energrid.simulator.fleet import BoardFleet, FleetOptions  # paho only when it runs
 
+    numbers = [house.number for house in houses]
+    accounts = sim_accounts(settings, numbers, args.secure, args.houses_per_client)
     options = FleetOptions(
         settings.mqtt_host,
         settings.mqtt_port,
@@ -175,6 +184,8 @@ def run(args: argparse.Namespace) -> int:
         args.qos,
         args.houses_per_client,
         settings.keepalive_s,
+        accounts=accounts,
+        tls_ca=settings.mqtt_tls_ca or None,
     )
     fleet = BoardFleet(houses, clock, options, lambda what: log.info("obeyed %s", what))
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -1,0 +1,117 @@
+"""Energrid's own clients in the secure profile: `energrid watch` logs in with an account,
+`energrid sim` and startDemo() connect each board as its house's account (or refuse in one line),
+and a board the broker refuses is reported once."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from grid_helpers import running
+from helpers import TIMEOUT_S, wait_for
+from secure_site import SecureSite
+
+from energrid import cli
+from energrid.simulator.board import SimHouse
+from energrid.simulator.clock import SimClock
+from energrid.simulator.fleet import BoardFleet, FleetOptions
+from energrid_core import auth
+
+
+def keep_house_passwords(site: SecureSite, *houses: int) -> None:
+    """`energrid credentials add house <h> --keep-password`, then the broker reloads."""
+    for house in houses:
+        account = auth.account("house", str(house))
+        site.passwords[account.username] = site.credentials.add(account, keep=True)
+    site.credentials.reload_broker()
+
+
+# --- energrid credentials --keep-password --------------------------------------------------------
+
+
+def test_keep_password_keeps_it_private_and_a_new_one_replaces_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--state-dir", str(tmp_path), "credentials"]
+    assert cli.main([*base, "add", "house", "3", "--keep-password"]) == 0
+    printed = capsys.readouterr().out
+    kept = auth.password_file_of(tmp_path, "house-3")
+    assert f"password: {kept.read_text().strip()}" in printed and str(kept) in printed
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert cli.main([*base, "add", "house", "3"]) == 0  # a new password, not kept: the old goes
+    assert not kept.exists()
+    assert cli.main([*base, "add", "house", "3", "--keep-password"]) == 0
+    assert cli.main([*base, "remove", "house", "3"]) == 0
+    assert not kept.exists()
+
+
+# --- energrid sim ---------------------------------------------------------------------------------
+
+
+def sim(site: SecureSite, *flags: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "energrid", "--state-dir", str(site.settings.state_dir)]
+    command += ["sim", f"--mqtt-port={site.port}", "--period=0.05", *flags]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=TIMEOUT_S, check=False
+    )
+
+
+def test_sim_secure_connects_every_house_as_its_own_account(site: SecureSite) -> None:
+    keep_house_passwords(site, 1, 2)
+    with running(site.server_settings()) as server:
+        server.new_houses(2)
+        for house in (1, 2):
+            server.new_consumers(house, 1, "Lampe")
+        result = sim(site, "--secure", "--count=3", "--consumers=1", "--suppliers=0")
+        assert result.returncode == 0, result.stderr
+        for house in (1, 2):
+            wait_for(
+                lambda h=house: server.grid.house(h).consumer(1).current_a.count == 3,
+                f"house {house}'s readings",
+            )
+        assert server.stats.rejected_total == 0
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--secure"], "--secure: houses 1 and 2 have no password file in "),
+        (["--secure", "--houses-per-client=2"], "--secure needs --houses-per-client 1"),
+        (["--mqtt-username=energrid-server"], "energrid-server is the server's account"),
+        (["--mqtt-username=house-1"], "--mqtt-username house-1: a board connects as its own"),
+        (["--mqtt-username=house-1", "--houses=1"], "no password for house-1: "),
+    ],
+)
+def test_sim_refuses_missing_or_wrong_accounts_in_one_line(
+    site: SecureSite, flags: list[str], message: str
+) -> None:
+    result = sim(site, *flags, "--count=1")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"energrid: {message}"), result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_refused_board_is_reported_once_not_at_every_retry(
+    site: SecureSite, caplog: pytest.LogCaptureFixture
+) -> None:
+    houses = [SimHouse(h, ["Lampe"], [], neighborhood=0) for h in (1, 2)]
+    wrong = {1: ("house-1", "not-it"), 2: ("house-2", "not-it-either")}
+    options = FleetOptions(port=site.port, accounts=wrong)
+    fleet = BoardFleet(houses, SimClock(), options)
+    try:
+        assert not fleet.start(TIMEOUT_S)  # ends as soon as both are refused
+        assert len(fleet.refused) == 2
+        wait_for(lambda: all(c.refusals >= 3 for c in fleet.clients), "three refusals each")
+    finally:
+        fleet.stop()
+    refusals = [r.getMessage() for r in caplog.records if "refused board" in r.getMessage()]
+    assert sorted(refusals) == [
+        f"broker refused board house-{h}: Not authorized (check its account: "
+        f"energrid credentials add house {h} --keep-password)"
+        for h in (1, 2)
+    ]

@@ -30,6 +30,33 @@ def keep_house_passwords(site: SecureSite, *houses: int) -> None:
     site.credentials.reload_broker()
 
 
+# --- energrid watch ------------------------------------------------------------------------------
+
+
+def test_watch_logs_in_with_a_client_account(
+    site: SecureSite, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "vr1.password"
+    secret.write_text(site.passwords["client-vr1"] + "\n")
+    state_dir = str(site.settings.state_dir)
+    argv = ["--state-dir", state_dir, "watch", f"--mqtt-port={site.port}", "--once"]
+    argv += ["--mqtt-username", "client-vr1", "--timeout-s=2"]
+    with running(site.server_settings()) as server:
+        server.new_houses(1)
+        wait_for(lambda: cli.main([*argv, f"--mqtt-password-file={secret}"]) == 0, "a watch")
+        assert "the 1 house topics add up" in capsys.readouterr().out
+        secret.write_text("not-the-password\n")
+        assert cli.main([*argv, f"--mqtt-password-file={secret}"]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"energrid watch: the broker at 127.0.0.1:{site.port} refused the")
+        assert "Not authorized" in err and "check --mqtt-username" in err
+        assert err.count("\n") == 1 and "could not connect" not in err
+    assert cli.main(argv) == 2  # no password file: said before connecting
+    err = capsys.readouterr().err
+    assert err.startswith("energrid: no password for client-vr1:")
+    assert "energrid credentials add client vr1 --keep-password" in err and err.count("\n") == 1
+
+
 # --- energrid credentials --keep-password --------------------------------------------------------
 
 

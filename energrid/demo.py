@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable
 
 from energrid import output as out
+from energrid.simulator.accounts import house_accounts, missing_text
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
 from energrid.simulator.fleet import BoardFleet, FleetOptions
 from energrid.simulator.wire import WireFormat
-from energrid_core.errors import BadArgumentError
+from energrid_core.errors import BadArgumentError, BrokerUnavailableError
 from energrid_core.server import GridServer
 
 # (demo house 1 or 2, kind, type) in the order the demo builds them.
@@ -50,6 +51,8 @@ NARRATION = {
         "{day} (maison {a} : format historique, maison {b} : format par appareil).",
         "waiting": "Le broker ne répond pas encore : les cartes se connecteront dès qu'il "
         "répondra.",
+        "refused": "Le broker refuse les cartes simulées ({reason}) : vérifiez leurs comptes "
+        "(docs/security.md).",
         "done": "Quartier prêt. Tapez showHouses() pour voir l'état du réseau, puis "
         "setConsumer({a}, 1, 0) pour éteindre le radiateur de la maison {a}.",
         "resumed": "Reprise de la démonstration : les maisons {a} et {b} publient à nouveau.",
@@ -69,6 +72,8 @@ NARRATION = {
         "boards": "Simulated boards started: a reading every {p:g} s, a simulated day in {day} "
         "(house {a}: legacy format, house {b}: per-device format).",
         "waiting": "The broker does not answer yet: the boards will connect as soon as it does.",
+        "refused": "The broker refuses the simulated boards ({reason}): check their accounts "
+        "(docs/security.md).",
         "done": "Neighborhood ready. Type showHouses() to see the grid, then "
         "setConsumer({a}, 1, 0) to switch off house {a}'s radiator.",
         "resumed": "Demo resumed: houses {a} and {b} publish again.",
@@ -132,6 +137,10 @@ class Demo:
             return
         with self.server.lock:
             built = bool(self.houses) and all(h in self.server.grid.houses for h in self.houses)
+            following = self.server.grid.next_house
+        # Checked before anything is built: boards the broker refuses would leave houses that
+        # never get a reading, and a refusal notice per board over the prompt.
+        accounts = self._accounts(self.houses if built else [following, following + 1])
         if built:
             out.say(text["resumed"].format(a=self.houses[0], b=self.houses[1]))
         else:
@@ -142,7 +151,7 @@ class Demo:
                 out.say(text["interrupted"])
                 return
             self.boards = self._make_boards()
-        self._start_boards(text)
+        self._start_boards(text, accounts)
         if not built:
             out.say(text["done"].format(a=self.houses[0]))
 
@@ -195,7 +204,25 @@ class Demo:
             )
         return result
 
-    def _start_boards(self, text: dict[str, str]) -> None:
+    def _accounts(self, houses: list[int]) -> dict[int, tuple[str, str]] | None:
+        """The boards' broker accounts when the server has one (a broker that wants accounts
+        refuses anonymous boards): house-<h>, with the password kept by `energrid credentials
+        add house <h> --keep-password`. BrokerUnavailableError, one line, when one is missing."""
+        settings = self.server.settings
+        if not settings.mqtt_username:
+            return None
+        found, missing = house_accounts(settings.state_dir, houses)
+        if missing:
+            raise BrokerUnavailableError(
+                "startDemo(): the server connects with a broker account (--mqtt-username), so "
+                f"each demo board needs its own: {missing_text(settings.state_dir, missing)}, "
+                "then startDemo() again"
+            )
+        return found
+
+    def _start_boards(
+        self, text: dict[str, str], accounts: dict[int, tuple[str, str]] | None
+    ) -> None:
         settings = self.server.settings
         options = FleetOptions(
             host=settings.mqtt_host,
@@ -203,6 +230,8 @@ class Demo:
             period_s=self.period_s,
             keepalive_s=settings.keepalive_s,
             client_prefix="energrid-demo",
+            accounts=accounts,
+            tls_ca=settings.mqtt_tls_ca or None,
         )
         # Simulated time goes on from the last reading when the demo resumes.
         last_s = max((b.sim_s for b in self.boards if b.sim_s is not None), default=None)
@@ -213,7 +242,10 @@ class Demo:
         self.fleet = fleet
         day = day_length(self.time_factor)
         out.say(text["boards"].format(p=self.period_s, day=day, a=self.houses[0], b=self.houses[1]))
-        if not connected:
+        refused = fleet.refused
+        if refused:
+            out.say(text["refused"].format(reason=refused[0].refusal))
+        elif not connected:
             out.say(text["waiting"])
 
     def stop(self) -> None:

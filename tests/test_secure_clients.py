@@ -4,6 +4,7 @@ and a board the broker refuses is reported once."""
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import subprocess
@@ -16,10 +17,13 @@ from helpers import TIMEOUT_S, wait_for
 from secure_site import SecureSite
 
 from energrid import cli
+from energrid.demo import Demo
+from energrid.shell import build_namespace
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
 from energrid.simulator.fleet import BoardFleet, FleetOptions
 from energrid_core import auth
+from energrid_core.model import Neighborhood
 
 
 def keep_house_passwords(site: SecureSite, *houses: int) -> None:
@@ -142,3 +146,41 @@ def test_a_refused_board_is_reported_once_not_at_every_retry(
         f"energrid credentials add house {h} --keep-password)"
         for h in (1, 2)
     ]
+
+
+# --- startDemo() -------------------------------------------------------------------------------
+
+
+def test_startdemo_without_board_accounts_refuses_before_building_anything(
+    site: SecureSite, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with running(site.server_settings()) as server:
+        demo = Demo(server, pause_s=0.0)
+        namespace = build_namespace(server, demo)
+        capsys.readouterr()
+        namespace["startDemo"]()
+        said = capsys.readouterr().out
+        assert said.startswith("error: startDemo(): the server connects with a broker account")
+        assert "houses 1 and 2 have no password file in" in said and said.count("\n") == 1
+        assert not server.grid.houses and not demo.running
+        saved = Neighborhood(0, 1)
+        server.store.load_grid(saved)
+        assert not saved.houses  # nothing was saved either
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_startdemo_connects_its_boards_with_their_house_accounts(
+    site: SecureSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keep_house_passwords(site, 1, 2)
+    with running(site.server_settings()) as server:
+        demo = Demo(server, pause_s=0.0, period_s=0.2)
+        try:
+            demo.start("en")
+            for house in (1, 2):
+                wait_for(lambda h=house: server.grid.house(h).meter_a.count >= 2, "readings")
+            assert sorted(c.client_id for c in demo.fleet.clients) == ["house-1", "house-2"]
+        finally:
+            demo.close()
+    said = capsys.readouterr().out
+    assert "refuse" not in said and "does not answer" not in said

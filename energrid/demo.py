@@ -18,6 +18,7 @@ from energrid.simulator.clock import SimClock
 from energrid.simulator.fleet import BoardFleet, FleetOptions
 from energrid.simulator.wire import WireFormat
 from energrid_core.errors import BadArgumentError, BrokerUnavailableError
+from energrid_core.model import Neighborhood
 from energrid_core.server import GridServer
 
 # (demo house 1 or 2, kind, type) in the order the demo builds them.
@@ -56,6 +57,8 @@ NARRATION = {
         "done": "Quartier prêt. Tapez showHouses() pour voir l'état du réseau, puis "
         "setConsumer({a}, 1, 0) pour éteindre le radiateur de la maison {a}.",
         "resumed": "Reprise de la démonstration : les maisons {a} et {b} publient à nouveau.",
+        "found": "Le quartier de démonstration d'une session précédente est là (maisons {a} et "
+        "{b}) : ses cartes simulées reprennent. showHouses() montre l'état du réseau.",
         "interrupted": "Démonstration interrompue : ses maisons ont été retirées, rien n'a changé.",
         "busy": "La démonstration est déjà lancée : showHouses() montre son quartier, "
         "stopDemo() l'arrête.",
@@ -77,6 +80,8 @@ NARRATION = {
         "done": "Neighborhood ready. Type showHouses() to see the grid, then "
         "setConsumer({a}, 1, 0) to switch off house {a}'s radiator.",
         "resumed": "Demo resumed: houses {a} and {b} publish again.",
+        "found": "The demo neighborhood of an earlier session is here (houses {a} and {b}): its "
+        "simulated boards resume. showHouses() shows the grid.",
         "interrupted": "Demo interrupted: its houses were removed, nothing changed.",
         "busy": "The demo is already running: showHouses() shows its neighborhood, "
         "stopDemo() stops it.",
@@ -96,6 +101,32 @@ def day_length(time_factor: float) -> str:
     if not hours:
         return f"{minutes} min"
     return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
+
+
+def demo_devices(index: int) -> list[tuple[str, str]]:
+    """(kind, type) of demo house 1 or 2's devices, consumers first, in the demo's order."""
+    return [(kind, type_) for house, kind, type_ in DEMO_DEVICES if house == index]
+
+
+def find_demo_houses(grid: Neighborhood) -> list[int]:
+    """The houses an earlier session's demo built, [a, a + 1], or [] when there are none.
+
+    The grid is saved, so after a restart the demo finds its houses by what they hold: two
+    consecutive houses with exactly the demo's devices, in its order (the first such pair).
+    """
+
+    def devices(number: int) -> list[tuple[str, str]]:
+        house = grid.houses[number]
+        return [("consumer", house.consumers[c].type) for c in sorted(house.consumers)] + [
+            ("supplier", house.suppliers[s].type) for s in sorted(house.suppliers)
+        ]
+
+    first, second = demo_devices(1), demo_devices(2)
+    for number in sorted(grid.houses):
+        pair = number + 1 in grid.houses and devices(number) == first
+        if pair and devices(number + 1) == second:
+            return [number, number + 1]
+    return []
 
 
 class Demo:
@@ -137,12 +168,17 @@ class Demo:
             return
         with self.server.lock:
             built = bool(self.houses) and all(h in self.server.grid.houses for h in self.houses)
+            earlier = [] if built else find_demo_houses(self.server.grid)
             following = self.server.grid.next_house
         # Checked before anything is built: boards the broker refuses would leave houses that
         # never get a reading, and a refusal notice per board over the prompt.
-        accounts = self._accounts(self.houses if built else [following, following + 1])
+        accounts = self._accounts(self.houses if built else earlier or [following, following + 1])
         if built:
             out.say(text["resumed"].format(a=self.houses[0], b=self.houses[1]))
+        elif earlier:  # the grid is saved: the demo of an earlier session is still there
+            self.houses = earlier
+            self.boards = self._make_boards()
+            out.say(text["found"].format(a=earlier[0], b=earlier[1]))
         else:
             try:
                 self._build(text)
@@ -152,7 +188,7 @@ class Demo:
                 return
             self.boards = self._make_boards()
         self._start_boards(text, accounts)
-        if not built:
+        if not built and not earlier:
             out.say(text["done"].format(a=self.houses[0]))
 
     def _build(self, text: dict[str, str]) -> None:
@@ -189,7 +225,7 @@ class Demo:
         settings = self.server.settings
         result = []
         for index, (house, wire) in enumerate(zip(self.houses, DEMO_FORMATS, strict=True), 1):
-            mine = [(kind, type_) for h, kind, type_ in DEMO_DEVICES if h == index]
+            mine = demo_devices(index)
             result.append(
                 SimHouse(
                     house,

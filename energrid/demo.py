@@ -43,8 +43,7 @@ CONNECT_WAIT_S = 2.0
 NARRATION = {
     "fr": {
         "start": "Démonstration Energrid : construction d'un quartier de 2 maisons.",
-        "existing": "Le quartier a déjà {n} maison(s) : la démonstration ajoute les maisons "
-        "{a} et {b}.",
+        "existing": "Le quartier a déjà {n} : la démonstration ajoute les maisons {a} et {b}.",
         "house": "Création de la maison {h}.",
         "consumer": "  Maison {h} : ajout du consommateur {i} ({t}).",
         "supplier": "  Maison {h} : ajout du fournisseur {i} ({t}).",
@@ -68,7 +67,7 @@ NARRATION = {
     },
     "en": {
         "start": "Energrid demo: building a neighborhood of 2 houses.",
-        "existing": "The neighborhood already has {n} house(s): the demo adds houses {a} and {b}.",
+        "existing": "The neighborhood already has {n}: the demo adds houses {a} and {b}.",
         "house": "Creating house {h}.",
         "consumer": "  House {h}: adding consumer {i} ({t}).",
         "supplier": "  House {h}: adding supplier {i} ({t}).",
@@ -198,7 +197,8 @@ class Demo:
         houses = self.server.new_houses(2)
         self.houses = [house.identifier for house in houses]
         if existing:
-            out.say(text["existing"].format(n=existing, a=self.houses[0], b=self.houses[1]))
+            houses = out.plural(existing, "maison" if self.lang == "fr" else "house")
+            out.say(text["existing"].format(n=houses, a=self.houses[0], b=self.houses[1]))
         for index, house in enumerate(self.houses, 1):
             out.say(text["house"].format(h=house))
             self.sleep(self.pause_s)

@@ -155,7 +155,7 @@ def test_the_demo_comes_after_the_operators_houses(
     server.new_houses(1)
     demo.start(lang="en")
     said = capsys.readouterr().out
-    assert "already has 1 house(s): the demo adds houses 2 and 3" in said
+    assert "already has 1 house: the demo adds houses 2 and 3" in said
     assert "setConsumer(2, 1, 0)" in said
     wait_for(lambda: flowing(server, [2, 3]), "readings of houses 2 and 3")
     with server.lock:

@@ -38,6 +38,7 @@ class FleetOptions:
     # Secure profile: house -> (username, password) of its board; needs houses_per_client 1.
     accounts: Mapping[int, tuple[str, str]] | None = None
     tls_ca: str | None = None  # CA certificate: connect with TLS, checking the broker
+    status_interval_s: float = 2.0  # the count of connected boards is said at most this often
 
 
 @dataclass

@@ -7,9 +7,11 @@ import logging
 import signal
 import sys
 
+from energrid.output import plural
 from energrid.simulator.accounts import sim_accounts
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
+from energrid.simulator.status import boards_connected
 from energrid.simulator.table import (
     DEFAULT_CONSUMER_TYPES,
     DEFAULT_SUPPLIER_TYPES,
@@ -192,32 +194,29 @@ def run(args: argparse.Namespace) -> int:
     for sig in previous:
         signal.signal(sig, lambda signum, frame: fleet.request_stop())
     devices = args.houses * (args.consumers + args.suppliers)
+    where = f"{settings.mqtt_host}:{settings.mqtt_port}"
     log.info(
-        "simulating %d houses (%d devices, %s format) on %s:%s, neighborhood %d: a reading every "
-        "%gs, time factor %g, seed %d, %d MQTT connections; Ctrl-C stops",
-        args.houses,
-        devices,
+        "simulating %s (%s, %s format) on %s, neighborhood %d: a reading every %gs, time factor "
+        "%g, seed %d, %s; Ctrl-C stops",
+        plural(args.houses, "house"),
+        plural(devices, "device"),
         args.format,
-        settings.mqtt_host,
-        settings.mqtt_port,
+        where,
         settings.neighborhood,
         args.period,
         args.time_factor,
         args.seed,
-        len(fleet.clients),
+        plural(len(fleet.clients), "MQTT connection"),
     )
     log.info("the server applies readings only to houses it knows: --print-setup shows how")
     try:
-        if fleet.start(wait_s=5.0):
-            log.info("all %d boards connected", len(fleet.clients))
+        all_up = fleet.start(wait_s=5.0)
+        text = boards_connected(fleet.status.reported, len(fleet.clients))
+        if all_up:
+            log.info("%s to %s", _capital(text), where)
         else:
-            log.warning(
-                "%d of %d boards connected to %s:%s so far; they keep trying",
-                fleet.connected_count,
-                len(fleet.clients),
-                settings.mqtt_host,
-                settings.mqtt_port,
-            )
+            trying = "they keep" if len(fleet.clients) > 1 else "it keeps"
+            log.warning("%s to %s so far; %s trying", _capital(text), where, trying)
         fleet.run(args.count, args.duration)
     finally:
         fleet.stop()
@@ -225,15 +224,18 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     c = fleet.counters
     log.info(
-        "stopped: %d readings, %d messages published, %d not sent while offline, "
-        "%d commands obeyed, %d slots skipped",
-        c.readings,
-        c.messages,
+        "stopped: %s, %s published, %d not sent while offline, %s obeyed, %s skipped",
+        plural(c.readings, "reading"),
+        plural(c.messages, "message"),
         c.offline,
-        c.commands,
-        c.late,
+        plural(c.commands, "command"),
+        plural(c.late, "slot"),
     )
     return 0
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 SUBCOMMAND = (HELP, add_arguments, run)

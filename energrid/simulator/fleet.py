@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from energrid.simulator.board import SimHouse
 from energrid.simulator.board_client import BoardClient, FleetCounters, FleetOptions
 from energrid.simulator.clock import SimClock
+from energrid.simulator.status import ConnectionStatus
 
 __all__ = ["BoardClient", "BoardFleet", "FleetCounters", "FleetOptions"]
 
@@ -43,7 +44,6 @@ class BoardFleet:
         self.on_command = on_command
         self.counters = FleetCounters()
         self._lock = threading.Lock()
-        self._all_up = False
         self._starting = False
         self._stop = threading.Event()
         self._wait = wait or self._stop.wait
@@ -55,6 +55,10 @@ class BoardFleet:
         self.houses = [
             (client, house) for client in self.clients for house in client.houses.values()
         ]
+        address = f"{options.host}:{options.port}"
+        self.status = ConnectionStatus(
+            len(self.clients), address, lambda: self.connected_count, options.status_interval_s
+        )
 
     @property
     def connected_count(self) -> int:
@@ -84,6 +88,7 @@ class BoardFleet:
             return True
         finally:
             self._starting = False
+            self.status.settle()  # the caller says how the start went; changes from there on
 
     def request_stop(self) -> None:
         """Ask run() to return; safe from a signal handler (stop() then disconnects)."""
@@ -145,6 +150,7 @@ class BoardFleet:
     def stop(self) -> None:
         """Stop publishing, then disconnect every board. Safe to call twice."""
         self._stop.set()
+        self.status.close()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join()
@@ -161,20 +167,6 @@ class BoardFleet:
             self.on_command(what)
 
     def connection_changed(self) -> None:
-        if self._stop.is_set():
-            return  # stopping: the boards disconnect on purpose
-        with self._lock:
-            up = self.connected_count
-            all_up = up == len(self.clients)
-            if all_up == self._all_up:
-                return
-            self._all_up = all_up
-        address = f"{self.options.host}:{self.options.port}"
-        if all_up and self._starting:
-            log.debug("simulated boards: all %d connected to %s", up, address)  # start() says it
-        elif all_up:
-            log.info("simulated boards: all %d connected to %s", up, address)
-        else:
-            log.warning(
-                "simulated boards: %d of %d connected to %s", up, len(self.clients), address
-            )
+        if self._stop.is_set() or self._starting:
+            return  # stopping: the boards disconnect on purpose; starting: start() says it
+        self.status.changed()

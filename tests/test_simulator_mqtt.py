@@ -7,11 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
 from helpers import TIMEOUT_S, wait_for
-from mosquitto_fixture import MosquittoProcess
+from mosquitto_fixture import MosquittoProcess, free_port
 from simulated import connected_server
 
 from energrid.cli import build_parser
@@ -276,3 +277,18 @@ def test_energrid_sim_refuses_a_bad_flag_in_one_line() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "energrid: --houses must be 1..100000, not -1"
+
+
+def test_duration_bounds_the_whole_run_even_without_a_broker() -> None:
+    """--duration 1 against no broker ran about 7 s: a 5 s wait for the connections, the run,
+    then up to a second waiting for each board's network thread."""
+    command = [sys.executable, "-m", "energrid", "--mqtt-port", str(free_port()), "sim"]
+    started = time.monotonic()
+    result = subprocess.run(
+        [*command, "--duration", "1"], capture_output=True, text=True, timeout=TIMEOUT_S
+    )
+    elapsed_s = time.monotonic() - started
+    # The 2.5 s beyond --duration are for Python's start-up on a loaded machine.
+    assert elapsed_s < 1 + 2.5, f"--duration 1 took {elapsed_s:.1f} s"
+    assert result.returncode == 0, result.stderr
+    assert "No board is connected" in result.stderr and "stopped: 1 reading," in result.stderr

@@ -103,8 +103,15 @@ class BoardClient:
         self._client.loop_start()
 
     def stop(self) -> None:
+        """Disconnect. A board that is not connected is not waited for: its network thread may
+        be sleeping before its next attempt (up to 1 s); it is told to end, and ends by itself."""
+        was_connected = self._client.is_connected()
         self._client.disconnect()
-        self._client.loop_stop()
+        if was_connected:
+            self._client.loop_stop()  # the DISCONNECT goes out before we return
+        else:
+            name = f"{self.client_id}-stop"
+            threading.Thread(target=self._client.loop_stop, name=name, daemon=True).start()
         self.connected.clear()
 
     def publish(self, house: SimHouse, sim_s: float) -> None:

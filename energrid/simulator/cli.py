@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import sys
+import time
 
 from energrid.output import plural
 from energrid.simulator.accounts import sim_accounts
@@ -29,6 +30,7 @@ HELP = "run simulated house boards that publish readings and obey commands"
 MAX_HOUSES = 100_000
 MAX_DEVICES = 1_000
 FORMATS = ("legacy", "device", "mixed")
+CONNECT_WAIT_S = 5.0  # how long the start waits for every board before saying how many are up
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -209,15 +211,21 @@ def run(args: argparse.Namespace) -> int:
         plural(len(fleet.clients), "MQTT connection"),
     )
     log.info("the server applies readings only to houses it knows: --print-setup shows how")
+    started = time.monotonic()
+    # --duration bounds the whole run, the wait for the connections included.
+    wait_s = CONNECT_WAIT_S if args.duration is None else min(CONNECT_WAIT_S, args.duration)
     try:
-        all_up = fleet.start(wait_s=5.0)
+        all_up = fleet.start(wait_s)
         text = boards_connected(fleet.status.reported, len(fleet.clients))
         if all_up:
             log.info("%s to %s", _capital(text), where)
         else:
             trying = "they keep" if len(fleet.clients) > 1 else "it keeps"
             log.warning("%s to %s so far; %s trying", _capital(text), where, trying)
-        fleet.run(args.count, args.duration)
+        remaining_s = None
+        if args.duration is not None:
+            remaining_s = max(0.0, args.duration - (time.monotonic() - started))
+        fleet.run(args.count, remaining_s)
     finally:
         fleet.stop()
         for sig, handler in previous.items():

@@ -18,7 +18,8 @@ import tempfile
 from pathlib import Path
 
 from energrid import output as out
-from energrid.broker import broker_reachable, managed_broker_pid
+from energrid.broker import broker_reachable
+from energrid.broker_process import managed_broker_pid
 from energrid_core import auth, config
 from energrid_core.auth import Account
 from energrid_core.config import Settings

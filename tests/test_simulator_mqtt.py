@@ -23,6 +23,7 @@ from energrid.simulator.fleet import BoardFleet, FleetOptions
 from energrid.simulator.wire import WireFormat
 from energrid_core import config
 from energrid_core.errors import BadArgumentError
+from energrid_core.model import House
 from energrid_core.server import GridServer
 
 CONSUMERS = ["Radiateur", "Frigo", "Lampe"]
@@ -58,6 +59,12 @@ def fleet_for(server: GridServer, houses: list[SimHouse], per_client: int = 1) -
     fleet = BoardFleet(houses, SimClock(), options)
     assert fleet.start(TIMEOUT_S), "the simulated boards did not connect"
     return fleet
+
+
+def devices_read(house: House, count: int, load_on: bool) -> bool:
+    """Every consumer has its count-th reading and supplier 1 reports its load as load_on."""
+    consumers = all(c.current_a.count == count for c in house.consumers.values())
+    return consumers and house.suppliers[1].load_on is load_on
 
 
 def readings_count(server: GridServer, house: int) -> int:
@@ -129,6 +136,8 @@ def test_commands_switch_simulated_devices_off_and_back_on(
         wait_for(lambda: not board.suppliers[1].load_on, "the board to cut the load")
         fleet.publish_all(NOON_S + 1.0)
         wait_for(lambda: readings_count(server, 1) == 2, "the reading after the commands")
+        # The meter comes first; the supplier's message (and per-device, each consumer's) after.
+        wait_for(lambda: devices_read(house, 2, load_on=False), "the devices' messages")
         with server.lock:
             radiator = house.consumers[1]
             assert radiator.current_a.last == 0.0 and radiator.on is False
@@ -142,6 +151,7 @@ def test_commands_switch_simulated_devices_off_and_back_on(
         wait_for(lambda: board.suppliers[1].load_on, "the board to restore the load")
         fleet.publish_all(NOON_S + 2.0)
         wait_for(lambda: readings_count(server, 1) == 3, "the reading after the restore")
+        wait_for(lambda: devices_read(house, 3, load_on=True), "the devices' messages")
         with server.lock:
             assert house.consumers[1].on is True
             assert house.consumers[1].current_a.last == pytest.approx(radiator_a, abs=0.2)

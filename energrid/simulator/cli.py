@@ -172,6 +172,8 @@ def run(args: argparse.Namespace) -> int:
         clock = SimClock(args.time_factor, args.start_hour * 3600.0)
     except ValueError as exc:
         raise BadArgumentError(f"--time-factor: {exc}") from None
+    numbers = [house.number for house in houses]
+    accounts = sim_accounts(settings, numbers, args.secure, args.houses_per_client)
     logging.basicConfig(
         stream=sys.stderr,
         level=settings.log_level.upper(),
@@ -179,8 +181,6 @@ def run(args: argparse.Namespace) -> int:
     )
     from energrid.simulator.fleet import BoardFleet, FleetOptions  # paho only when it runs
 
-    numbers = [house.number for house in houses]
-    accounts = sim_accounts(settings, numbers, args.secure, args.houses_per_client)
     options = FleetOptions(
         settings.mqtt_host,
         settings.mqtt_port,

@@ -192,8 +192,11 @@ class ManagedBroker:
                 )
             time.sleep(0.05)
         write_pid_file(self.directory, self._process.pid)
-        log.info(
-            "Started Mosquitto (pid %d) at %s:%d, log in %s", self.pid, host, port, self.log_path
+        # A restart (log appended) is said by the BrokerWatch that made it, in one line.
+        level = logging.INFO if log_mode == "wb" else logging.DEBUG
+        where = f"{host}:{port}"
+        log.log(
+            level, "Started Mosquitto (pid %d) at %s, log in %s", self.pid, where, self.log_path
         )
 
     def stop(self) -> None:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from energrid.broker import ManagedBroker, ensure_broker
+from energrid.broker_watch import BrokerWatch
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
 
@@ -54,10 +55,15 @@ def running_server(
         raise
     if on_connection is not None:
         server.client.connection_listeners.append(on_connection)
+    watch = None
+    if broker is not None:  # restarted if it dies, and said: a broker gone for good is not silent
+        watch = BrokerWatch(broker, server.client.announce)
+        watch.start()
     try:
         if prepare is not None:
             prepare(server)
-        if not server.start(CONNECT_WAIT_S):
+        if not server.start(CONNECT_WAIT_S) and server.client.refusal is None:
+            # (A refusal was said already, with what to check: the broker does answer.)
             log.warning(
                 "the broker at %s:%s does not answer yet; retrying in the background",
                 settings.mqtt_host,
@@ -65,6 +71,8 @@ def running_server(
             )
         yield server
     finally:
+        if watch is not None:
+            watch.stop()
         server.stop()
         if broker is not None:
             broker.stop()

@@ -9,9 +9,21 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
+from energrid.broker_config import listens_on, missing_credential_files, runtime_config
+from energrid.broker_process import (
+    PID_FILE,
+    RUNTIME_CONFIG,
+    broker_owner,
+    ended_text,
+    managed_broker_pid,
+    pid_alive,
+    stop_pid,
+    write_pid_file,
+)
 from energrid_core.auth import credentials_dir
 from energrid_core.config import Settings
 from energrid_core.errors import BrokerUnavailableError
@@ -19,9 +31,7 @@ from energrid_core.errors import BrokerUnavailableError
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 5.0
-PID_FILE = "mosquitto.pid"
 STOP_TIMEOUT_S = 5.0
-DEFAULT_MQTT_PORT = 1883
 # Debian installs the broker in /usr/sbin, which is often not on a normal user's PATH.
 DEBIAN_MOSQUITTO = Path("/usr/sbin/mosquitto")
 _TIMESTAMP = re.compile(r"^(\d+|\d{4}-\d\d-\d\dT[\d:]+): ")
@@ -60,130 +70,55 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def runtime_config(
-    source: str,
-    mqtt_port: int,
-    ws_port: int,
-    broker_dir: Path,
-    credentials_dir: Path | None = None,
-) -> str:
-    """The broker configuration Energrid runs: `source` with its ports and files moved.
-
-    The websockets listener moves to ws_port and the MQTT listener on 1883 to mqtt_port (bind
-    addresses are kept); persistence_location becomes broker_dir; a relative password_file or
-    acl_file (the secure profile's) is taken in credentials_dir. When run as root, the broker
-    stays root so it can write the state directory (Mosquitto otherwise drops to its own user).
-    """
-    lines = source.splitlines()
-    if credentials_dir is not None:
-        lines = [_credentials_path(line, credentials_dir) for line in lines]
-    listeners: list[int] = []
-    websockets: set[int] = set()
-    for number, line in enumerate(lines):
-        words = line.split()
-        if words[:1] == ["listener"]:
-            listeners.append(number)
-        elif words[:2] == ["protocol", "websockets"] and listeners:
-            websockets.add(listeners[-1])
-    moved_mqtt = False
-    for number in listeners:
-        words = lines[number].split()
-        if len(words) < 2:
-            continue
-        if number in websockets:
-            words[1] = str(ws_port)
-        elif words[1] == str(DEFAULT_MQTT_PORT) and not moved_mqtt:
-            words[1] = str(mqtt_port)
-            moved_mqtt = True
-        lines[number] = " ".join(words)
-    if not moved_mqtt:
-        raise BrokerUnavailableError(
-            f"The broker configuration has no `listener {DEFAULT_MQTT_PORT}` line "
-            f"for Energrid to move to port {mqtt_port}."
-        )
-    lines = [line for line in lines if line.split()[:1] != ["persistence_location"]]
-    lines += ["", "# Added by Energrid when it started this broker.", ""]
-    lines.append(f"persistence_location {broker_dir}/")
-    if os.geteuid() == 0 and not any(line.split()[:1] == ["user"] for line in lines):
-        lines.append("user root")
-    return "\n".join(lines) + "\n"
-
-
-_CREDENTIAL_FILES = ("password_file", "acl_file")
-
-
-def _credentials_path(line: str, credentials_dir: Path) -> str:
-    words = line.split()
-    if len(words) == 2 and words[0] in _CREDENTIAL_FILES and not Path(words[1]).is_absolute():
-        return f"{words[0]} {credentials_dir / words[1]}"
-    return line
-
-
-def missing_credential_files(config: str) -> list[str]:
-    """The password_file / acl_file paths a configuration names that do not exist."""
-    missing = []
-    for line in config.splitlines():
-        words = line.split()
-        if len(words) == 2 and words[0] in _CREDENTIAL_FILES and not Path(words[1]).exists():
-            missing.append(words[1])
-    return missing
-
-
-def managed_broker_pid(state_dir: Path) -> int | None:
-    """The pid of the Mosquitto Energrid runs for state_dir, if one runs now.
-
-    Read from <state_dir>/broker/mosquitto.pid and checked against the process's command line,
-    so that a stale file never leads to signalling another program.
-    """
-    directory = Path(state_dir) / "broker"
-    try:
-        pid = int((directory / PID_FILE).read_text().strip())
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (OSError, ValueError):
-        return None
-    config = directory / "runtime.conf"
-    expected = {str(config).encode(), str(config.resolve()).encode()}
-    is_ours = command[0].endswith(b"mosquitto") and bool(expected & set(command))
-    return pid if is_ours else None
-
-
 class ManagedBroker:
-    """Mosquitto run by Energrid, with its config, log and database in <state_dir>/broker."""
+    """Mosquitto run by Energrid, with its config, log and database in <state_dir>/broker.
+
+    Its own child, or adopted: a broker an earlier Energrid started for the same state directory
+    and left running when it was killed (see adopt_broker).
+    """
 
     def __init__(self, settings: Settings, executable: str | None = None) -> None:
         self.settings = settings
         self.executable = executable or find_mosquitto()
         self.directory = Path(settings.state_dir) / "broker"
-        self.config_path = self.directory / "runtime.conf"
+        self.config_path = self.directory / RUNTIME_CONFIG
         self.log_path = self.directory / "mosquitto.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self._adopted: int | None = None
+        self.last_pid: int | None = None  # the broker's pid, also once it has ended
+        self._lock = threading.RLock()  # start, restart and stop, from two threads
 
     @property
     def pid(self) -> int | None:
         """Process id of the running broker, None when it is not running."""
-        process = self._process
-        return process.pid if process is not None and process.poll() is None else None
+        process, adopted = self._process, self._adopted
+        if process is not None:
+            return process.pid if process.poll() is None else None
+        return adopted if adopted is not None and pid_alive(adopted) else None
 
     @property
     def running(self) -> bool:
         return self.pid is not None
 
-    def start(self) -> None:
-        """Write the runtime config, start Mosquitto and wait until it accepts connections."""
-        if self.running:
-            return
-        if self.executable is None:
-            raise BrokerUnavailableError(NOT_INSTALLED)
-        host, port = self.settings.mqtt_host, self.settings.mqtt_port
+    def ended(self) -> str:
+        """How the last broker ended ('was killed by SIGKILL'); 'exited' for an adopted one."""
+        process = self._process
+        return ended_text(process.poll() if process is not None else None)
+
+    def runtime_text(self) -> str:
+        """The configuration this broker runs with (ports and files moved into the state dir)."""
         source = Path(self.settings.broker_config)
         try:
             text = source.read_text(encoding="utf-8")
         except OSError as exc:
             raise BrokerUnavailableError(f"Cannot read {source}: {exc.strerror}.") from None
-        self.directory.mkdir(parents=True, exist_ok=True)
         credentials = credentials_dir(self.settings.state_dir).resolve()
         config = runtime_config(
-            text, port, self.settings.ws_port, self.directory.resolve(), credentials
+            text,
+            self.settings.mqtt_port,
+            self.settings.ws_port,
+            self.directory.resolve(),
+            credentials,
         )
         missing = missing_credential_files(config)
         if missing:
@@ -191,14 +126,44 @@ class ManagedBroker:
                 f"{source.name} needs broker accounts and there are none yet ({missing[0]} is "
                 "missing): run `energrid credentials add server` first"
             )
-        self.config_path.write_text(config, encoding="utf-8")
+        return config
+
+    def adopt(self, pid: int) -> None:
+        """Take over a broker an earlier Energrid started for this state directory."""
+        with self._lock:
+            self._process, self._adopted, self.last_pid = None, pid, pid
+
+    def start(self, rotate_log: bool = True) -> None:
+        """Write the runtime config, start Mosquitto and wait until it accepts connections.
+
+        rotate_log: keep the last log as mosquitto.log.1; a restart appends to it instead, so
+        that the log of the broker that died stays where it was said to be.
+        """
+        with self._lock:
+            if self.running:
+                return
+            if self.executable is None:
+                raise BrokerUnavailableError(NOT_INSTALLED)
+            config = self.runtime_text()
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.config_path.write_text(config, encoding="utf-8")
+            if rotate_log and self.log_path.exists():
+                self.log_path.replace(self.log_path.with_name(self.log_path.name + ".1"))
+            self._spawn(config, "wb" if rotate_log else "ab")
+
+    def restart(self) -> None:
+        """Start a new broker after this one ended (BrokerWatch)."""
+        with self._lock:
+            self._process = self._adopted = None
+            self.start(rotate_log=False)
+
+    def _spawn(self, config: str, log_mode: str) -> None:
+        host, port = self.settings.mqtt_host, self.settings.mqtt_port
         # Mosquitto opens its MQTT listeners before the websockets one: wait for all of them.
         ports = [port]
         if any(line.split()[:2] == ["protocol", "websockets"] for line in config.splitlines()):
             ports.append(self.settings.ws_port)
-        if self.log_path.exists():
-            self.log_path.replace(self.log_path.with_name(self.log_path.name + ".1"))
-        with open(self.log_path, "wb") as log_file:
+        with open(self.log_path, log_mode) as log_file:
             # A session of its own: the operator's Ctrl-C reaches the shell, which then stops
             # the broker in order (after the server has said goodbye), not both at once.
             self._process = subprocess.Popen(
@@ -209,6 +174,7 @@ class ManagedBroker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self._adopted, self.last_pid = None, self._process.pid
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if self._process.poll() is not None:
@@ -225,24 +191,31 @@ class ManagedBroker:
                     f"see {self.log_path}."
                 )
             time.sleep(0.05)
-        (self.directory / PID_FILE).write_text(f"{self._process.pid}\n")
-        log.info(
-            "Started Mosquitto (pid %d) at %s:%d, log in %s", self.pid, host, port, self.log_path
+        write_pid_file(self.directory, self._process.pid)
+        # A restart (log appended) is said by the BrokerWatch that made it, in one line.
+        level = logging.INFO if log_mode == "wb" else logging.DEBUG
+        where = f"{host}:{port}"
+        log.log(
+            level, "Started Mosquitto (pid %d) at %s, log in %s", self.pid, where, self.log_path
         )
 
     def stop(self) -> None:
         """SIGTERM (Mosquitto then saves its database), SIGKILL if it is still there after 5 s."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        (self.directory / PID_FILE).unlink(missing_ok=True)
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            log.warning("Mosquitto (pid %d) ignored SIGTERM; killing it", process.pid)
-            process.kill()
-            process.wait()
+        with self._lock:
+            process, self._process = self._process, None
+            adopted, self._adopted = self._adopted, None
+            if process is not None and process.poll() is None:
+                (self.directory / PID_FILE).unlink(missing_ok=True)
+                process.terminate()
+                try:
+                    process.wait(timeout=STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    log.warning("Mosquitto (pid %d) ignored SIGTERM; killing it", process.pid)
+                    process.kill()
+                    process.wait()
+            elif adopted is not None and pid_alive(adopted):
+                (self.directory / PID_FILE).unlink(missing_ok=True)
+                stop_pid(adopted, STOP_TIMEOUT_S)
 
     def failure_reason(self) -> str:
         """The broker's last "Error:" log line (else its last line), without the timestamp."""
@@ -262,14 +235,53 @@ class ManagedBroker:
         self.stop()
 
 
+def adopt_broker(settings: Settings) -> ManagedBroker | None:
+    """The broker answering on our port, when an earlier Energrid started it for this state
+    directory and was killed before stopping it (its own session outlives it); None otherwise.
+
+    Recognised by the pid file, checked against the process's command line (runtime.conf's
+    path) and the runtime configuration's listener. One with another configuration than the
+    settings now ask for is restarted with theirs.
+    """
+    pid = managed_broker_pid(settings.state_dir)
+    owner = broker_owner(settings.state_dir)
+    if pid is None or (owner is not None and pid_alive(owner)):
+        return None  # none, or its Energrid still runs (it will stop it)
+    broker = ManagedBroker(settings)
+    try:
+        running = broker.config_path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if not listens_on(running, settings.mqtt_port):
+        return None  # ours, but another broker answers on this port
+    broker.adopt(pid)
+    if running != broker.runtime_text():
+        log.info(
+            "The Mosquitto an earlier Energrid left running for this state directory (pid %d) "
+            "has another configuration: restarting it with this one",
+            pid,
+        )
+        broker.stop()
+        broker.start()
+        return broker
+    log.info(
+        "Adopted the Mosquitto an earlier Energrid started for this state directory and left "
+        "running (pid %d); it stops with Energrid. Log in %s",
+        pid,
+        broker.log_path,
+    )
+    return broker
+
+
 def ensure_broker(settings: Settings) -> ManagedBroker | None:
     """Make sure a broker answers at settings.mqtt_host:mqtt_port.
 
-    Returns None when one already does, or the ManagedBroker it started; the caller stops it.
+    Returns None when one already does, or the ManagedBroker it started (or adopted from an
+    earlier Energrid for this state directory); the caller stops it.
     """
     host, port = settings.mqtt_host, settings.mqtt_port
     if broker_reachable(host, port):
-        return None
+        return adopt_broker(settings) if settings.start_broker else None
     if not settings.start_broker:
         raise BrokerUnavailableError(
             f"No MQTT broker answers at {host}:{port}, and starting one is turned off "

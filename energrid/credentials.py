@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -17,12 +18,16 @@ import tempfile
 from pathlib import Path
 
 from energrid import output as out
-from energrid.broker import managed_broker_pid
-from energrid_core import auth
+from energrid.broker import broker_reachable
+from energrid.broker_process import managed_broker_pid
+from energrid_core import auth, config
 from energrid_core.auth import Account
 from energrid_core.config import Settings
 from energrid_core.errors import BadArgumentError, EnergridError
 
+_ACL_NEIGHBORHOOD = re.compile(r"^# Neighborhood (\d+)\.", re.MULTILINE)
+_BOUND = ("house", "client")  # accounts whose permissions name a neighborhood
+ACTIONS = ("add", "remove", "list")
 PASSWORD_MODE = 0o600
 ACL_MODE = 0o640
 DIRECTORY_MODE = 0o700
@@ -48,23 +53,54 @@ class Credentials:
         names = [line.split(":", 1)[0] for line in text.splitlines() if ":" in line]
         return sorted((auth.parse_username(name) for name in names), key=lambda a: a.order)
 
-    def add(self, acc: Account) -> str:
-        """Create the account, or give it a new password; returns the password."""
+    def acl_neighborhood(self) -> int | None:
+        """The neighborhood the ACL was written for (its header), None when there is none."""
+        try:
+            text = self.acl_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        found = _ACL_NEIGHBORHOOD.search(text)
+        return int(found.group(1)) if found else None
+
+    def check_neighborhood(self, acc: Account) -> None:
+        """Refuse a change that would rewrite the ACL for another neighborhood than the one its
+        house and client accounts were made for: they would silently lose their permissions.
+        (A house number names one board per broker: house-4 cannot be in two neighborhoods.)"""
+        written, wanted = self.acl_neighborhood(), self.settings.neighborhood
+        bound = [a for a in self.accounts() if a.kind in _BOUND and a.username != acc.username]
+        if written is not None and written != wanted and bound:
+            raise BadArgumentError(
+                f"the accounts in {self.directory} are for neighborhood {written}, not {wanted}: "
+                f"give --neighborhood {written}, or another --state-dir (and broker) for "
+                f"neighborhood {wanted}"
+            )
+
+    def add(self, acc: Account, keep: bool = False) -> str:
+        """Create the account, or give it a new password; returns the password.
+
+        The server's password is always kept in a private file (Energrid reads it); another
+        account's only with keep (simulated boards, `energrid watch` on this machine). A new
+        password not kept removes an old kept one, which would no longer work.
+        """
+        self.check_neighborhood(acc)
         self._prepare()
         password = secrets.token_urlsafe(18)
         _mosquitto_passwd([str(self.password_file), acc.username], f"{password}\n{password}\n")
         os.chmod(self.password_file, PASSWORD_MODE)
-        if acc.kind == "server":
-            _write_private(auth.password_file_of(self.settings.state_dir, acc.username), password)
+        kept = auth.password_file_of(self.settings.state_dir, acc.username)
+        if keep or acc.kind == "server":
+            _write_private(kept, password)
+        else:
+            kept.unlink(missing_ok=True)
         self.write_acl()
         return password
 
     def remove(self, acc: Account) -> None:
         if acc.username not in {a.username for a in self.accounts()}:
             raise BadArgumentError(f"there is no account {acc.username}")
+        self.check_neighborhood(acc)
         _mosquitto_passwd(["-D", str(self.password_file), acc.username])
-        if acc.kind == "server":
-            auth.password_file_of(self.settings.state_dir, acc.username).unlink(missing_ok=True)
+        auth.password_file_of(self.settings.state_dir, acc.username).unlink(missing_ok=True)
         self.write_acl()
 
     def write_acl(self) -> None:
@@ -123,40 +159,72 @@ def _write_private(path: Path, password: str) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=("add", "remove", "list"))
-    parser.add_argument("kind", nargs="?", choices=auth.KINDS, help="server, house or client")
+    # No argparse choices: a mistake gets run()'s one line, not a usage block.
+    parser.add_argument("action", metavar="{add,remove,list}")
+    parser.add_argument("kind", nargs="?", metavar="{server,house,client}")
     parser.add_argument("name", nargs="?", help="the house number, or the client's name")
+    parser.add_argument(
+        "--keep-password",
+        action="store_true",
+        help="add house|client: also keep the password in <state_dir>/credentials/"
+        "<username>.password (mode 0600), where `energrid sim --secure`, startDemo() and "
+        "`energrid watch --mqtt-username` on this machine read it",
+    )
+    config.add_arguments(parser, in_subcommand=True)  # --state-dir, --neighborhood after it too
 
 
 def run(args: argparse.Namespace) -> int:
     credentials = Credentials(args.settings)
-    if args.action == "list":
+    acc = _parse(args)
+    if acc is None:
         _print_accounts(credentials)
         return 0
-    if args.kind is None:
-        raise BadArgumentError(
-            f"say which account: energrid credentials {args.action} server | house N | client NAME"
-        )
-    acc = auth.account(args.kind, args.name)
     if args.action == "remove":
         credentials.remove(acc)
         out.say(f"Removed the account {acc.username} ({acc.describe()}).")
     else:
-        _add(credentials, acc)
-    pid = credentials.reload_broker()
-    if pid is not None:
-        out.say(f"The broker Energrid runs (pid {pid}) reloaded its accounts.")
-    else:
-        out.say(
-            "A broker already running reads the change when it reloads: "
-            "restart it, or send it SIGHUP (sudo systemctl reload mosquitto)."
-        )
+        _add(credentials, acc, args.keep_password)
+    out.say(_reload(credentials))
     return 0
 
 
-def _add(credentials: Credentials, acc: Account) -> None:
+def _parse(args: argparse.Namespace) -> Account | None:
+    """The account an add or remove is about (None for list); one line for any mistake."""
+    action, kind, name = args.action, args.kind, args.name
+    if action not in ACTIONS:
+        raise BadArgumentError(f"the action is add, remove or list, not {action!r}")
+    if action == "list":
+        extra = [word for word in (kind, name) if word is not None]
+        if extra:
+            raise BadArgumentError(f"`credentials list` takes nothing more, not {extra[0]!r}")
+        return None
+    usage = f"energrid credentials {action} server | house N | client NAME"
+    if kind is None:
+        raise BadArgumentError(f"say which account: {usage}")
+    if kind in ("house", "client") and name is None:
+        what = "N" if kind == "house" else "NAME"
+        raise BadArgumentError(f"say which {kind}: energrid credentials {action} {kind} {what}")
+    return auth.account(kind, name)
+
+
+def _reload(credentials: Credentials) -> str:
+    """Ask the broker Energrid runs to reload; what happened, without promising anything else."""
+    pid = credentials.reload_broker()
+    if pid is not None:
+        return f"The broker Energrid runs (pid {pid}) reloaded its accounts."
+    settings = credentials.settings
+    where = f"{settings.mqtt_host}:{settings.mqtt_port}"
+    if broker_reachable(settings.mqtt_host, settings.mqtt_port):
+        return (
+            f"The broker at {where} was not started by Energrid for this state directory: if it "
+            "uses these files, reload it (sudo systemctl reload mosquitto; docs/security.md)."
+        )
+    return f"No broker answers at {where} now: a broker started later reads these accounts."
+
+
+def _add(credentials: Credentials, acc: Account, keep: bool = False) -> None:
     existed = acc.username in {a.username for a in credentials.accounts()}
-    password = credentials.add(acc)
+    password = credentials.add(acc, keep)
     verb = "New password for" if existed else "Created"
     out.say(f"{verb} the account {acc.username}: {acc.describe()}.")
     if acc.kind == "server":
@@ -166,7 +234,11 @@ def _add(credentials: Credentials, acc: Account) -> None:
     else:
         out.say(f"  username: {acc.username}")
         out.say(f"  password: {password}")
-        out.say("  (shown this once: put it in the board or client now)")
+        if keep:
+            where = auth.password_file_of(credentials.settings.state_dir, acc.username)
+            out.say(f"  also kept in {where} (mode 0600) for the tools on this machine")
+        else:
+            out.say("  (shown this once: put it in the board or client now)")
     for access, topic in auth.rules(acc, credentials.settings.neighborhood):
         out.say(f"  may {access:<9} {topic}")
     if acc.kind != "server" and auth.SERVER_USERNAME not in {
@@ -181,7 +253,9 @@ def _print_accounts(credentials: Credentials) -> None:
         out.say(f"No accounts yet ({credentials.password_file} does not exist or is empty).")
         return
     rows = [[a.username, a.kind, a.describe()] for a in accounts]
-    out.say(f"Accounts in {credentials.password_file}:")
+    written = credentials.acl_neighborhood()
+    scope = "" if written is None else f" (their ACL is for neighborhood {written})"
+    out.say(f"Accounts in {credentials.password_file}{scope}:")
     out.say(out.table(("username", "kind", "for"), rows))
 
 

@@ -12,11 +12,13 @@ import time
 from collections.abc import Callable
 
 from energrid import output as out
+from energrid.simulator.accounts import house_accounts, missing_text
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
 from energrid.simulator.fleet import BoardFleet, FleetOptions
 from energrid.simulator.wire import WireFormat
-from energrid_core.errors import BadArgumentError
+from energrid_core.errors import BadArgumentError, BrokerUnavailableError
+from energrid_core.model import Neighborhood
 from energrid_core.server import GridServer
 
 # (demo house 1 or 2, kind, type) in the order the demo builds them.
@@ -41,8 +43,7 @@ CONNECT_WAIT_S = 2.0
 NARRATION = {
     "fr": {
         "start": "Démonstration Energrid : construction d'un quartier de 2 maisons.",
-        "existing": "Le quartier a déjà {n} maison(s) : la démonstration ajoute les maisons "
-        "{a} et {b}.",
+        "existing": "Le quartier a déjà {n} : la démonstration ajoute les maisons {a} et {b}.",
         "house": "Création de la maison {h}.",
         "consumer": "  Maison {h} : ajout du consommateur {i} ({t}).",
         "supplier": "  Maison {h} : ajout du fournisseur {i} ({t}).",
@@ -50,9 +51,13 @@ NARRATION = {
         "{day} (maison {a} : format historique, maison {b} : format par appareil).",
         "waiting": "Le broker ne répond pas encore : les cartes se connecteront dès qu'il "
         "répondra.",
+        "refused": "Le broker refuse les cartes simulées ({reason}) : vérifiez leurs comptes "
+        "(docs/security.md).",
         "done": "Quartier prêt. Tapez showHouses() pour voir l'état du réseau, puis "
         "setConsumer({a}, 1, 0) pour éteindre le radiateur de la maison {a}.",
         "resumed": "Reprise de la démonstration : les maisons {a} et {b} publient à nouveau.",
+        "found": "Le quartier de démonstration d'une session précédente est là (maisons {a} et "
+        "{b}) : ses cartes simulées reprennent. showHouses() montre l'état du réseau.",
         "interrupted": "Démonstration interrompue : ses maisons ont été retirées, rien n'a changé.",
         "busy": "La démonstration est déjà lancée : showHouses() montre son quartier, "
         "stopDemo() l'arrête.",
@@ -62,16 +67,20 @@ NARRATION = {
     },
     "en": {
         "start": "Energrid demo: building a neighborhood of 2 houses.",
-        "existing": "The neighborhood already has {n} house(s): the demo adds houses {a} and {b}.",
+        "existing": "The neighborhood already has {n}: the demo adds houses {a} and {b}.",
         "house": "Creating house {h}.",
         "consumer": "  House {h}: adding consumer {i} ({t}).",
         "supplier": "  House {h}: adding supplier {i} ({t}).",
         "boards": "Simulated boards started: a reading every {p:g} s, a simulated day in {day} "
         "(house {a}: legacy format, house {b}: per-device format).",
         "waiting": "The broker does not answer yet: the boards will connect as soon as it does.",
+        "refused": "The broker refuses the simulated boards ({reason}): check their accounts "
+        "(docs/security.md).",
         "done": "Neighborhood ready. Type showHouses() to see the grid, then "
         "setConsumer({a}, 1, 0) to switch off house {a}'s radiator.",
         "resumed": "Demo resumed: houses {a} and {b} publish again.",
+        "found": "The demo neighborhood of an earlier session is here (houses {a} and {b}): its "
+        "simulated boards resume. showHouses() shows the grid.",
         "interrupted": "Demo interrupted: its houses were removed, nothing changed.",
         "busy": "The demo is already running: showHouses() shows its neighborhood, "
         "stopDemo() stops it.",
@@ -91,6 +100,32 @@ def day_length(time_factor: float) -> str:
     if not hours:
         return f"{minutes} min"
     return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
+
+
+def demo_devices(index: int) -> list[tuple[str, str]]:
+    """(kind, type) of demo house 1 or 2's devices, consumers first, in the demo's order."""
+    return [(kind, type_) for house, kind, type_ in DEMO_DEVICES if house == index]
+
+
+def find_demo_houses(grid: Neighborhood) -> list[int]:
+    """The houses an earlier session's demo built, [a, a + 1], or [] when there are none.
+
+    The grid is saved, so after a restart the demo finds its houses by what they hold: two
+    consecutive houses with exactly the demo's devices, in its order (the first such pair).
+    """
+
+    def devices(number: int) -> list[tuple[str, str]]:
+        house = grid.houses[number]
+        return [("consumer", house.consumers[c].type) for c in sorted(house.consumers)] + [
+            ("supplier", house.suppliers[s].type) for s in sorted(house.suppliers)
+        ]
+
+    first, second = demo_devices(1), demo_devices(2)
+    for number in sorted(grid.houses):
+        pair = number + 1 in grid.houses and devices(number) == first
+        if pair and devices(number + 1) == second:
+            return [number, number + 1]
+    return []
 
 
 class Demo:
@@ -132,8 +167,17 @@ class Demo:
             return
         with self.server.lock:
             built = bool(self.houses) and all(h in self.server.grid.houses for h in self.houses)
+            earlier = [] if built else find_demo_houses(self.server.grid)
+            following = self.server.grid.next_house
+        # Checked before anything is built: boards the broker refuses would leave houses that
+        # never get a reading, and a refusal notice per board over the prompt.
+        accounts = self._accounts(self.houses if built else earlier or [following, following + 1])
         if built:
             out.say(text["resumed"].format(a=self.houses[0], b=self.houses[1]))
+        elif earlier:  # the grid is saved: the demo of an earlier session is still there
+            self.houses = earlier
+            self.boards = self._make_boards()
+            out.say(text["found"].format(a=earlier[0], b=earlier[1]))
         else:
             try:
                 self._build(text)
@@ -142,8 +186,8 @@ class Demo:
                 out.say(text["interrupted"])
                 return
             self.boards = self._make_boards()
-        self._start_boards(text)
-        if not built:
+        self._start_boards(text, accounts)
+        if not built and not earlier:
             out.say(text["done"].format(a=self.houses[0]))
 
     def _build(self, text: dict[str, str]) -> None:
@@ -153,7 +197,8 @@ class Demo:
         houses = self.server.new_houses(2)
         self.houses = [house.identifier for house in houses]
         if existing:
-            out.say(text["existing"].format(n=existing, a=self.houses[0], b=self.houses[1]))
+            houses = out.plural(existing, "maison" if self.lang == "fr" else "house")
+            out.say(text["existing"].format(n=houses, a=self.houses[0], b=self.houses[1]))
         for index, house in enumerate(self.houses, 1):
             out.say(text["house"].format(h=house))
             self.sleep(self.pause_s)
@@ -180,7 +225,7 @@ class Demo:
         settings = self.server.settings
         result = []
         for index, (house, wire) in enumerate(zip(self.houses, DEMO_FORMATS, strict=True), 1):
-            mine = [(kind, type_) for h, kind, type_ in DEMO_DEVICES if h == index]
+            mine = demo_devices(index)
             result.append(
                 SimHouse(
                     house,
@@ -195,7 +240,25 @@ class Demo:
             )
         return result
 
-    def _start_boards(self, text: dict[str, str]) -> None:
+    def _accounts(self, houses: list[int]) -> dict[int, tuple[str, str]] | None:
+        """The boards' broker accounts when the server has one (a broker that wants accounts
+        refuses anonymous boards): house-<h>, with the password kept by `energrid credentials
+        add house <h> --keep-password`. BrokerUnavailableError, one line, when one is missing."""
+        settings = self.server.settings
+        if not settings.mqtt_username:
+            return None
+        found, missing = house_accounts(settings.state_dir, houses)
+        if missing:
+            raise BrokerUnavailableError(
+                "startDemo(): the server connects with a broker account (--mqtt-username), so "
+                f"each demo board needs its own: {missing_text(settings.state_dir, missing)}, "
+                "then startDemo() again"
+            )
+        return found
+
+    def _start_boards(
+        self, text: dict[str, str], accounts: dict[int, tuple[str, str]] | None
+    ) -> None:
         settings = self.server.settings
         options = FleetOptions(
             host=settings.mqtt_host,
@@ -203,6 +266,8 @@ class Demo:
             period_s=self.period_s,
             keepalive_s=settings.keepalive_s,
             client_prefix="energrid-demo",
+            accounts=accounts,
+            tls_ca=settings.mqtt_tls_ca or None,
         )
         # Simulated time goes on from the last reading when the demo resumes.
         last_s = max((b.sim_s for b in self.boards if b.sim_s is not None), default=None)
@@ -213,7 +278,10 @@ class Demo:
         self.fleet = fleet
         day = day_length(self.time_factor)
         out.say(text["boards"].format(p=self.period_s, day=day, a=self.houses[0], b=self.houses[1]))
-        if not connected:
+        refused = fleet.refused
+        if refused:
+            out.say(text["refused"].format(reason=refused[0].refusal))
+        elif not connected:
             out.say(text["waiting"])
 
     def stop(self) -> None:

@@ -101,3 +101,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "
 def _is_quantity(rows: Sequence[Sequence[str]], column: int) -> bool:
     cells = [row[column] for row in rows if row[column] != NOTHING]
     return bool(cells) and all(c[:1].isdigit() or c[:1] == "-" for c in cells)
+
+
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """'1 house', '2 houses', '0 houses'; plural_noun for the irregular ones."""
+    return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"

@@ -32,6 +32,8 @@ class WatchedGrid:
     devices: dict[DeviceKey, State] = field(default_factory=dict)
     messages: int = 0
     unreadable: int = 0  # payloads that are not strict JSON objects (none, from Energrid)
+    # Why the neighborhood topic's payload is not Energrid's, when it is present but invalid.
+    summary_problem: str | None = None
 
     def apply(self, topic: str, payload: bytes) -> None:
         """One message; an empty payload removes what the topic held."""
@@ -47,12 +49,20 @@ class WatchedGrid:
                 decoded = None
             if type(decoded) is not dict:
                 self.unreadable += 1
+                if parsed.kind == "neighborhood":
+                    self.summary = None
+                    self.summary_problem = f"{len(payload)} bytes that are not a JSON object"
                 return
             state = decoded
         if parsed.kind == "status":
             self.status = state
         elif parsed.kind == "neighborhood":
-            self.summary = state
+            self.summary, self.summary_problem = state, None
+            if state is not None and not isinstance(state.get("houses"), list):
+                self.summary, self.summary_problem = (
+                    None,
+                    "a JSON object without its list of houses",
+                )
         elif parsed.kind == "house":
             _store(self.houses, parsed.house, state)
         else:

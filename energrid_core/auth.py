@@ -129,15 +129,16 @@ def credentials_dir(state_dir: Path) -> Path:
 
 
 def password_file_of(state_dir: Path, username: str) -> Path:
-    """Where `energrid credentials add server` keeps the server's own password."""
+    """Where `energrid credentials add` keeps an account's password: always the server's, a
+    house's or a client's with --keep-password (for simulated boards and `energrid watch`)."""
     return credentials_dir(state_dir) / f"{username}.password"
 
 
 def read_password(username: str, password_file: str, state_dir: Path) -> str | None:
     """The password for username: from password_file, else from the credentials directory.
 
-    None when there is no username, or no file in the default place (the broker then says
-    whether it wants one).
+    None when there is no username. A missing file is reported before anything connects, in one
+    line saying how to make it: a broker that wants accounts would only answer "Not authorized".
     """
     if not username:
         return None
@@ -146,8 +147,27 @@ def read_password(username: str, password_file: str, state_dir: Path) -> str | N
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         if password_file:
-            raise BrokerUnavailableError(f"the password file {path} does not exist") from None
-        return None
+            raise BrokerUnavailableError(
+                f"the password file {path} (--mqtt-password-file) does not exist"
+            ) from None
+        raise BrokerUnavailableError(
+            f"no password for {username}: {path} does not exist; {how_to_get_password(username)}"
+        ) from None
     except OSError as exc:
         raise BrokerUnavailableError(f"cannot read the password file {path}: {exc}") from None
     return text.strip("\r\n")
+
+
+def how_to_get_password(username: str) -> str:
+    """What makes the password file of an account, for a one-line error."""
+    acc = parse_username(username)
+    if acc.kind == "server":
+        return "create it with `energrid credentials add server`"
+    if acc.kind == "house":
+        return f"create it with `energrid credentials add house {acc.name} --keep-password`"
+    if acc.kind == "client":
+        return (
+            f"create it with `energrid credentials add client {acc.name} --keep-password`, "
+            "or put the password in a file and give --mqtt-password-file FILE"
+        )
+    return "put the account's password in a file and give --mqtt-password-file FILE"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -67,6 +68,7 @@ class GridClient:
         self._has_will = False
         self.connect_failures = 0  # attempts that did not reach a CONNACK (refused TCP, TLS)
         self.loop_restarts = 0
+        self.refusals = 0  # CONNACKs refusing us (bad account, not authorized)
         self._refusal: str | None = None
         self.redeliveries = RedeliveryFilter()
         self._flaps = FlapDetector()
@@ -98,10 +100,24 @@ class GridClient:
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self, wait_s: float = 0.0) -> bool:
-        """Connect in the background, retrying; optionally wait until subscriptions are acked."""
+        """Connect in the background, retrying; optionally wait until subscriptions are acked.
+
+        The wait ends early when the broker refuses the connection (see `refusal`).
+        """
         self._connect_async()
         self._client.loop_start()
-        return self._ready.wait(wait_s) if wait_s > 0 else self.connected
+        if wait_s <= 0:
+            return self.connected
+        deadline = time.monotonic() + wait_s
+        while not self._ready.wait(0.05):
+            if self._refusal is not None or time.monotonic() >= deadline:
+                return False
+        return True
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the broker refused the last connection attempt (None once connected)."""
+        return self._refusal
 
     def _connect_async(self) -> None:
         """Set up the (re)connection the network thread makes: durable session, clean start 0."""
@@ -246,11 +262,16 @@ class GridClient:
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
         try:
             if reason_code.is_failure:
-                log.warning("broker at %s refused the connection: %s", self.address, reason_code)
-                if self._refusal != str(reason_code):  # once per reason, not at every retry
-                    self._refusal = str(reason_code)
-                    text = _refusal_text(self.address, str(reason_code))
+                self.refusals += 1
+                if self._refusal == str(reason_code):  # said once per reason, not every retry
+                    log.debug("broker at %s refused again: %s", self.address, reason_code)
+                    return
+                self._refusal = str(reason_code)
+                text = _refusal_text(self.address, str(reason_code))
+                if self.connection_listeners:
                     self._tell(self.connection_listeners, False, text)
+                else:
+                    log.warning("%s", text)
                 return
             self._refusal = None
             self._prompt.reset()

@@ -18,8 +18,9 @@ from energrid_core.server import GridServer
 __all__ = ["free_port"]
 
 # pytester runs a small test suite inside a test (used to test the fixtures themselves);
-# state_fixtures: a server on the test broker with a probe checking docs/asyncapi.yaml.
-pytest_plugins = ["pytester", "state_fixtures"]
+# state_fixtures: a server on the test broker with a probe checking docs/asyncapi.yaml;
+# secure_site: the secure profile's broker with accounts (fixture `site`).
+pytest_plugins = ["pytester", "state_fixtures", "secure_site"]
 
 MakeBroker = Callable[..., MosquittoProcess]
 

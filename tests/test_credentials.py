@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from mosquitto_fixture import MosquittoProcess, free_port
 
 from energrid import cli
 from energrid import credentials as credentials_module
@@ -92,7 +93,11 @@ def test_a_new_password_replaces_the_old_one(tmp_path: Path) -> None:
     [
         (["add", "house", "0"], "a house is a number from 1 to 999999, not '0'"),
         (["add", "house", "+"], "a house is a number"),
-        (["add", "house"], "a house is a number"),
+        (["add", "house"], "say which house: energrid credentials add house N"),
+        (["remove", "client"], "say which client: energrid credentials remove client NAME"),
+        (["add", "bogus"], "the kind of account is server, house or client, not 'bogus'"),
+        (["list", "extra"], "`credentials list` takes nothing more, not 'extra'"),
+        (["frob"], "the action is add, remove or list, not 'frob'"),
         (["add", "client", "VR/1"], "a client name is 1 to 32 lower-case letters"),
         (["add", "client", "a+#"], "a client name"),
         (["add", "server", "x"], "the server account takes no name"),
@@ -122,3 +127,46 @@ def test_without_mosquitto_passwd_the_error_says_how_to_get_it(
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert energrid(tmp_path, "add", "house", "1") == 2
     assert "apt install mosquitto" in capsys.readouterr().err
+
+
+def test_accounts_keep_the_neighborhood_they_were_made_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A change for another neighborhood would rewrite every account's permissions for it."""
+    assert energrid(tmp_path, "add", "server") == 0
+    acl = tmp_path / "credentials" / "acl"
+    passwd = tmp_path / "credentials" / "passwd"
+    # Only the server's account, whose permissions name no neighborhood: any one will do.
+    assert cli.main(["--neighborhood", "5", "--state-dir", str(tmp_path), "credentials", "add",
+                     "house", "4"]) == 0  # fmt: skip
+    assert "topic write Neighborhood/5/House/4/Consumer/+" in acl.read_text()
+    capsys.readouterr()
+    before = (acl.read_text(), passwd.read_text())
+    for args in (["add", "house", "7"], ["add", "client", "vr1"], ["remove", "server"]):
+        assert energrid(tmp_path, *args) == 2  # neighborhood 0 by default
+        err = capsys.readouterr().err
+        assert err == (
+            f"energrid: the accounts in {tmp_path / 'credentials'} are for neighborhood 5, not 0: "
+            "give --neighborhood 5, or another --state-dir (and broker) for neighborhood 0\n"
+        )
+        assert (acl.read_text(), passwd.read_text()) == before
+    for args in (["add", "house", "7"], ["remove", "house", "4"], ["remove", "house", "7"]):
+        assert energrid(tmp_path, *args, "--neighborhood", "5") == 0  # the flag after works too
+    # No account bound to a neighborhood is left: neighborhood 0 may have its houses now.
+    assert energrid(tmp_path, "add", "house", "1") == 0
+    assert "Neighborhood 0." in acl.read_text() and "Neighborhood/5" not in acl.read_text()
+
+
+def test_credentials_say_only_what_is_true_about_the_broker(
+    tmp_path: Path, broker: MosquittoProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nobody = str(free_port())
+    argv = ["--state-dir", str(tmp_path), "--mqtt-port", nobody, "credentials", "add", "house"]
+    assert cli.main([*argv, "1"]) == 0
+    said = capsys.readouterr().out
+    assert f"No broker answers at 127.0.0.1:{nobody} now" in said
+    assert "reads the change" not in said and "reloaded" not in said
+    argv[3] = str(broker.port)  # a broker answers, but Energrid did not start it
+    assert cli.main([*argv, "2"]) == 0
+    said = capsys.readouterr().out
+    assert f"The broker at 127.0.0.1:{broker.port} was not started by Energrid" in said

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from helpers import wait_for
+from helpers import TIMEOUT_S, wait_for
 from mosquitto_fixture import MosquittoProcess
-from simulated import connected_server
+from simulated import connected_server, server_settings
 
-from energrid.demo import DEMO_DEVICES, Demo, day_length
+from energrid.demo import DEMO_DEVICES, Demo, day_length, find_demo_houses
 from energrid.shell import build_namespace
 from energrid_core.errors import BadArgumentError
 from energrid_core.server import GridServer
@@ -154,7 +155,7 @@ def test_the_demo_comes_after_the_operators_houses(
     server.new_houses(1)
     demo.start(lang="en")
     said = capsys.readouterr().out
-    assert "already has 1 house(s): the demo adds houses 2 and 3" in said
+    assert "already has 1 house: the demo adds houses 2 and 3" in said
     assert "setConsumer(2, 1, 0)" in said
     wait_for(lambda: flowing(server, [2, 3]), "readings of houses 2 and 3")
     with server.lock:
@@ -205,3 +206,44 @@ def test_ctrl_c_during_the_narration_leaves_no_half_built_grid(
     with server.lock:
         assert server.grid.houses == {}
     assert not demo.running
+
+
+def test_startdemo_after_a_restart_resumes_the_saved_demo_instead_of_adding_houses(
+    broker: MosquittoProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The grid is saved: the next session's startDemo() finds the demo's houses by what they
+    hold (not an operator's house next to them) and starts their boards again."""
+    settings = server_settings(broker, state_dir=tmp_path / "state")
+    for session in (1, 2, 3):
+        server = GridServer(settings)
+        demo = Demo(server, pause_s=0.0, period_s=PERIOD_S, time_factor=1.0)
+        try:
+            assert server.start(TIMEOUT_S)
+            if session == 1:
+                server.new_houses(1)
+                server.new_consumers(1, 1, "Radiateur")  # the operator's, not the demo's
+            before = meter_count(server, 2) if session > 1 else 0
+            demo.start(lang="en")
+            wait_for(lambda s=server, b=before: meter_count(s, 2) > b, "the demo's readings")
+            with server.lock:
+                assert sorted(server.grid.houses) == [1, 2, 3]
+                assert server.grid.houses[1].meter_a.count == 0
+        finally:
+            demo.close()
+            server.stop()
+        said = capsys.readouterr().out
+        if session == 1:
+            assert "the demo adds houses 2 and 3" in said
+        else:
+            assert "The demo neighborhood of an earlier session is here (houses 2 and 3)" in said
+            assert "Creating house" not in said
+
+
+def test_find_demo_houses_wants_the_demos_devices_in_its_order(server: GridServer) -> None:
+    server.new_houses(3)
+    for house, kind, type_ in DEMO_DEVICES:
+        make = server.new_consumers if kind == "consumer" else server.new_suppliers
+        make(house + 1, 1, type_)  # houses 2 and 3
+    assert find_demo_houses(server.grid) == [2, 3]
+    server.new_consumers(3, 1, "LED")  # no longer exactly the demo's
+    assert find_demo_houses(server.grid) == []

@@ -4,11 +4,11 @@ working end to end, TLS (reliability matrix A16, A17, B17, B18, B22, C2, C3, C5)
 
 from __future__ import annotations
 
+import logging
 import shutil
 import stat
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -16,72 +16,16 @@ import pytest
 from grid_helpers import Peer, running
 from helpers import wait_for
 from mosquitto_fixture import free_port
+from secure_site import SECURE_CONFIG, SecureSite, open_site, site_settings
 
-from energrid.broker import ManagedBroker, ensure_broker
-from energrid.credentials import Credentials
+from energrid.app import running_server
+from energrid.broker import ensure_broker
 from energrid_core import auth
-from energrid_core.config import Settings
 from energrid_core.delivery import Outcome
 from energrid_core.errors import BrokerUnavailableError
 
-REPO = Path(__file__).resolve().parent.parent
-SECURE_CONFIG = REPO / "mosquitto-secure.conf"
 NOT_AUTHORIZED = 0x87
 BAD_CREDENTIALS = 0x86
-
-
-@dataclass
-class SecureSite:
-    settings: Settings
-    broker: ManagedBroker
-    credentials: Credentials
-    passwords: dict[str, str]
-
-    @property
-    def port(self) -> int:
-        return self.settings.mqtt_port
-
-    def server_settings(self, **changes: object) -> Settings:
-        settings = Settings(
-            mqtt_port=self.port,
-            state_dir=self.settings.state_dir,
-            start_broker=False,
-            mqtt_username=auth.SERVER_USERNAME,
-        )
-        for name, value in changes.items():
-            setattr(settings, name, value)
-        return settings
-
-    def peer(self, username: str | None, password: str | None = None, **kw: object) -> Peer:
-        if username is not None and password is None:
-            password = self.passwords[username]
-        return Peer(self.port, client_id=kw.pop("client_id", username), username=username,
-                    password=password, **kw)  # fmt: skip
-
-
-def site_settings(state_dir: Path, config: Path = SECURE_CONFIG) -> Settings:
-    mqtt_port, ws_port = free_port(), free_port()
-    while ws_port == mqtt_port:
-        ws_port = free_port()
-    return Settings(mqtt_port=mqtt_port, ws_port=ws_port, state_dir=state_dir, broker_config=config)
-
-
-def open_site(settings: Settings) -> SecureSite:
-    credentials = Credentials(settings)
-    passwords = {}
-    for kind, name in [("server", None), ("house", "1"), ("house", "2"), ("client", "vr1")]:
-        account = auth.account(kind, name)
-        passwords[account.username] = credentials.add(account)
-    broker = ManagedBroker(settings)
-    broker.start()
-    return SecureSite(settings, broker, credentials, passwords)
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[SecureSite]:
-    opened = open_site(site_settings(tmp_path / "state"))
-    yield opened
-    opened.broker.stop()
 
 
 def reading(value: float) -> bytes:
@@ -180,6 +124,44 @@ def test_wrong_server_credentials_are_reported_once(site: SecureSite, tmp_path: 
         assert not server.client.connected
     assert len([text for text in notices if "refused" in text]) == 1
     assert "check --mqtt-username and the password file" in notices[0]
+
+
+def test_a_missing_server_password_file_is_one_line_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    settings = site_settings(tmp_path / "state")
+    settings.mqtt_username = auth.SERVER_USERNAME
+    expected = auth.password_file_of(settings.state_dir, auth.SERVER_USERNAME)
+    with pytest.raises(BrokerUnavailableError) as caught, running_server(settings):
+        pass
+    assert str(caught.value) == (
+        f"no password for energrid-server: {expected} does not exist; "
+        "create it with `energrid credentials add server`"
+    )
+    assert not (settings.state_dir / "broker").exists()  # no broker was started
+    settings.mqtt_password_file = str(tmp_path / "elsewhere")
+    with pytest.raises(BrokerUnavailableError, match="elsewhere .--mqtt-password-file. does not"):
+        running_server(settings).__enter__()
+
+
+def test_a_refusal_is_said_once_and_never_called_silence(
+    site: SecureSite, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not a warning at every retry, and not followed by 'the broker does not answer yet'."""
+    wrong = tmp_path / "wrong.password"
+    wrong.write_text("not-it\n")
+    notices: list[str] = []
+    settings = site.server_settings(mqtt_password_file=str(wrong))
+    with running_server(settings, lambda _up, text: notices.append(text)) as server:
+        wait_for(lambda: server.client.refusals >= 2, "a retry refused too")
+        assert not server.client.connected
+        reason = server.client.refusal
+    assert [text for text in notices if "refused" in text] == [
+        f"the broker at 127.0.0.1:{site.port} refused the connection: {reason}; "
+        "check --mqtt-username and the password file (energrid credentials); retrying"
+    ]
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not [text for text in logged if "refused" in text or "does not answer" in text]
 
 
 # --- a board stays in its own house --------------------------------------------------------------

@@ -7,11 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
 from helpers import TIMEOUT_S, wait_for
-from mosquitto_fixture import MosquittoProcess
+from mosquitto_fixture import MosquittoProcess, free_port
 from simulated import connected_server
 
 from energrid.cli import build_parser
@@ -22,6 +23,7 @@ from energrid.simulator.fleet import BoardFleet, FleetOptions
 from energrid.simulator.wire import WireFormat
 from energrid_core import config
 from energrid_core.errors import BadArgumentError
+from energrid_core.model import House
 from energrid_core.server import GridServer
 
 CONSUMERS = ["Radiateur", "Frigo", "Lampe"]
@@ -57,6 +59,12 @@ def fleet_for(server: GridServer, houses: list[SimHouse], per_client: int = 1) -
     fleet = BoardFleet(houses, SimClock(), options)
     assert fleet.start(TIMEOUT_S), "the simulated boards did not connect"
     return fleet
+
+
+def devices_read(house: House, count: int, load_on: bool) -> bool:
+    """Every consumer has its count-th reading and supplier 1 reports its load as load_on."""
+    consumers = all(c.current_a.count == count for c in house.consumers.values())
+    return consumers and house.suppliers[1].load_on is load_on
 
 
 def readings_count(server: GridServer, house: int) -> int:
@@ -128,6 +136,8 @@ def test_commands_switch_simulated_devices_off_and_back_on(
         wait_for(lambda: not board.suppliers[1].load_on, "the board to cut the load")
         fleet.publish_all(NOON_S + 1.0)
         wait_for(lambda: readings_count(server, 1) == 2, "the reading after the commands")
+        # The meter comes first; the supplier's message (and per-device, each consumer's) after.
+        wait_for(lambda: devices_read(house, 2, load_on=False), "the devices' messages")
         with server.lock:
             radiator = house.consumers[1]
             assert radiator.current_a.last == 0.0 and radiator.on is False
@@ -141,9 +151,12 @@ def test_commands_switch_simulated_devices_off_and_back_on(
         wait_for(lambda: board.suppliers[1].load_on, "the board to restore the load")
         fleet.publish_all(NOON_S + 2.0)
         wait_for(lambda: readings_count(server, 1) == 3, "the reading after the restore")
+        wait_for(lambda: devices_read(house, 3, load_on=True), "the devices' messages")
         with server.lock:
             assert house.consumers[1].on is True
-            assert house.consumers[1].current_a.last == pytest.approx(radiator_a, abs=0.2)
+            # Two draws of the radiator's 1 % noise (6.5 A): their difference has a sigma of
+            # 0.09 A, so 0.2 A failed about one run in 30; 0.45 A is 5 sigma, far from 0 A (off).
+            assert house.consumers[1].current_a.last == pytest.approx(radiator_a, abs=0.45)
             assert house.suppliers[1].load_on is True
     finally:
         fleet.stop()
@@ -276,3 +289,18 @@ def test_energrid_sim_refuses_a_bad_flag_in_one_line() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "energrid: --houses must be 1..100000, not -1"
+
+
+def test_duration_bounds_the_whole_run_even_without_a_broker() -> None:
+    """--duration 1 against no broker ran about 7 s: a 5 s wait for the connections, the run,
+    then up to a second waiting for each board's network thread."""
+    command = [sys.executable, "-m", "energrid", "--mqtt-port", str(free_port()), "sim"]
+    started = time.monotonic()
+    result = subprocess.run(
+        [*command, "--duration", "1"], capture_output=True, text=True, timeout=TIMEOUT_S
+    )
+    elapsed_s = time.monotonic() - started
+    # The 2.5 s beyond --duration are for Python's start-up on a loaded machine.
+    assert elapsed_s < 1 + 2.5, f"--duration 1 took {elapsed_s:.1f} s"
+    assert result.returncode == 0, result.stderr
+    assert "No board is connected" in result.stderr and "stopped: 1 reading," in result.stderr

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+
 import orjson
 import pytest
+from grid_helpers import Peer
 from helpers import wait_for
 from mosquitto_fixture import MosquittoProcess
 from state_fixtures import MakeGridServer
 
-from energrid import cli, views
+from energrid import cli, views, watch
 from energrid.commands import ShellCommands
-from energrid.watch import render
+from energrid.watch import Watcher, render
 from energrid.watch_grid import WatchedGrid
 
 
@@ -122,3 +127,130 @@ def test_watch_once_says_when_there_is_nothing_to_watch(
     assert capsys.readouterr().err.strip() == (
         "energrid: --timeout-s must be more than 0, not -1.0"
     )
+
+
+def test_watch_takes_the_settings_flags_after_the_subcommand(
+    broker: MosquittoProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As `energrid sim` does: --mqtt-host/--mqtt-port/--neighborhood after `watch`, and the
+    short --host/--port as aliases (README and docs/protocol.md use the long ones)."""
+    once = ["--once", "--timeout-s=0.3"]
+    for argv in (
+        ["watch", "--mqtt-host", broker.host, "--mqtt-port", str(broker.port)],
+        ["watch", "--host", broker.host, "--port", str(broker.port)],
+        ["--mqtt-port", "1", "watch", "--mqtt-port", str(broker.port)],  # after wins
+    ):
+        assert cli.main([*argv, "--neighborhood", "999998", *once]) == 1
+        err = capsys.readouterr().err
+        assert f"nothing retained on energrid/999998/state at {broker.host}:{broker.port}" in err
+
+
+def test_a_listed_house_without_its_topic_is_shown_as_not_received() -> None:
+    """A house the neighborhood lists whose retained topic was cleared (mosquitto_pub -r -n)."""
+    grid = WatchedGrid(0)
+    grid.apply("energrid/0/state/neighborhood", j(dict(SUMMARY, houses=[1, 3], house_count=2)))
+    grid.apply("energrid/0/state/house/1", j(HOUSE_1))
+    text = render(grid, "127.0.0.1:1883", 101.0)
+    row = next(line for line in text.splitlines() if line.split()[:1] == ["3"])
+    assert row.split() == ["3", "?", "-", "-", "-", "-", "-", "-", "not", "received"]
+
+
+@pytest.fixture
+def half_cleared(broker: MosquittoProcess) -> Iterator[int]:
+    """Retained state of a neighborhood listing houses 1 and 3, house 3's topic cleared."""
+    n = 999_997
+    peer = Peer(broker.port).wait_connected()
+    summary = dict(SUMMARY, neighborhood=n, houses=[1, 3], house_count=2)
+    topics = {
+        f"energrid/{n}/state/neighborhood": j(summary),
+        f"energrid/{n}/state/house/1": j(HOUSE_1),
+        f"energrid/{n}/state/house/1/consumer/1": j({"online": True, "command": None}),
+        f"energrid/{n}/state/house/3": b"",
+    }
+    for topic, payload in topics.items():
+        peer.wait_acked(peer.publish(topic, payload, retain=True))
+    yield n
+    for topic in topics:
+        peer.wait_acked(peer.publish(topic, b"", retain=True))
+    peer.close()
+
+
+def test_watch_once_reports_a_house_topic_that_never_came(
+    broker: MosquittoProcess, half_cleared: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["watch", f"--mqtt-port={broker.port}", f"--neighborhood={half_cleared}", "--once"]
+    assert cli.main([*argv, "--timeout-s=0.5"]) == 1
+    printed = capsys.readouterr().out
+    assert "not received" in printed
+    assert "incomplete after 0.5 s: 1 listed topic did not arrive" in printed
+
+
+def test_the_live_view_draws_a_house_topic_that_never_came(
+    broker: MosquittoProcess,
+    half_cleared: int,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    watcher = Watcher(broker.host, broker.port, half_cleared)
+
+    def refresh(_seconds: float) -> None:  # the next frame only once house 1 has arrived
+        with watcher.lock:
+            received = 1 in watcher.grid.houses
+        if received and "not received" in capsys.readouterr().out:
+            raise KeyboardInterrupt
+        time.sleep(0.01)
+
+    clock = SimpleNamespace(time=time.time, monotonic=time.monotonic, sleep=refresh)
+    monkeypatch.setattr(watch, "time", clock)
+    assert watch.live(watcher, 0.5) == 0
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--port", "70000"], "mqtt_port must be from 1 to 65535, not 70000"),
+        (["--mqtt-port", "0"], "mqtt_port must be from 1 to 65535, not 0"),
+        (["--neighborhood", "-1"], "neighborhood must be from 0 to 999999, not -1"),
+    ],
+)
+def test_out_of_range_flags_are_one_line(
+    flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["watch", "--once", *flags]) == 2
+    assert capsys.readouterr().err == f"energrid: {message}\n"
+
+
+@pytest.mark.parametrize(
+    "payload, problem",
+    [
+        (b"garbage", "7 bytes that are not a JSON object"),
+        (b"[1, 2]", "6 bytes that are not a JSON object"),
+        (b'{"houses": 3}', "a JSON object without its list of houses"),
+    ],
+)
+def test_an_invalid_neighborhood_payload_is_called_invalid(payload: bytes, problem: str) -> None:
+    grid = WatchedGrid(0)
+    grid.apply("energrid/0/state/neighborhood", payload)
+    assert grid.summary is None and grid.summary_problem == problem
+    assert f"the neighborhood topic is invalid: {problem}" in render(grid, "here", 0.0)
+    grid.apply("energrid/0/state/neighborhood", j(SUMMARY))  # a good one replaces it
+    assert grid.summary_problem is None and grid.house_ids() == [1]
+
+
+def test_watch_once_says_the_neighborhood_topic_is_invalid_not_empty(
+    broker: MosquittoProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    n = 999_996
+    topic = f"energrid/{n}/state/neighborhood"
+    peer = Peer(broker.port).wait_connected()
+    peer.wait_acked(peer.publish(topic, b"\xff garbage", retain=True))
+    try:
+        argv = ["watch", f"--mqtt-port={broker.port}", f"--neighborhood={n}", "--once"]
+        assert cli.main([*argv, "--timeout-s=0.3"]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert f"{topic} at 127.0.0.1:{broker.port} is invalid (9 bytes that are not a JSON" in err
+        assert "nothing retained" not in err
+    finally:
+        peer.wait_acked(peer.publish(topic, b"", retain=True))
+        peer.close()

@@ -6,9 +6,13 @@ import argparse
 import logging
 import signal
 import sys
+import time
 
+from energrid.output import plural
+from energrid.simulator.accounts import sim_accounts
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
+from energrid.simulator.status import boards_connected
 from energrid.simulator.table import (
     DEFAULT_CONSUMER_TYPES,
     DEFAULT_SUPPLIER_TYPES,
@@ -26,6 +30,7 @@ HELP = "run simulated house boards that publish readings and obey commands"
 MAX_HOUSES = 100_000
 MAX_DEVICES = 1_000
 FORMATS = ("legacy", "device", "mixed")
+CONNECT_WAIT_S = 5.0  # how long the start waits for every board before saying how many are up
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +78,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bounded = parser.add_mutually_exclusive_group()
     bounded.add_argument("--duration", type=float, help="stop after this many seconds")
     bounded.add_argument("--count", type=int, help="stop after this many readings per house")
+    add(
+        "--secure",
+        action="store_true",
+        help="secure profile: each house connects as its own account house-<h>, with the password "
+        "`energrid credentials add house <h> --keep-password` kept in the state directory",
+    )
     add(
         "--print-setup",
         action="store_true",
@@ -161,6 +172,8 @@ def run(args: argparse.Namespace) -> int:
         clock = SimClock(args.time_factor, args.start_hour * 3600.0)
     except ValueError as exc:
         raise BadArgumentError(f"--time-factor: {exc}") from None
+    numbers = [house.number for house in houses]
+    accounts = sim_accounts(settings, numbers, args.secure, args.houses_per_client)
     logging.basicConfig(
         stream=sys.stderr,
         level=settings.log_level.upper(),
@@ -175,54 +188,62 @@ def run(args: argparse.Namespace) -> int:
         args.qos,
         args.houses_per_client,
         settings.keepalive_s,
+        accounts=accounts,
+        tls_ca=settings.mqtt_tls_ca or None,
     )
     fleet = BoardFleet(houses, clock, options, lambda what: log.info("obeyed %s", what))
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in previous:
         signal.signal(sig, lambda signum, frame: fleet.request_stop())
     devices = args.houses * (args.consumers + args.suppliers)
+    where = f"{settings.mqtt_host}:{settings.mqtt_port}"
     log.info(
-        "simulating %d houses (%d devices, %s format) on %s:%s, neighborhood %d: a reading every "
-        "%gs, time factor %g, seed %d, %d MQTT connections; Ctrl-C stops",
-        args.houses,
-        devices,
+        "simulating %s (%s, %s format) on %s, neighborhood %d: a reading every %gs, time factor "
+        "%g, seed %d, %s; Ctrl-C stops",
+        plural(args.houses, "house"),
+        plural(devices, "device"),
         args.format,
-        settings.mqtt_host,
-        settings.mqtt_port,
+        where,
         settings.neighborhood,
         args.period,
         args.time_factor,
         args.seed,
-        len(fleet.clients),
+        plural(len(fleet.clients), "MQTT connection"),
     )
     log.info("the server applies readings only to houses it knows: --print-setup shows how")
+    started = time.monotonic()
+    # --duration bounds the whole run, the wait for the connections included.
+    wait_s = CONNECT_WAIT_S if args.duration is None else min(CONNECT_WAIT_S, args.duration)
     try:
-        if fleet.start(wait_s=5.0):
-            log.info("all %d boards connected", len(fleet.clients))
+        all_up = fleet.start(wait_s)
+        text = boards_connected(fleet.status.reported, len(fleet.clients))
+        if all_up:
+            log.info("%s to %s", _capital(text), where)
         else:
-            log.warning(
-                "%d of %d boards connected to %s:%s so far; they keep trying",
-                fleet.connected_count,
-                len(fleet.clients),
-                settings.mqtt_host,
-                settings.mqtt_port,
-            )
-        fleet.run(args.count, args.duration)
+            trying = "they keep" if len(fleet.clients) > 1 else "it keeps"
+            log.warning("%s to %s so far; %s trying", _capital(text), where, trying)
+        remaining_s = None
+        if args.duration is not None:
+            remaining_s = max(0.0, args.duration - (time.monotonic() - started))
+        fleet.run(args.count, remaining_s)
     finally:
         fleet.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     c = fleet.counters
     log.info(
-        "stopped: %d readings, %d messages published, %d not sent while offline, "
-        "%d commands obeyed, %d slots skipped",
-        c.readings,
-        c.messages,
+        "stopped: %s, %s published, %d not sent while offline, %s obeyed, %s skipped",
+        plural(c.readings, "reading"),
+        plural(c.messages, "message"),
         c.offline,
-        c.commands,
-        c.late,
+        plural(c.commands, "command"),
+        plural(c.late, "slot"),
     )
     return 0
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 SUBCOMMAND = (HELP, add_arguments, run)

@@ -86,6 +86,12 @@ class ShellCommand:
         self.usage = usage
         self.__name__ = of.__name__ if of else fn.__name__
         self.__doc__ = of.__doc__ if of else fn.__doc__
+        if of is None:  # computed once per command, not at every call
+            self._signature = inspect.signature(fn)
+            parameters = list(self._signature.parameters.values())[1:]
+            self._bound_signature = self._signature.replace(parameters=parameters)
+        else:
+            self._signature = of._bound_signature
 
     def __get__(self, instance: object, owner: type | None = None) -> ShellCommand:
         if instance is None:
@@ -94,7 +100,7 @@ class ShellCommand:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            inspect.signature(self.fn).bind(*args, **kwargs)
+            self._signature.bind(*args, **kwargs)
         except TypeError as exc:
             _report(f"wrong arguments ({exc}). Usage: {self.usage}")
             return None

@@ -73,7 +73,7 @@ class Store:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a committed change survives a power cut as well as kill -9.
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.Error as exc:
             self._lock_file.close()

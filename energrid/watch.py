@@ -28,7 +28,8 @@ from energrid.watch_grid import WatchedGrid
 from energrid.watch_view import agreement, render
 from energrid_core import config
 from energrid_core.auth import read_password
-from energrid_core.errors import BadArgumentError, BrokerUnavailableError
+from energrid_core.errors import BadArgumentError
+from energrid_core.mqtt_client import log_in
 from energrid_core.state_topics import root_filter
 
 HELP = "live view of the grid from the state topics alone (runs on any machine)"
@@ -94,15 +95,7 @@ class Watcher:
             client_id=username or f"energrid-watch-{uuid.uuid4().hex[:8]}",
             protocol=mqtt.MQTTv311,  # nothing of MQTT 5 is needed; paho reads 3.1.1 faster
         )
-        if username:
-            self._client.username_pw_set(username, password)
-        if tls_ca:
-            try:
-                self._client.tls_set(ca_certs=tls_ca)
-            except (OSError, ValueError) as exc:
-                raise BrokerUnavailableError(
-                    f"cannot use {tls_ca} as the broker's CA certificate: {exc}"
-                ) from None
+        log_in(self._client, username, password, tls_ca)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
 

@@ -41,6 +41,24 @@ class ClientOptions:
     tls_ca: str | None = None  # CA certificate file: TLS, with the broker's name checked
 
 
+def log_in(
+    client: mqtt.Client, username: str | None, password: str | None, tls_ca: str | None
+) -> None:
+    """Give a paho client its broker account and, with a CA certificate, TLS (before connect).
+
+    Every Energrid client (the server, `energrid watch`, simulated boards) logs in this way.
+    """
+    if username:
+        client.username_pw_set(username, password)
+    if tls_ca:
+        try:
+            client.tls_set(ca_certs=tls_ca)
+        except (OSError, ValueError) as exc:
+            raise BrokerUnavailableError(
+                f"cannot use {tls_ca} as the broker's CA certificate: {exc}"
+            ) from None
+
+
 class GridClient:
     """One paho client: network loop in a background thread, subscriptions remade on every connect.
 
@@ -80,15 +98,7 @@ class GridClient:
         )
         client.suppress_exceptions = True  # second line of defence: our callbacks catch first
         client.reconnect_delay_set(options.reconnect_min_s, options.reconnect_max_s)
-        if options.username:
-            client.username_pw_set(options.username, options.password)
-        if options.tls_ca:
-            try:
-                client.tls_set(ca_certs=options.tls_ca)
-            except (OSError, ValueError) as exc:
-                raise BrokerUnavailableError(
-                    f"cannot use {options.tls_ca} as the broker's CA certificate: {exc}"
-                ) from None
+        log_in(client, options.username, options.password, options.tls_ca)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

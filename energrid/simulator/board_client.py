@@ -15,7 +15,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from energrid.simulator.board import SimHouse
-from energrid_core.errors import BrokerUnavailableError
+from energrid_core.mqtt_client import log_in
 from energrid_core.topics import parse_topic
 
 if TYPE_CHECKING:
@@ -81,15 +81,8 @@ class BoardClient:
             clean_session=True,
         )
         client.suppress_exceptions = True
-        if account is not None:
-            client.username_pw_set(*account)
-        if options.tls_ca:
-            try:
-                client.tls_set(ca_certs=options.tls_ca)
-            except (OSError, ValueError) as exc:
-                raise BrokerUnavailableError(
-                    f"cannot use {options.tls_ca} as the broker's CA certificate: {exc}"
-                ) from None
+        username, password = account if account is not None else (None, None)
+        log_in(client, username, password, options.tls_ca)
         client.reconnect_delay_set(1, 30)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

@@ -126,6 +126,8 @@ def test_commands_switch_simulated_devices_off_and_back_on(
     try:
         fleet.publish_all(NOON_S)
         wait_for(lambda: readings_count(server, 1) == 1, "the first reading")
+        # Per-device, the meter's message can land before the consumers' own: wait for them.
+        wait_for(lambda: devices_read(house, 1, load_on=True), "the devices' first messages")
         with server.lock:
             before_a, radiator_a = house.consume(), house.consumers[1].current_a.last
         assert radiator_a > 6.0

@@ -9,7 +9,8 @@ reading of that consumer with that state applied to the model. Consumer c is the
 one, which the legacy load (keys "0".."9") never touches, so only the board's answer confirms.
 With --load-file, the same number of samples is taken again while bench.loadgen publishes that
 file (legacy batches, one a house per round) at --load-rate messages a second, starting once
-every house has sent one batch. Prints one JSON line.
+every house has sent one batch. Idle samples start once the server has published the state of
+its whole grid, as it does after every connect. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_RESPONDER = f"{sys.executable} -m bench.responder --port {{port}}"
 CONFIRM_TIMEOUT_S = 2.0
 LOAD_WARMUP_S = 1.0
+SETTLE_TIMEOUT_S = 300.0
 
 
 class Confirmation:
@@ -134,6 +136,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     responder = start_responder(args.responder, args.port)
     result: dict[str, object] = {}
     try:
+        result["state_settled_s"] = wait_until_idle(server)
         result["idle"] = take_samples(server, commands, confirmation, args.samples, seed=1)
         if args.load_file is not None:
             result["loaded"] = loaded_samples(server, commands, confirmation, args)
@@ -142,6 +145,20 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         responder.wait()
         server.stop()
     return result
+
+
+def wait_until_idle(server: GridServer) -> float:
+    """Wait while the server publishes its grid's state after connecting; returns how long.
+
+    A server that just connected republishes every house's retained state (110,000 messages
+    for 10,000 houses of 10 consumers, within its payload budget): idle means after that.
+    """
+    start = time.monotonic()
+    while not (server.state.idle() and server.client.unacked_publishes == 0):
+        if time.monotonic() - start > SETTLE_TIMEOUT_S:
+            raise RuntimeError(f"the state was still being published after {SETTLE_TIMEOUT_S} s")
+        time.sleep(0.05)
+    return time.monotonic() - start
 
 
 def loaded_samples(

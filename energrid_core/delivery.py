@@ -205,7 +205,7 @@ class Delivery:
         remaining = max(1, round(command.expires_at - self.clock()))
         try:
             mid = self.publisher.publish(
-                command.topic, str(command.state), qos=1, expiry_s=remaining
+                command.topic, str(command.state), qos=1, expiry_s=remaining, prompt=True
             )
         except BrokerUnavailableError:
             return None

@@ -233,13 +233,17 @@ class GridClient:
         qos: int = 1,
         retain: bool = False,
         expiry_s: int | None = None,
+        prompt: bool = False,
     ) -> int:
         """Hand a message to paho and return its mid; publish_listeners hear of its PUBACK.
 
         Raises BrokerUnavailableError when not connected (nothing is handed over). A QoS 1
         message handed over just as the connection drops is kept by paho, which sends it after
         the reconnect. expiry_s: the broker drops it if undelivered for that long (MQTT 5).
+        prompt: send it at once, with Nagle off until it is acknowledged (an operator's command;
+        QoS 1, as only an acknowledgement says when Nagle may come back).
         """
+        prompt = prompt and qos > 0
         if not self.connected:
             raise BrokerUnavailableError(
                 f"the broker at {self.address} is not connected: nothing was sent"
@@ -248,12 +252,17 @@ class GridClient:
         if expiry_s is not None:
             properties = Properties(PacketTypes.PUBLISH)
             properties.MessageExpiryInterval = expiry_s
-        self._prompt.begin(self._client.socket())
+        if prompt:
+            self._prompt.begin(self._client.socket())
         info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        handed = info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS
         if info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN and qos > 0:
-            return info.mid  # paho queued it and resends it on reconnect
-        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
-            self._prompt.end(self._client.socket())
+            handed = True  # paho queued it and resends it on reconnect
+        if prompt and handed:
+            self._prompt.track(info.mid, self._client.socket())
+        elif prompt:
+            self._prompt.abandon(self._client.socket())
+        if not handed:
             raise BrokerUnavailableError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
         return info.mid
 
@@ -354,7 +363,7 @@ class GridClient:
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
         try:
-            self._prompt.end(client.socket())
+            self._prompt.acked(mid, client.socket())
             accepted = not reason_code.is_failure
             reason = "" if reason_code.value == 0 else str(reason_code)
             for listener in self.publish_listeners:

@@ -95,6 +95,7 @@ class GridServer:
             backlog=lambda: self.client.unacked_publishes,
         )
         self.ingest.listeners.append(self.state.on_message)
+        self.client.publish_listeners.append(self.state.on_published)
         self.client.session_listeners.append(self.state.on_connection)
         offline = encode(status_payload(False))
         self.client.set_will(status_topic(n), offline, qos=1, retain=True)

@@ -9,7 +9,7 @@ supply positive, net = supply - consumption.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import orjson
@@ -56,18 +56,37 @@ class Totals:
     net_w: float
 
 
-def grid_totals(grid: Neighborhood, mains_voltage_v: float) -> Totals:
+@dataclass(frozen=True, slots=True)
+class HouseSums:
+    """What a house adds to its neighborhood's totals."""
+
+    consumption_a: float
+    supply_a: float
+    supply_w: float
+    devices: int
+    last_seen: float | None
+
+
+def house_sums(house: House) -> HouseSums:
+    devices = len(house.consumers) + len(house.suppliers)
+    return HouseSums(house.consume(), house.supply(), house.supply_w(), devices, house.last_seen)
+
+
+def totals_of(sums: Iterable[HouseSums], mains_voltage_v: float) -> Totals:
     consume_a = supply_a = supply_w = 0.0
-    devices = 0
-    for house in grid.houses.values():
-        consume_a += house.consume()
-        supply_a += house.supply()
-        supply_w += house.supply_w()
-        devices += len(house.consumers) + len(house.suppliers)
+    houses = devices = 0
+    for one in sums:
+        consume_a += one.consumption_a
+        supply_a += one.supply_a
+        supply_w += one.supply_w
+        devices += one.devices
+        houses += 1
     consume_w = consume_a * mains_voltage_v
-    return Totals(
-        len(grid.houses), devices, consume_a, consume_w, supply_a, supply_w, supply_w - consume_w
-    )
+    return Totals(houses, devices, consume_a, consume_w, supply_a, supply_w, supply_w - consume_w)
+
+
+def grid_totals(grid: Neighborhood, mains_voltage_v: float) -> Totals:
+    return totals_of(map(house_sums, grid.houses.values()), mains_voltage_v)
 
 
 def status_payload(online: bool, since: float | None = None) -> JsonDict:
@@ -80,13 +99,25 @@ def status_payload(online: bool, since: float | None = None) -> JsonDict:
 def neighborhood_state(
     grid: Neighborhood, mains_voltage_v: float, now: float, offline_after_s: float
 ) -> JsonDict:
-    totals = grid_totals(grid, mains_voltage_v)
-    seen = [h.last_seen for h in grid.houses.values()]
+    sums = {number: house_sums(house) for number, house in grid.houses.items()}
+    return neighborhood_state_of(grid.identifier, sums, mains_voltage_v, now, offline_after_s)
+
+
+def neighborhood_state_of(
+    neighborhood: int,
+    sums: dict[int, HouseSums],
+    mains_voltage_v: float,
+    now: float,
+    offline_after_s: float,
+) -> JsonDict:
+    """The neighborhood's payload from each house's sums, in the houses' order."""
+    totals = totals_of(sums.values(), mains_voltage_v)
+    seen = [one.last_seen for one in sums.values()]
     known = [t for t in seen if t is not None]
     online = sum(1 for t in seen if is_online(t, now, offline_after_s))
     return {
-        "neighborhood": grid.identifier,
-        "houses": list(grid.houses),
+        "neighborhood": neighborhood,
+        "houses": list(sums),
         "house_count": totals.houses,
         "houses_online": online,
         "device_count": totals.devices,
@@ -173,10 +204,14 @@ def supplier_state(
 
 
 def neighborhood_message(
-    grid: Neighborhood, mains_voltage_v: float, now: float, offline_after_s: float
+    neighborhood: int,
+    sums: dict[int, HouseSums],
+    mains_voltage_v: float,
+    now: float,
+    offline_after_s: float,
 ) -> Message:
-    state = neighborhood_state(grid, mains_voltage_v, now, offline_after_s)
-    return neighborhood_state_topic(grid.identifier), encode(state)
+    state = neighborhood_state_of(neighborhood, sums, mains_voltage_v, now, offline_after_s)
+    return neighborhood_state_topic(neighborhood), encode(state)
 
 
 def house_messages(

@@ -27,7 +27,15 @@ class Wire:
         self.fail_next = False
         self.sent: list[tuple[int, str, str, int | None]] = []
 
-    def publish(self, topic, payload, qos=1, retain=False, expiry_s=None) -> int:  # noqa: ANN001
+    def publish(
+        self,
+        topic: str,
+        payload: bytes | str,
+        qos: int = 1,
+        retain: bool = False,
+        expiry_s: int | None = None,
+        prompt: bool = False,
+    ) -> int:
         if not self.connected or self.fail_next:
             self.fail_next = False
             raise BrokerUnavailableError("not connected")

@@ -1,4 +1,4 @@
-"""Commands leave at once (Nagle off while ours are in flight); the ingest keeps Nagle on."""
+"""Commands leave at once (Nagle off while one is in flight); ingest and state keep Nagle on."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import socket
 import time
 from pathlib import Path
 
+from helpers import TIMEOUT_S, wait_for
 from mosquitto_fixture import MosquittoProcess
 from pytest_mock import MockerFixture
 
@@ -13,6 +14,7 @@ from energrid_core import prompt_send
 from energrid_core.config import Settings
 from energrid_core.prompt_send import PromptSends
 from energrid_core.server import GridServer
+from energrid_core.state_publisher import STATE_WINDOW
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "mosquitto.conf"
 
@@ -21,24 +23,59 @@ def no_delay(sock: socket.socket) -> bool:
     return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
-def test_nagle_is_off_while_any_publish_is_pending() -> None:
+def test_nagle_is_off_while_any_prompt_publish_is_pending() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         prompt = PromptSends()
         prompt.begin(sock)
+        prompt.track(1, sock)
         prompt.begin(sock)
+        prompt.track(2, sock)
         assert no_delay(sock)
-        prompt.end(sock)
+        prompt.acked(1, sock)
         assert no_delay(sock) and prompt.pending == 1
-        prompt.end(sock)
+        prompt.acked(2, sock)
         assert not no_delay(sock) and prompt.pending == 0
-        prompt.end(sock)  # an on_publish for a message sent before a reconnect
+        prompt.acked(2, sock)  # an acknowledgement heard twice, or from before a reconnect
         assert prompt.pending == 0
+
+
+def test_acknowledgements_of_other_publishes_leave_a_command_prompt() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        prompt = PromptSends()
+        prompt.begin(sock)
+        prompt.track(5, sock)
+        prompt.acked(6, sock)  # a state message's PUBACK
+        assert no_delay(sock) and prompt.pending == 1
+        prompt.acked(5, sock)
+        assert not no_delay(sock)
+
+
+def test_an_acknowledgement_before_the_id_is_known_still_counts() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        prompt = PromptSends()
+        prompt.begin(sock)
+        prompt.acked(8, sock)  # a state message acknowledged meanwhile
+        prompt.acked(7, sock)  # the command's PUBACK, before publish() returned its id
+        prompt.track(7, sock)
+        assert not no_delay(sock) and prompt.pending == 0
+        prompt.begin(sock)
+        prompt.track(8, sock)  # id 8 again, much later: pending until its own PUBACK
+        assert no_delay(sock) and prompt.pending == 1
+
+
+def test_a_publish_not_handed_over_is_abandoned() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        prompt = PromptSends()
+        prompt.begin(sock)
+        prompt.abandon(sock)
+        assert not no_delay(sock) and prompt.pending == 0
 
 
 def test_other_sockets_are_left_alone() -> None:
     prompt = PromptSends()
     prompt.begin(None)
-    prompt.end(None)
+    prompt.track(1, None)
+    prompt.acked(1, None)
     left, right = socket.socketpair()
     with left, right:
         prompt_send.set_no_delay(left, True)  # a Unix socket has no Nagle: nothing happens
@@ -54,7 +91,10 @@ def test_a_command_goes_out_with_nagle_off_then_nagle_is_back(
     try:
         assert server.start(5.0)
         sock = server.client._client.socket()
-        assert not no_delay(sock)  # the ingest's PUBACKs are coalesced as usual
+        wait_for(lambda: server.state.stats.messages_published >= 3, "the state published")
+        wait_for(lambda: server.client.unacked_publishes == 0, "the state acknowledged")
+        assert spy.call_args_list == []  # the state flows with Nagle on, like the PUBACKs
+        assert not no_delay(sock)
         server.set_consumer(1, 1, 1)
         deadline = time.monotonic() + 5
         while server.client._prompt.pending and time.monotonic() < deadline:
@@ -62,6 +102,27 @@ def test_a_command_goes_out_with_nagle_off_then_nagle_is_back(
         assert server.client._prompt.pending == 0
         assert [call.args[1] for call in spy.call_args_list] == [True, False]
         assert not no_delay(sock)
+    finally:
+        server.stop()
+
+
+def test_the_state_of_a_large_grid_never_queues_ahead_of_a_command(
+    broker: MosquittoProcess,
+) -> None:
+    """paho sends 20 messages at a time and queues the rest in order: a command handed over
+    behind a thousand state messages would wait for all of them. The state keeps to a window."""
+    server = GridServer(Settings(mqtt_port=broker.port, client_id="test-window"))
+    server.new_houses(200)
+    for house in range(1, 201):
+        server.new_consumers(house, 10, "LED")
+    try:
+        assert server.start(5.0)
+        largest, deadline = 0, time.monotonic() + TIMEOUT_S
+        while not (server.state.idle() and server.state.stats.messages_published >= 2200):
+            largest = max(largest, server.client.unacked_publishes)
+            assert time.monotonic() < deadline, "the state of 200 houses was not published"
+            time.sleep(0.0005)
+        assert 0 < largest <= STATE_WINDOW
     finally:
         server.stop()
 

@@ -8,7 +8,7 @@ import threading
 import orjson
 import pytest
 from asyncapi_contract import Contract
-from helpers import FakeClock
+from helpers import TIMEOUT_S, FakeClock, wait_for
 
 from energrid_core import state_publisher
 from energrid_core.confirmations import Confirmations
@@ -63,9 +63,7 @@ class Rig:
         rate_hz: float = 2.0,
         offline_after_s: float = 10.0,
         payloads_per_s: float = 3000.0,
-        backlog: int = 0,
     ) -> None:
-        self.backlog = backlog
         self.clock = FakeClock(1_000.0)
         self.grid = Neighborhood(N)
         self.lock = threading.RLock()
@@ -87,7 +85,6 @@ class Rig:
             clock=self.clock,
             monotonic=self.clock,
             max_payloads_per_s=payloads_per_s,
-            backlog=lambda: self.backlog,
         )
         self.ingest = Ingest(self.grid, Decoder(N), self.lock, self.clock)
         self.ingest.listeners.append(self.publisher.on_message)
@@ -321,14 +318,52 @@ def test_over_the_budget_houses_wait_with_their_latest_values() -> None:
     assert "energrid/0/state/house/2" in rig.sink.topics()
 
 
-def test_a_backlog_in_the_client_pauses_flushing() -> None:
-    rig = Rig(backlog=5000)
-    rig.connect_and_flush()
-    assert rig.sink.topics() == [STATUS]  # the announcement, nothing else yet
-    rig.backlog = 0
-    rig.clock.advance(1.0)
-    rig.publisher.run_once()
-    assert NEIGHBORHOOD in rig.sink.topics()
+class FullWindow:
+    """The client's count of our unacknowledged messages, full until the test frees it."""
+
+    def __init__(self, window: int) -> None:
+        self.unacked = window
+        self.asked_while_full = threading.Event()
+
+    def __call__(self) -> int:
+        if self.unacked >= state_publisher.STATE_WINDOW:
+            self.asked_while_full.set()
+        return self.unacked
+
+
+def flush_in_thread(rig: Rig) -> threading.Thread:
+    thread = threading.Thread(target=rig.connect_and_flush, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_state_waits_for_a_free_slot_in_the_send_window() -> None:
+    rig = Rig()
+    window = FullWindow(state_publisher.STATE_WINDOW)
+    rig.publisher.backlog = window
+    flushing = flush_in_thread(rig)
+    wait_for(window.asked_while_full.is_set, "the publisher to look at the window")
+    assert rig.sink.sent == []  # nothing handed to the client while the window is full
+    window.unacked = 0
+    rig.publisher.on_published(1, True, "")  # the acknowledgement that freed a slot
+    flushing.join(TIMEOUT_S)
+    assert not flushing.is_alive()
+    assert {STATUS, HOUSE, LAMP, NEIGHBORHOOD} <= set(rig.sink.topics())
+
+
+def test_a_connection_lost_while_waiting_for_the_window_keeps_the_state_marked() -> None:
+    rig = Rig()
+    window = FullWindow(state_publisher.STATE_WINDOW)
+    rig.publisher.backlog = window
+    flushing = flush_in_thread(rig)
+    wait_for(window.asked_while_full.is_set, "the publisher to look at the window")
+    rig.publisher.on_connection(False)
+    flushing.join(TIMEOUT_S)
+    assert not flushing.is_alive() and rig.sink.sent == []
+    assert rig.publisher.stats.publish_failures == 1 and not rig.publisher.idle()
+    window.unacked = 0
+    rig.connect_and_flush()  # the reconnect: announced and everything published
+    assert {STATUS, HOUSE, LAMP, NEIGHBORHOOD} <= set(rig.sink.topics())
 
 
 def test_a_large_grid_is_swept_a_slice_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:

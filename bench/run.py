@@ -103,7 +103,9 @@ class Bench:
         command += ["--consumers", str(CONSUMERS), "--mqtt-port", str(self.broker.port)]
         command += ["--no-start-broker", "--client-id", client_id]
         command += ["--stats-interval-s", str(self.size.interval_s)]
-        command += ["--state-dir", str(self.directory / "state"), "--log-level", "INFO"]
+        # A state directory per run: a server loads the grid it finds there.
+        command += ["--state-dir", str(self.directory / f"state-{client_id}")]
+        command += ["--log-level", "INFO"]
         return drain(
             "energrid",
             self.broker,

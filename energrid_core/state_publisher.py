@@ -126,6 +126,9 @@ class StatePublisher:
     # --- marking (any thread, O(1)) ------------------------------------------------------------
 
     def mark_house(self, house: int) -> None:
+        if house in self._dirty:  # already marked (most readings of a busy grid): no lock
+            self.stats.changes_marked += 1
+            return
         with self._cond:
             self.stats.changes_marked += 1
             if house not in self._dirty:

@@ -26,6 +26,7 @@ FIGURES = [
     "memory/device with 60-reading history",
     "build 100 houses x 10 consumers (shell)",
     "showHouses() on 100 houses",
+    "state of the whole grid published after connect",
     "round trip idle: median / p99",
     "round trip at half load",
 ]

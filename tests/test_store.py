@@ -14,6 +14,7 @@ from energrid_core.model import Neighborhood
 from energrid_core.store import (
     CALIBRATION_SETTINGS,
     LOCK_NAME,
+    MIGRATIONS,
     SCHEMA_VERSION,
     STORE_NAME,
     Store,
@@ -40,6 +41,37 @@ def test_a_new_store_has_the_current_schema_version(store: Store) -> None:
     assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     db.close()
+
+
+def test_a_version_1_database_is_migrated_with_everything_it_held(tmp_path: Path) -> None:
+    path = tmp_path / STORE_NAME
+    db = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[1]:
+        db.execute(statement)
+    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    db.execute("INSERT INTO schema_version VALUES (1)")
+    db.execute("INSERT INTO houses VALUES (0, 1), (0, 3)")
+    db.execute("INSERT INTO devices VALUES (0, 3, 'consumer', 2, 'Fridge', 1)")
+    db.execute("INSERT INTO next_numbers VALUES (0, 0, 'house', 5), (0, 3, 'consumer', 4)")
+    db.execute("INSERT INTO pending_commands VALUES (0, 3, 'consumer', 2, 0, 10.0, 70.0)")
+    db.execute("INSERT INTO readings VALUES (0, 3, 'consumer', 2, x'00')")
+    db.close()
+
+    store = Store(path)
+    grid = Neighborhood(0)
+    store.load_grid(grid)
+    assert sorted(grid.houses) == [1, 3] and grid.next_house == 5
+    fridge = grid.houses[3].consumers[2]
+    assert (fridge.type, fridge.commanded, grid.houses[3].next_consumer) == ("Fridge", 1, 4)
+    assert store.pending(0) == [(3, "consumer", 2, 0, 10.0, 70.0)]
+    assert store.readings(0) == [(3, "consumer", 2, b"\x00")]
+    store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    tables = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+    db.close()
+    for table in ("houses", "devices", "pending_commands", "readings", "next_numbers"):
+        assert tables[table].endswith("WITHOUT ROWID"), table
 
 
 def test_a_database_from_a_newer_energrid_is_refused_in_one_line(store: Store) -> None:

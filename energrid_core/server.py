@@ -36,6 +36,7 @@ from energrid_core.wire import Decoded, Decoder
 log = logging.getLogger("energrid.server")
 
 MAX_BATCH = 100_000
+SNAPSHOT_SLICE = 20  # houses copied per hold of the lock when saving statistics (~5 ms)
 
 
 class GridServer:
@@ -160,15 +161,27 @@ class GridServer:
     def save_snapshot(self) -> int:
         """Save the readings' statistics now; returns how many devices had some.
 
-        Only the copy is made under the lock; encoding and writing do not hold up readings.
+        Only the copy is made under the lock, a slice of houses at a time (copying the whole
+        grid at once held up readings for over a second at 100,000 devices); writing does not
+        hold up readings. Readings applied meanwhile to a house already copied go into the
+        next snapshot, which they make due.
         """
         with self.lock:
             applied = self.ingest.stats.messages_applied
-            exported = snapshot.export(self.grid)
-        self.store.save_readings(self.settings.neighborhood, snapshot.encode(exported))
+            numbers = list(self.grid.houses)
+        rows: list[tuple[int, str, int, bytes]] = []
+        for first in range(0, len(numbers), SNAPSHOT_SLICE):
+            with self.lock:
+                houses = self.grid.houses
+                chosen = (houses.get(n) for n in numbers[first : first + SNAPSHOT_SLICE])
+                # Encoded at once: bytes are not tracked by the garbage collector, whereas a
+                # copy of the whole grid as dicts and lists made it walk them for 0.2 s.
+                rows += snapshot.encode(snapshot.export_houses(h for h in chosen if h is not None))
+            time.sleep(0)  # let a thread woken by the release take the lock before we do again
+        self.store.save_readings(self.settings.neighborhood, rows)
         self._snapshot_at = time.monotonic()
         self._snapshot_applied = applied
-        return len(exported)
+        return len(rows)
 
     def _housekeeping_loop(self) -> None:
         period = max(0.05, self.settings.watchdog_s)

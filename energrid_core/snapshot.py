@@ -1,17 +1,19 @@
 """The readings' statistics of a grid as store rows, and back: what survives a restart.
 
-Only devices that have had readings are written. export() copies under the server's lock;
-encode() turns the copy into JSON bytes outside it.
+Only devices that have had readings are written. export() and export_houses() copy under the
+server's lock (the server takes it for a slice of houses at a time); encode() turns the copy into
+JSON bytes outside it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 import orjson
 
 from energrid_core.data import Data
-from energrid_core.model import Neighborhood
+from energrid_core.model import House, Neighborhood
 
 log = logging.getLogger("energrid.snapshot")
 
@@ -20,8 +22,13 @@ Exported = list[tuple[int, str, int, dict]]
 
 def export(grid: Neighborhood) -> Exported:
     """(house, kind, device, state) for every device with readings; call under the lock."""
+    return export_houses(grid.houses.values())
+
+
+def export_houses(houses: Iterable[House]) -> Exported:
+    """The rows of some houses' devices; call under the lock."""
     rows: Exported = []
-    for house in grid.houses.values():
+    for house in houses:
         h = house.identifier
         if house.meter_a.count:
             rows.append((h, "meter", 0, {"meter_a": house.meter_a.export()}))

@@ -334,6 +334,7 @@ class StatePublisher:
                         house, now, self.offline_after_s
                     ):
                         changed.append(identifier)
+            time.sleep(0)  # a lock is not handed over: let the thread it woke take it
         for identifier in changed:
             self.mark_house(identifier)
 

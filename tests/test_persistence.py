@@ -9,6 +9,8 @@ from grid_helpers import server_settings
 from mosquitto_fixture import free_port
 
 from energrid.commands import ShellCommands
+from energrid_core import server as server_module
+from energrid_core import snapshot
 from energrid_core.errors import BadArgumentError, StoreError
 from energrid_core.server import GridServer
 from energrid_core.store import Store
@@ -174,6 +176,32 @@ def test_a_snapshot_is_taken_when_due_and_only_when_something_changed(tmp_path: 
     server.ingest.handle("Neighborhood/0/House/1/Consumer", b'{"0": 2320}')
     server.housekeeping()
     assert [row[:3] for row in server.store.readings(0)] == [(1, "meter", 0)]
+    server.stop()
+
+
+def test_a_snapshot_copies_a_slice_of_houses_per_hold_of_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readings get the lock between slices, and the saved rows are the whole grid's."""
+    server = offline_server(tmp_path / "state")
+    server.new_houses(45)
+    for house in range(1, 46):
+        server.ingest.handle(f"Neighborhood/0/House/{house}/Consumer", b'{"0": 2320}')
+    whole = snapshot.encode(snapshot.export(server.grid))
+    slices: list[int] = []
+    export_houses = snapshot.export_houses
+
+    def one_slice(houses):  # noqa: ANN001, ANN202
+        assert server.lock._is_owned()  # noqa: SLF001 - the copy is made under the lock
+        copied = list(houses)
+        slices.append(len(copied))
+        return export_houses(copied)
+
+    monkeypatch.setattr(snapshot, "export_houses", one_slice)
+    monkeypatch.setattr(server_module, "SNAPSHOT_SLICE", 20)
+    assert server.save_snapshot() == 45
+    assert slices == [20, 20, 5]
+    assert sorted(server.store.readings(0)) == sorted(whole)
     server.stop()
 
 

@@ -169,6 +169,14 @@ def figures(results: dict[str, Any], size: Any) -> list[Figure]:
         )
     )
     out.append(Figure("  server's applied rate during it", f"{loaded['applied_rate']:,.0f} msg/s"))
+    for phase in ("idle", "loaded"):
+        for step, values in rtt.get(f"{phase}_steps", {}).items():
+            out.append(
+                Figure(
+                    f"  {phase}: {step.replace('_', ' ')}, median / p99",
+                    f"{values['median_ms']:.1f} / {values['p99_ms']:.1f} ms",
+                )
+            )
     return out
 
 

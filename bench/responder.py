@@ -1,6 +1,6 @@
 """A minimal simulated board for the command round trip: it answers every /set with a reading.
 
-    python -m bench.responder --port P [--neighborhood 0]
+    python -m bench.responder --port P [--neighborhood 0] [--log FILE]
 
 Subscribes to Neighborhood/<n>/House/+/Consumer/+/set and answers a command `1` or `0` on
 .../Consumer/<c> with a per-device reading that shows the new state:
@@ -14,6 +14,8 @@ import argparse
 import contextlib
 import sys
 import threading
+import time
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -26,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--neighborhood", type=int, default=0)
+    parser.add_argument(
+        "--log", type=Path, help="append `<monotonic s> <topic>` for every command answered"
+    )
     args = parser.parse_args(argv)
+    log = args.log.open("a", buffering=1) if args.log else None
     commands = f"Neighborhood/{args.neighborhood}/House/+/Consumer/+/set"
     client = mqtt.Client(
         callback_api_version=CallbackAPIVersion.VERSION2,
@@ -36,9 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     subscribed = threading.Event()
 
     def on_message(c: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        received = time.monotonic()  # one clock for every process of the machine
         reading = READINGS.get(message.payload.strip())
         if reading is not None:
             c.publish(message.topic.removesuffix("/set"), reading, qos=1)
+            if log is not None:
+                log.write(f"{received:.6f} {message.topic}\n")
 
     client.on_connect = lambda c, *rest: c.subscribe(commands, qos=1)
     client.on_subscribe = lambda *rest: subscribed.set()

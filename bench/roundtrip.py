@@ -16,6 +16,7 @@ its whole grid, as it does after every connect. Prints one JSON line.
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import io
 import json
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.scratch import scratch_state_dir
@@ -59,7 +61,7 @@ class Confirmation:
             return
         for reading in decoded.consumers:
             if reading.device == target[1] and reading.on is target[2]:
-                self.confirmed_at = time.perf_counter()
+                self.confirmed_at = time.monotonic()
                 self.target = None
                 self.event.set()
                 return
@@ -77,8 +79,24 @@ def summary(samples_s: list[float], timeouts: int) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class Traced:
+    """One confirmed sample's times (time.monotonic(), one clock for every process)."""
+
+    house: int
+    consumer: int
+    start: float
+    returned: float  # setConsumer() returned
+    confirmed: float
+
+
 def take_samples(
-    server: GridServer, commands: ShellCommands, confirmation: Confirmation, count: int, seed: int
+    server: GridServer,
+    commands: ShellCommands,
+    confirmation: Confirmation,
+    count: int,
+    seed: int,
+    traced: list[Traced] | None = None,
 ) -> dict[str, float]:
     rng = random.Random(seed)
     houses = sorted(server.grid.houses)
@@ -89,11 +107,15 @@ def take_samples(
         consumer = max(house.consumers)
         wanted = 0 if house.consumers[consumer].on else 1
         confirmation.expect(house.identifier, consumer, bool(wanted))
-        start = time.perf_counter()
+        start = time.monotonic()
         with contextlib.redirect_stdout(io.StringIO()):
             commands.setConsumer(house.identifier, consumer, wanted)
+        returned = time.monotonic()
         if confirmation.event.wait(CONFIRM_TIMEOUT_S):
             samples.append(confirmation.confirmed_at - start)
+            if traced is not None:
+                done = confirmation.confirmed_at
+                traced.append(Traced(house.identifier, consumer, start, returned, done))
         else:
             timeouts += 1
         time.sleep(rng.uniform(0.001, 0.005))
@@ -133,13 +155,24 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     server.ingest.listeners.append(confirmation)
     if not server.start(10.0):
         raise RuntimeError(f"cannot connect to the broker on port {args.port}")
-    responder = start_responder(args.responder, args.port)
+    template = args.responder
+    if args.trace is not None:
+        args.trace.unlink(missing_ok=True)
+        template += f" --log {shlex.quote(str(args.trace))}"
+    responder = start_responder(template, args.port)
     result: dict[str, object] = {}
+    idle: list[Traced] = []
+    loaded: list[Traced] = []
     try:
         result["state_settled_s"] = wait_until_idle(server)
-        result["idle"] = take_samples(server, commands, confirmation, args.samples, seed=1)
+        result["idle"] = take_samples(server, commands, confirmation, args.samples, 1, idle)
         if args.load_file is not None:
-            result["loaded"] = loaded_samples(server, commands, confirmation, args)
+            result["loaded"] = loaded_samples(server, commands, confirmation, args, loaded)
+        if args.trace is not None:
+            answered = answer_times(args.trace)
+            result["idle_steps"] = steps(idle, answered)
+            if loaded:
+                result["loaded_steps"] = steps(loaded, answered)
     finally:
         responder.kill()
         responder.wait()
@@ -161,11 +194,48 @@ def wait_until_idle(server: GridServer) -> float:
     return time.monotonic() - start
 
 
+def answer_times(log: Path) -> dict[tuple[int, int], list[float]]:
+    """(house, consumer) -> sorted times the responder received a command for it."""
+    times: dict[tuple[int, int], list[float]] = {}
+    for line in log.read_text().splitlines():
+        at, topic = line.split(" ", 1)
+        parts = topic.split("/")  # Neighborhood/n/House/h/Consumer/c/set
+        times.setdefault((int(parts[3]), int(parts[5])), []).append(float(at))
+    for found in times.values():
+        found.sort()
+    return times
+
+
+def steps(samples: list[Traced], answered: dict[tuple[int, int], list[float]]) -> dict:
+    """Median, p90 and p99 in ms of each step of the traced samples."""
+    parts: dict[str, list[float]] = {"command_returned": [], "to_board": [], "answer_applied": []}
+    for sample in samples:
+        times = answered.get((sample.house, sample.consumer), [])
+        index = bisect.bisect_left(times, sample.start)
+        if index == len(times):
+            continue
+        board = times[index]
+        parts["command_returned"].append(sample.returned - sample.start)
+        parts["to_board"].append(board - sample.start)
+        parts["answer_applied"].append(sample.confirmed - board)
+    return {name: spread(values) for name, values in parts.items() if values}
+
+
+def spread(values_s: list[float]) -> dict[str, float]:
+    ms = sorted(v * 1000 for v in values_s)
+    return {
+        "median_ms": statistics.median(ms),
+        "p90_ms": ms[min(len(ms) - 1, int(len(ms) * 0.9))],
+        "p99_ms": ms[min(len(ms) - 1, int(len(ms) * 0.99))],
+    }
+
+
 def loaded_samples(
     server: GridServer,
     commands: ShellCommands,
     confirmation: Confirmation,
     args: argparse.Namespace,
+    traced: list[Traced],
 ) -> dict[str, object]:
     command = [sys.executable, "-m", "bench.loadgen", "publish", str(args.load_file)]
     command += ["--port", str(args.port), "--rate", str(args.load_rate), "--duration-s", "600"]
@@ -175,7 +245,7 @@ def loaded_samples(
         # the history rings and fill the topic cache): the steady state, as for throughput.
         time.sleep(LOAD_WARMUP_S + args.houses / args.load_rate)
         applied_before, start = server.stats.messages_applied, time.monotonic()
-        samples = take_samples(server, commands, confirmation, args.samples, seed=2)
+        samples = take_samples(server, commands, confirmation, args.samples, 2, traced)
         applied = server.stats.messages_applied - applied_before
         elapsed = time.monotonic() - start
     finally:
@@ -193,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-file", type=Path)
     parser.add_argument("--load-rate", type=float, default=0.0, help="messages per second")
     parser.add_argument("--responder", default=DEFAULT_RESPONDER, help="command; {port} is filled")
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        help="also time each step: the responder (given `--log FILE`) notes when each command "
+        "reached it; prints median, p90 and p99 of setConsumer() returning, the command "
+        "reaching the board, and the board's answer being applied",
+    )
     args = parser.parse_args(argv)
     print(json.dumps(run(args)), flush=True)
     return 0

@@ -123,6 +123,8 @@ class Bench:
         command += ["--houses", str(self.size.houses), "--consumers", str(CONSUMERS)]
         command += ["--samples", str(self.size.rtt_samples), "--responder", responder]
         command += ["--load-file", str(load_file), "--load-rate", f"{load_rate:.0f}"]
+        if responder == DEFAULT_RESPONDER:  # it can say when each command reached it
+            command += ["--trace", str(self.directory / "responder.log")]
         result = subprocess.run(
             command, check=True, capture_output=True, text=True, timeout=900, cwd=REPO
         )

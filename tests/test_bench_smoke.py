@@ -29,6 +29,9 @@ FIGURES = [
     "state of the whole grid published after connect",
     "round trip idle: median / p99",
     "round trip at half load",
+    "loaded: command returned, median / p99",
+    "loaded: to board, median / p99",
+    "loaded: answer applied, median / p99",
 ]
 
 
@@ -56,3 +59,30 @@ def test_tiny_benchmark_prints_every_figure(tmp_path: Path) -> None:
     energrid = results["drains"]["legacy_energrid"]
     assert energrid["readings_rate"] == pytest.approx(10 * energrid["rate"])
     assert results["roundtrip"]["idle"]["timeouts"] == 0
+
+
+def run_bench(args: list[str], cwd: Path = REPO) -> str:
+    result = subprocess.run(
+        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=180
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_tiny_store_benchmark_prints_its_figures() -> None:
+    out = run_bench([str(REPO / "bench" / "bench_store.py"), "--houses", "3", "--runs", "1"])
+    assert "newConsumer(1, 10, 'LED')" in out and "commanded state changed" in out
+    assert "snapshot of     3 houses" in out and "waited" in out
+
+
+@pytest.mark.slow
+def test_tiny_late_client_benchmark_matches_the_shell() -> None:
+    out = run_bench([str(REPO / "bench" / "late_client.py"), "--houses", "5"])
+    assert "grid: 5 houses" in out and "same totals as showHouses(): True" in out
+
+
+@pytest.mark.slow
+def test_tiny_inprocess_benchmark_prints_its_cost() -> None:
+    args = ["-m", "bench.inprocess", "--houses", "3", "--messages", "200"]
+    assert "us per message in Ingest.handle (30 devices)" in run_bench(args)

@@ -331,18 +331,19 @@ class FullWindow:
         return self.unacked
 
 
-def flush_in_thread(rig: Rig) -> threading.Thread:
+def flush_against_a_full_window(rig: Rig) -> tuple[FullWindow, threading.Thread]:
+    """Connect and flush in a thread of its own, once it is waiting for room in the window."""
+    window = FullWindow(state_publisher.STATE_WINDOW)
+    rig.publisher.backlog = window
     thread = threading.Thread(target=rig.connect_and_flush, daemon=True)
     thread.start()
-    return thread
+    wait_for(window.asked_while_full.is_set, "the publisher to look at the window")
+    return window, thread
 
 
 def test_state_waits_for_a_free_slot_in_the_send_window() -> None:
     rig = Rig()
-    window = FullWindow(state_publisher.STATE_WINDOW)
-    rig.publisher.backlog = window
-    flushing = flush_in_thread(rig)
-    wait_for(window.asked_while_full.is_set, "the publisher to look at the window")
+    window, flushing = flush_against_a_full_window(rig)
     assert rig.sink.sent == []  # nothing handed to the client while the window is full
     window.unacked = 0
     rig.publisher.on_published(1, True, "")  # the acknowledgement that freed a slot
@@ -353,10 +354,7 @@ def test_state_waits_for_a_free_slot_in_the_send_window() -> None:
 
 def test_a_connection_lost_while_waiting_for_the_window_keeps_the_state_marked() -> None:
     rig = Rig()
-    window = FullWindow(state_publisher.STATE_WINDOW)
-    rig.publisher.backlog = window
-    flushing = flush_in_thread(rig)
-    wait_for(window.asked_while_full.is_set, "the publisher to look at the window")
+    window, flushing = flush_against_a_full_window(rig)
     rig.publisher.on_connection(False)
     flushing.join(TIMEOUT_S)
     assert not flushing.is_alive() and rig.sink.sent == []

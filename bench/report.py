@@ -50,6 +50,31 @@ def drain_line(d: Drain) -> str:
     )
 
 
+def memory_line(memory: dict[str, Any]) -> str:
+    beyond, full = memory["0"], memory["60"]
+    return (
+        f"  memory         {beyond['bytes_per_device']:,.0f} B/device beyond history, "
+        f"{full['bytes_per_device']:,.0f} B with 60 readings ({beyond['devices']:,.0f} devices)"
+    )
+
+
+def build_line(build: dict[str, Any]) -> str:
+    return (
+        f"  build          {build['houses']} houses x {build['consumers']} consumers in "
+        f"{build['build_s']:.2f} s; showHouses() {build['show_houses_s'] * 1000:.1f} ms"
+    )
+
+
+def roundtrip_line(rtt: dict[str, Any]) -> str:
+    idle, loaded = rtt["idle"], rtt["loaded"]
+    return (
+        f"  round trip     {idle['samples'] + idle['timeouts']} samples idle, median / p99 "
+        f"{idle['median_ms']:.1f} / {idle['p99_ms']:.1f} ms; "
+        f"{loaded['samples'] + loaded['timeouts']} at {loaded['load_rate']:,.0f} msg/s, "
+        f"{loaded['median_ms']:.1f} / {loaded['p99_ms']:.1f} ms"
+    )
+
+
 def drain_summary(d: Drain) -> dict[str, float]:
     return {
         "messages": d.messages,

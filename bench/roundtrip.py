@@ -255,14 +255,22 @@ def loaded_samples(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--houses", type=int, default=10_000)
-    parser.add_argument("--consumers", type=int, default=10)
-    parser.add_argument("--samples", type=int, default=300)
-    parser.add_argument("--load-file", type=Path)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="python -m bench.run starts a broker and a load file and runs this for you; run "
+        "alone, it needs a broker on 127.0.0.1 (for example bench.broker.BenchBroker, or "
+        "mosquitto -p PORT) and, for --load-file, a file from bench.loadgen.write_load_file.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--port", type=int, required=True, help="the broker's port on 127.0.0.1")
+    parser.add_argument("--houses", type=int, default=10_000, help="houses of the grid")
+    parser.add_argument("--consumers", type=int, default=10, help="consumers per house")
+    parser.add_argument("--samples", type=int, default=300, help="samples idle, then loaded")
+    parser.add_argument("--load-file", type=Path, help="legacy load to publish while sampling")
     parser.add_argument("--load-rate", type=float, default=0.0, help="messages per second")
-    parser.add_argument("--responder", default=DEFAULT_RESPONDER, help="command; {port} is filled")
+    parser.add_argument(
+        "--responder", default=DEFAULT_RESPONDER, help="the board's command; {port} is filled"
+    )
     parser.add_argument(
         "--trace",
         type=Path,

@@ -133,6 +133,7 @@ class Bench:
 
 def run(size_name: str, responder: str) -> dict:
     size = SIZES[size_name]
+    started = time.monotonic()
     results: dict = {"size": size_name, "machine": machine(), "started": time.strftime("%F %T")}
     results["command"] = "python -m bench.run " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     say = report.printer()
@@ -170,14 +171,19 @@ def run(size_name: str, responder: str) -> dict:
             results["memory"] = {
                 str(h): measure_in_child(size.memory_houses, CONSUMERS, h) for h in (0, 60)
             }
+            say(report.memory_line(results["memory"]))
             results["build"] = asdict(time_build(size.build_houses, CONSUMERS))
+            say(report.build_line(results["build"]))
             half_load = drains["legacy_energrid"].rate / 2
             results["roundtrip"] = bench.roundtrip(legacy[0], half_load, responder)
+            say(report.roundtrip_line(results["roundtrip"]))
     results["drains"] = {key: report.drain_summary(value) for key, value in drains.items()}
     results["finished"] = time.strftime("%F %T")
+    results["elapsed_s"] = time.monotonic() - started
     figures = report.figures(results, size)
     results["figures"] = [asdict(figure) for figure in figures]
     say(report.figures_table(figures))
+    say(f"\nfinished {results['finished']}, {results['elapsed_s'] / 60:.1f} min in all")
     return results
 
 

@@ -65,7 +65,12 @@ class GridServer:
         restored = snapshot.restore(self.grid, self.store.readings(n))
         if self.grid.houses:
             houses, where = len(self.grid.houses), self.store.path
-            log.info("loaded %d houses (%d devices with readings) from %s", houses, restored, where)
+            log.info(
+                "loaded %d houses (saved readings of %d meters and devices) from %s",
+                houses,
+                restored,
+                where,
+            )
         self.ingest = Ingest(self.grid, Decoder.from_settings(settings), self.lock, self.clock)
         self.ingest.listeners.append(self._remember_wire_command)
         options = ClientOptions(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from mosquitto_fixture import free_port
 
 from energrid.commands import ShellCommands
 from energrid.demo import Demo
@@ -12,12 +15,17 @@ from energrid_core.server import GridServer
 
 @pytest.fixture
 def server(tmp_path) -> GridServer:  # noqa: ANN001 - not connected: these are unit tests
-    return GridServer(Settings(state_dir=tmp_path, start_broker=False))
+    # A port nothing listens on: the demo's boards must not reach a broker running on this
+    # machine (an operator's Energrid on 1883) and feed its grid.
+    return GridServer(Settings(state_dir=tmp_path, start_broker=False, mqtt_port=free_port()))
 
 
 @pytest.fixture
-def sh(server: GridServer) -> dict:
-    return ShellCommands(server, demo=Demo(server, pause_s=0).start).namespace()
+def sh(server: GridServer) -> Iterator[dict]:
+    demo = Demo(server, pause_s=0)
+    yield ShellCommands(server, demo=demo.start).namespace()
+    if demo.running:
+        demo.stop()
 
 
 def assert_published(publish, topic: str, payload: str) -> None:  # noqa: ANN001

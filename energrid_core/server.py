@@ -19,12 +19,13 @@ from energrid_core.delivery import CommandEvent, Delivery, Outcome, StoreJournal
 from energrid_core.errors import BadArgumentError, StoreError
 from energrid_core.heap import settle
 from energrid_core.ingest import Ingest
+from energrid_core.lock_slices import locked_slices
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
 from energrid_core.state_payloads import encode, status_payload
 from energrid_core.state_publisher import StatePublisher
 from energrid_core.state_topics import status_topic
-from energrid_core.store import Store, resolve_calibration
+from energrid_core.store import ReadingRow, Store, resolve_calibration
 from energrid_core.topics import (
     consumer_command_topic,
     neighborhood_filter,
@@ -174,15 +175,12 @@ class GridServer:
         with self.lock:
             applied = self.ingest.stats.messages_applied
             numbers = list(self.grid.houses)
-        rows: list[tuple[int, str, int, bytes]] = []
-        for first in range(0, len(numbers), SNAPSHOT_SLICE):
-            with self.lock:
-                houses = self.grid.houses
-                chosen = (houses.get(n) for n in numbers[first : first + SNAPSHOT_SLICE])
-                # Encoded at once: bytes are not tracked by the garbage collector, whereas a
-                # copy of the whole grid as dicts and lists made it walk them for 0.2 s.
-                rows += snapshot.encode(snapshot.export_houses(h for h in chosen if h is not None))
-            time.sleep(0)  # let a thread woken by the release take the lock before we do again
+        rows: list[ReadingRow] = []
+        for some in locked_slices(self.lock, numbers, SNAPSHOT_SLICE):
+            chosen = (self.grid.houses.get(n) for n in some)
+            # Encoded at once: bytes are not tracked by the garbage collector, whereas a copy
+            # of the whole grid as dicts and lists made it walk them for 0.2 s.
+            rows += snapshot.encode(snapshot.export_houses(h for h in chosen if h is not None))
         self.store.save_readings(self.settings.neighborhood, rows)
         self._snapshot_at = time.monotonic()
         self._snapshot_applied = applied

@@ -1,8 +1,9 @@
 """The readings' statistics of a grid as store rows, and back: what survives a restart.
 
 Only devices that have had readings are written. export() and export_houses() copy under the
-server's lock (the server takes it for a slice of houses at a time); encode() turns the copy into
-JSON bytes outside it.
+server's lock; encode() turns the copy into JSON bytes. The server does both a slice of houses
+at a time under the lock (energrid_core.lock_slices): bytes are not tracked by the garbage
+collector, where a copy of a whole large grid as dicts and lists would be walked by it.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from energrid_core.availability import availability
 from energrid_core.confirmations import Command, Confirmations
 from energrid_core.errors import BrokerUnavailableError
+from energrid_core.lock_slices import locked_slices
 from energrid_core.model import House, Neighborhood
 from energrid_core.state_payloads import (
     HouseSums,
@@ -326,15 +327,13 @@ class StatePublisher:
             start = 0
         chosen = numbers[start : start + SWEEP_HOUSES]
         self._sweep_from = chosen[-1] + 1 if len(chosen) == SWEEP_HOUSES else 0
-        for first in range(0, len(chosen), SWEEP_CHUNK):  # the lock is let go between chunks
-            with self.lock:
-                for identifier in chosen[first : first + SWEEP_CHUNK]:
-                    house = houses.get(identifier)
-                    if house is not None and self._availability.get(identifier) != availability(
-                        house, now, self.offline_after_s
-                    ):
-                        changed.append(identifier)
-            time.sleep(0)  # a lock is not handed over: let the thread it woke take it
+        for some in locked_slices(self.lock, chosen, SWEEP_CHUNK):
+            for identifier in some:
+                house = houses.get(identifier)
+                if house is not None and self._availability.get(identifier) != availability(
+                    house, now, self.offline_after_s
+                ):
+                    changed.append(identifier)
         for identifier in changed:
             self.mark_house(identifier)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from energrid_core.availability import house_online, is_online
+from energrid_core.availability import is_online
 from energrid_core.confirmations import Command
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.state_topics import (
@@ -136,18 +136,26 @@ def neighborhood_state_of(
 
 
 def house_state(
-    house: House, mains_voltage_v: float, now: float, offline_after_s: float
+    house: House,
+    mains_voltage_v: float,
+    now: float,
+    offline_after_s: float,
+    sums: HouseSums | None = None,
 ) -> JsonDict:
+    """sums: the house's, when the caller has them already (each is a pass over its devices)."""
+    if sums is None:
+        sums = house_sums(house)
+    consumption_w = sums.consumption_a * mains_voltage_v  # as House.consumption_w
     return {
         "house": house.identifier,
-        "online": house_online(house, now, offline_after_s),
-        "last_reading_unix_s": finite(house.last_seen),
+        "online": is_online(sums.last_seen, now, offline_after_s),  # as house_online
+        "last_reading_unix_s": finite(sums.last_seen),
         "metered": house.metered,
-        "consumption_a": finite(house.consume()),
-        "consumption_w": finite(house.consumption_w(mains_voltage_v)),
-        "supply_a": finite(house.supply()),
-        "supply_w": finite(house.supply_w()),
-        "net_w": finite(house.net_w(mains_voltage_v)),
+        "consumption_a": finite(sums.consumption_a),
+        "consumption_w": finite(consumption_w),
+        "supply_a": finite(sums.supply_a),
+        "supply_w": finite(sums.supply_w),
+        "net_w": finite(sums.supply_w - consumption_w),  # as House.net_w
         "consumers": list(house.consumers),
         "suppliers": list(house.suppliers),
     }
@@ -225,10 +233,11 @@ def house_messages(
     now: float,
     offline_after_s: float,
     command: CommandLookup,
+    sums: HouseSums | None = None,
 ) -> list[Message]:
     """The house's topic and payload, then each consumer's and each supplier's."""
     h = house.identifier
-    state = house_state(house, mains_voltage_v, now, offline_after_s)
+    state = house_state(house, mains_voltage_v, now, offline_after_s, sums)
     messages = [(house_state_topic(neighborhood, h), encode(state))]
     for c in house.consumers.values():
         last = command(h, CONSUMER, c.identifier)

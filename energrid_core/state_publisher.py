@@ -10,7 +10,7 @@ reconnect. Tests drive `run_once()` with fake clocks instead of starting the thr
 Two limits keep a large grid from drowning the server in its own state: a budget of payloads
 built per second for the whole grid (`max_payloads_per_s`; a house costs one per topic, the
 neighborhood one per 50 houses it sums), and a send window: a message is handed to the MQTT
-client only while fewer than `window` of ours await the broker's acknowledgement. paho sends
+client only while fewer than `STATE_WINDOW` of ours await the broker's acknowledgement. paho sends
 at most 20 QoS 1 messages at a time and queues the rest in order, so without the window an
 operator's command would wait behind every state message queued before it; with it, a command
 finds a free slot and leaves at once. Houses over the budget stay marked and go out in a later
@@ -85,7 +85,6 @@ class StatePublisher:
         monotonic: Callable[[], float] = time.monotonic,
         max_payloads_per_s: float = 3000.0,
         backlog: Callable[[], int] = lambda: 0,
-        window: int = STATE_WINDOW,
     ) -> None:
         self.grid = grid
         self.lock = lock  # the server's: held while payloads are built, never while publishing
@@ -119,7 +118,6 @@ class StatePublisher:
         self._thread: threading.Thread | None = None
         self.max_payloads_per_s = max_payloads_per_s
         self.backlog = backlog  # our messages the broker has not acknowledged yet
-        self.window = window
         self._room = threading.Event()  # set on every acknowledgement while a send waits
         self._tokens = max_payloads_per_s
         self._tokens_at: float | None = None
@@ -389,9 +387,8 @@ class StatePublisher:
             if self._sums.get(identifier) != sums:
                 self._sums[identifier] = sums
                 self._totals_stale = True
-            return house_messages(
-                self.grid.identifier, house, mains_v, now, after_s, self.confirmations.latest
-            )
+            latest = self.confirmations.latest
+            return house_messages(self.grid.identifier, house, mains_v, now, after_s, latest, sums)
 
     def _neighborhood_message(self) -> tuple[str, bytes]:
         """The neighborhood's totals: the sums of its houses as their own topics last showed
@@ -416,14 +413,14 @@ class StatePublisher:
         self.stats.messages_published += 1
 
     def _wait_for_room(self) -> None:
-        """Block until fewer than `window` of our messages await an acknowledgement.
+        """Block until fewer than STATE_WINDOW of our messages await an acknowledgement.
 
         Raises BrokerUnavailableError when the connection is lost or the publisher stops
         meanwhile: what was not sent stays marked and goes out after the reconnect.
         """
         while True:
             self._room.clear()
-            if self.backlog() < self.window:
+            if self.backlog() < STATE_WINDOW:
                 return
             with self._cond:
                 if self._stopping or not self._connected:

@@ -6,6 +6,7 @@ import atexit
 import os
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
@@ -16,6 +17,7 @@ from energrid.app import running_server, setup_logging
 from energrid.arguments import DebugFlag, command
 from energrid.commands import ShellCommands
 from energrid.demo import Demo
+from energrid.mistakes import typing_mistake
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
 
@@ -49,26 +51,31 @@ def build_namespace(server: GridServer, demo: Demo | None = None) -> dict[str, A
     return namespace
 
 
-def _typing_mistake(exc: BaseException) -> str | None:
-    """One line for the mistakes an operator makes typing a command, None for anything else."""
-    if isinstance(exc, NameError):
-        return f"{exc}: a command needs parentheses and a type needs quotes, e.g. newHouse(), 'LED'"
-    if isinstance(exc, SyntaxError):
-        return f"that is not a command Python can read ({exc.msg}); help() lists the commands"
-    return None
+def configure_for(namespace: dict[str, Any]) -> Callable[[Any], None]:
+    """ptpython's configure(repl) callback for a shell over these commands."""
+    commands = {name: fn for name, fn in namespace.items() if hasattr(fn, "usage")}
+
+    def configure(repl: Any) -> None:
+        _configure(repl, commands)
+
+    return configure
 
 
-def _configure(repl: Any) -> None:
+def _configure(repl: Any, commands: dict[str, Any]) -> None:
     show_exception = repl._handle_exception  # ptpython's hook for an exception at the prompt
 
     def handle_exception(exc: BaseException) -> None:
-        line = None if DebugFlag.on else _typing_mistake(exc)
+        line = None if DebugFlag.on else typing_mistake(exc, commands)
         if line is None:
             show_exception(exc)
         else:
             out.error(line)
 
     repl._handle_exception = handle_exception
+    # ptpython refuses Enter on a line that does not compile and shows why in its toolbar; the
+    # next line typed then lands on the same one. Accepted, it raises SyntaxError like any line
+    # does in `python -i`, and handle_exception answers it in one line under a fresh prompt.
+    repl.enable_input_validation = False
     repl.show_status_bar = True
     repl.enable_history_search = True
     repl.complete_while_typing = True
@@ -100,9 +107,10 @@ def run_shell(settings: Settings) -> int:
         out.say(banner(server))
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         history = str(settings.state_dir / "shell_history")
+        namespace = build_namespace(server, demo)
         embed(
-            globals=build_namespace(server, demo),
-            configure=_configure,
+            globals=namespace,
+            configure=configure_for(namespace),
             history_filename=history,
             title="Energrid",
         )

@@ -1,0 +1,78 @@
+"""One line for the mistakes an operator makes typing at the prompt, with the command they meant.
+
+The shell hands here the NameError or SyntaxError a typed line raised (nothing of the line ran);
+anything else is left to the normal error display.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# `newHouse 2`: a command name followed by its arguments without parentheses.
+_BARE_CALL = re.compile(r"^\s*([A-Za-z_]\w*)\s+([^=(][^=]*?)\s*$")
+MAX_DISTANCE = 2  # letters added, removed or changed: 'shwHouses', 'showHouse' for 'showHouses'
+MIN_LENGTH = 4  # 'x' is no typo of 'rmHouse'
+
+
+def edit_distance(a: str, b: str, limit: int = MAX_DISTANCE) -> int:
+    """Levenshtein distance between a and b; limit + 1 as soon as it is known to exceed limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def close_commands(name: str, commands: Mapping[str, Any]) -> list[str]:
+    """The command names `name` was probably meant to be: the same but for case, else the ones
+    at the smallest edit distance (at most MAX_DISTANCE, case ignored). [] when none is close."""
+    low = name.lower()
+    same = [c for c in commands if c.lower() == low and c != name]
+    if same or len(name) < MIN_LENGTH:
+        return same
+    distances = {c: edit_distance(low, c.lower()) for c in commands}
+    best = min(distances.values(), default=MAX_DISTANCE + 1)
+    if best > MAX_DISTANCE:
+        return []
+    return sorted(c for c, d in distances.items() if d == best)
+
+
+def _call_form(name: str, commands: Mapping[str, Any]) -> str:
+    """How a command is called: its usage's first form ('showHouse(h)'), else 'name()'."""
+    usage = getattr(commands[name], "usage", None)
+    return usage.split(" or ")[0] if usage else f"{name}()"
+
+
+def _suggest(names: list[str], commands: Mapping[str, Any]) -> str:
+    forms = [_call_form(n, commands) for n in names]
+    return " or ".join(forms) if len(forms) < 3 else ", ".join(forms[:-1]) + " or " + forms[-1]
+
+
+def typing_mistake(exc: BaseException, commands: Mapping[str, Any]) -> str | None:
+    """One line for a name or syntax mistake at the prompt, None for any other exception."""
+    if isinstance(exc, NameError):
+        name = getattr(exc, "name", None) or ""
+        close = close_commands(name, commands)
+        if close:
+            return f"{exc}: did you mean {_suggest(close, commands)}?"
+        return f"{exc}: a command needs parentheses and a type needs quotes, e.g. newHouse(), 'LED'"
+    if isinstance(exc, SyntaxError):
+        what = f"Python cannot read this line ({exc.msg}); nothing ran"
+        bare = _BARE_CALL.match((exc.text or "").strip("\r\n"))
+        if bare:
+            name, arguments = bare.groups()
+            close = [name] if name in commands else close_commands(name, commands)
+            if len(close) == 1:
+                return f"{what}: did you mean {close[0]}({arguments})?"
+        return f"{what}: a command takes parentheses, e.g. newHouse(2); help() lists them"
+    return None

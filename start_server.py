@@ -32,10 +32,12 @@ def _interactive() -> dict:
 
     settings = config.from_args(cli.build_parser().parse_args(sys.argv[1:]))
     setup_logging(settings.log_level)
-    context = running_server(settings, lambda _up, text: print(f"[broker] {text}"))
+    brokers: list = []
+    on_connection = lambda _up, text: print(f"[broker] {text}")  # noqa: E731
+    context = running_server(settings, on_connection, None, brokers.append)
     server = context.__enter__()
     atexit.register(context.__exit__, None, None, None)
-    print(banner(server))
+    print(banner(server, brokers[0]))
     return build_namespace(server)
 
 

@@ -18,18 +18,34 @@ log = logging.getLogger("energrid")
 CONNECT_WAIT_S = 5.0
 
 
-def setup_logging(level: str, stream: TextIO | None = None, timestamps: bool = True) -> None:
-    """One handler on the 'energrid' logger; call it after patch_stdout in the shell."""
+class LogFormat(logging.Formatter):
+    """Energrid's one log line, in the shell, under debug(True), in `python -i start_server.py`
+    and (with the time in front) in a service's log: `[broker] warning: text`. The tag is
+    the part after 'energrid.', as in the shell's own notices ([broker], [command], [debug]);
+    the level is said only from WARNING up."""
+
+    def __init__(self, timestamps: bool = False) -> None:
+        super().__init__()
+        self.timestamps = timestamps
+
+    def format(self, record: logging.LogRecord) -> str:
+        tag = record.name.removeprefix("energrid.")
+        level = f"{record.levelname.lower()}: " if record.levelno >= logging.WARNING else ""
+        text = f"[{tag}] {level}{record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return f"{self.formatTime(record)} {text}" if self.timestamps else text
+
+
+def setup_logging(level: str, stream: TextIO | None = None, timestamps: bool = False) -> None:
+    """One handler on the 'energrid' logger; call it after patch_stdout in the shell.
+
+    timestamps: for a service (--headless), whose log is read later."""
     logger = logging.getLogger("energrid")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stdout)
-    layout = (
-        "%(asctime)s %(levelname)s %(name)s: %(message)s"
-        if timestamps
-        else "[%(name)s] %(message)s"
-    )
-    handler.setFormatter(logging.Formatter(layout))
+    handler.setFormatter(LogFormat(timestamps))
     logger.addHandler(handler)
     logger.setLevel(level.upper())
     logger.propagate = False
@@ -40,12 +56,14 @@ def running_server(
     settings: Settings,
     on_connection: Callable[[bool, str], None] | None = None,
     prepare: Callable[[GridServer], None] | None = None,
+    on_broker: Callable[[ManagedBroker | None], None] | None = None,
 ) -> Iterator[GridServer]:
     """A connected (or retrying) server, with a Mosquitto child started if none answers.
 
     The grid is opened first: a state directory another Energrid uses, or a damaged database,
     is reported before any broker is started. prepare(server), when given, runs before the
-    connection (to build a grid, for example).
+    connection (to build a grid, for example); on_broker(broker) learns the Mosquitto started
+    (None when a broker answered already), for a banner. Leaving says what it stopped.
     """
     server = GridServer(settings)
     try:
@@ -53,6 +71,8 @@ def running_server(
     except BaseException:
         server.stop()
         raise
+    if on_broker is not None:
+        on_broker(broker)
     if on_connection is not None:
         server.client.connection_listeners.append(on_connection)
     watch = None
@@ -74,5 +94,18 @@ def running_server(
         if watch is not None:
             watch.stop()
         server.stop()
-        if broker is not None:
+        if broker is None:
+            log.info(
+                "Stopped the Energrid server; the broker at %s was not started by Energrid and "
+                "goes on",
+                server.client.address,
+            )
+        else:
+            pid = broker.last_pid
             broker.stop()
+            log.info(
+                "Stopped the Energrid server and the Mosquitto Energrid started on port %s "
+                "(pid %s)",
+                settings.mqtt_port,
+                pid,
+            )

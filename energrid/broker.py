@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from energrid.broker_config import listens_on, missing_credential_files, runtime_config
+from energrid.broker_ports import check_ports, choose_ws_port, listeners, port_setting
 from energrid.broker_process import (
     PID_FILE,
     RUNTIME_CONFIG,
@@ -83,6 +84,7 @@ class ManagedBroker:
         self.directory = Path(settings.state_dir) / "broker"
         self.config_path = self.directory / RUNTIME_CONFIG
         self.log_path = self.directory / "mosquitto.log"
+        self.ws_port = settings.ws_port  # another one when that is taken (choose_ws_port)
         self._process: subprocess.Popen[bytes] | None = None
         self._adopted: int | None = None
         self.last_pid: int | None = None  # the broker's pid, also once it has ended
@@ -105,18 +107,23 @@ class ManagedBroker:
         process = self._process
         return ended_text(process.poll() if process is not None else None)
 
+    def source_text(self) -> str:
+        """The operator's broker configuration (--broker-config)."""
+        source = Path(self.settings.broker_config)
+        try:
+            return source.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BrokerUnavailableError(f"Cannot read {source}: {exc.strerror}.") from None
+
     def runtime_text(self) -> str:
         """The configuration this broker runs with (ports and files moved into the state dir)."""
         source = Path(self.settings.broker_config)
-        try:
-            text = source.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise BrokerUnavailableError(f"Cannot read {source}: {exc.strerror}.") from None
+        text = self.source_text()
         credentials = credentials_dir(self.settings.state_dir).resolve()
         config = runtime_config(
             text,
             self.settings.mqtt_port,
-            self.settings.ws_port,
+            self.ws_port,
             self.directory.resolve(),
             credentials,
         )
@@ -128,10 +135,17 @@ class ManagedBroker:
             )
         return config
 
-    def adopt(self, pid: int) -> None:
-        """Take over a broker an earlier Energrid started for this state directory."""
+    def adopt(self, pid: int, ws_port: int | None = None) -> None:
+        """Take over a broker an earlier Energrid started for this state directory; ws_port:
+        its websockets port, kept unless the operator chose one."""
         with self._lock:
             self._process, self._adopted, self.last_pid = None, pid, pid
+            if ws_port is not None and "ws_port" not in self.settings.explicit:
+                self._use_ws_port(ws_port)
+
+    def _use_ws_port(self, port: int) -> None:
+        # The settings follow, so that whatever tells clients the websockets port says this one.
+        self.ws_port = self.settings.ws_port = port
 
     def start(self, rotate_log: bool = True) -> None:
         """Write the runtime config, start Mosquitto and wait until it accepts connections.
@@ -144,7 +158,9 @@ class ManagedBroker:
                 return
             if self.executable is None:
                 raise BrokerUnavailableError(NOT_INSTALLED)
+            self._use_ws_port(choose_ws_port(self.source_text(), self.settings))
             config = self.runtime_text()
+            check_ports(config, self.settings, self.ws_port)
             self.directory.mkdir(parents=True, exist_ok=True)
             self.config_path.write_text(config, encoding="utf-8")
             if rotate_log and self.log_path.exists():
@@ -162,7 +178,7 @@ class ManagedBroker:
         # Mosquitto opens its MQTT listeners before the websockets one: wait for all of them.
         ports = [port]
         if any(line.split()[:2] == ["protocol", "websockets"] for line in config.splitlines()):
-            ports.append(self.settings.ws_port)
+            ports.append(self.ws_port)
         with open(self.log_path, log_mode) as log_file:
             # A session of its own: the operator's Ctrl-C reaches the shell, which then stops
             # the broker in order (after the server has said goodbye), not both at once.
@@ -179,8 +195,10 @@ class ManagedBroker:
         while True:
             if self._process.poll() is not None:
                 status, self._process = self._process.returncode, None
+                reason = self.failure_reason()
                 raise BrokerUnavailableError(
-                    f"Mosquitto stopped at start-up (exit status {status}): {self.failure_reason()}"
+                    f"Mosquitto stopped at start-up (exit status {status}): {reason}"
+                    + port_setting(reason, self.settings, self.ws_port)
                 )
             if all(broker_reachable(host, each, timeout=0.2) for each in ports):
                 break
@@ -254,7 +272,8 @@ def adopt_broker(settings: Settings) -> ManagedBroker | None:
         return None
     if not listens_on(running, settings.mqtt_port):
         return None  # ours, but another broker answers on this port
-    broker.adopt(pid)
+    websockets = [each.port for each in listeners(running) if each.websockets]
+    broker.adopt(pid, websockets[0] if websockets else None)
     if running != broker.runtime_text():
         log.info(
             "The Mosquitto an earlier Energrid left running for this state directory (pid %d) "

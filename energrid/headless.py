@@ -23,7 +23,7 @@ def run_headless(
     prepare: Callable[[GridServer], None] | None = None,
 ) -> int:
     """Serve until `stop` is set or a signal comes; prepare(server) runs before connecting."""
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, timestamps=True)
     stop = stop or threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

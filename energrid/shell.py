@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 from prompt_toolkit.patch_stdout import patch_stdout
@@ -15,6 +16,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from energrid import output as out
 from energrid.app import running_server, setup_logging
 from energrid.arguments import DebugFlag, command
+from energrid.broker import ManagedBroker
 from energrid.commands import ShellCommands
 from energrid.demo import Demo
 from energrid.mistakes import typing_mistake
@@ -23,15 +25,38 @@ from energrid_core.server import GridServer
 
 BANNER = """\
 Energrid supervision server - neighborhood {n}, broker {address} ({state})
-Type help() for the commands. For example:
+{broker}
+{profile}
+Type help() for the commands; Tab completes names. For example:
   newHouse(2), newConsumer(1, 2, 'LED'), showHouses(), showHouse(1), setConsumer(2, 1, 1)
-Ctrl-D or exit() leaves the shell and stops the server."""
+Ctrl-D or exit() leaves the shell and stops the server{and_broker}."""
 
 
-def banner(server: GridServer) -> str:
-    client = server.client
+def banner(server: GridServer, broker: ManagedBroker | None = None) -> str:
+    """What the operator sees first: where the grid comes from, which profile and account."""
+    client, settings = server.client, server.settings
     state = "connected" if client.connected else "NOT connected, retrying"
-    return BANNER.format(n=server.settings.neighborhood, address=client.address, state=state)
+    if broker is None:
+        about_broker = "Broker: not started by Energrid (it goes on after exit)."
+        and_broker = ""
+    else:
+        about_broker = (
+            f"Broker: Mosquitto started by Energrid from {Path(settings.broker_config).name} "
+            f"(pid {broker.pid}), websockets on port {broker.ws_port}, log in {broker.log_path}."
+        )
+        and_broker = " and the Mosquitto it started"
+    if settings.mqtt_username:
+        profile = f"Profile: secure, account {settings.mqtt_username}."
+    else:
+        profile = "Profile: development, no account (anonymous)."
+    return BANNER.format(
+        n=settings.neighborhood,
+        address=client.address,
+        state=state,
+        broker=about_broker,
+        profile=profile,
+        and_broker=and_broker,
+    )
 
 
 def build_namespace(server: GridServer, demo: Demo | None = None) -> dict[str, Any]:
@@ -101,10 +126,11 @@ def run_shell(settings: Settings) -> int:
         stack.enter_context(patch_stdout())
         setup_logging(settings.log_level, sys.stdout, timestamps=False)
         on_connection = lambda _up, text: out.say(f"[broker] {text}")  # noqa: E731
-        server = stack.enter_context(running_server(settings, on_connection))
+        brokers: list[ManagedBroker | None] = []
+        server = stack.enter_context(running_server(settings, on_connection, None, brokers.append))
         demo = Demo(server)
         stack.callback(demo.close)  # the demo's boards stop before the server and its broker
-        out.say(banner(server))
+        out.say(banner(server, brokers[0]))
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         history = str(settings.state_dir / "shell_history")
         namespace = build_namespace(server, demo)

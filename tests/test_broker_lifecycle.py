@@ -140,7 +140,8 @@ def test_a_left_broker_with_another_configuration_is_replaced_not_adopted(
     old_pid = left.pid
     orphan(left)
     assert ensure_broker(settings).pid == old_pid  # same settings: adopted as it is
-    settings.ws_port = free_port()  # now another configuration
+    settings.ws_port = free_port()  # now another configuration, chosen by the operator
+    settings.explicit.add("ws_port")
     replaced = ensure_broker(settings)
     try:
         assert replaced is not None and replaced.pid not in (None, old_pid)
@@ -149,4 +150,20 @@ def test_a_left_broker_with_another_configuration_is_replaced_not_adopted(
         assert f"listener {settings.ws_port}" in replaced.config_path.read_text()
     finally:
         replaced.stop()
+        left.stop()
+
+
+def test_a_left_broker_keeps_its_websockets_port_unless_one_is_chosen(tmp_path: Path) -> None:
+    """The websockets port of a broker Energrid started follows what was free: the next
+    Energrid on the same state directory adopts the broker with that port."""
+    settings = local_settings(tmp_path / "state")
+    left = ensure_broker(settings)
+    assert isinstance(left, ManagedBroker)
+    try:
+        orphan(left)
+        again = local_settings(tmp_path / "state", mqtt_port=settings.mqtt_port)
+        adopted = ensure_broker(again)
+        assert adopted is not None and adopted.pid == left.pid
+        assert again.ws_port == adopted.ws_port == settings.ws_port
+    finally:
         left.stop()

@@ -269,17 +269,17 @@ class ShellCommands:
         state_text = f"{'connected' if client.connected else 'NOT connected'} ({client.address})"
         counts = self.server.delivery.counts
         extra = [
-            f"Connection:        {client.connects} connects, {client.disconnects} disconnects, "
+            f"Connection: {client.connects} connects, {client.disconnects} disconnects, "
             f"{client.connect_failures} failed attempts, "
             f"{client.duplicates_dropped} redelivered duplicates dropped, "
             f"{client.loop_restarts} network thread restarts",
-            f"Commands:          {counts[Outcome.SENT]} sent, "
+            f"Commands this server sent: {counts[Outcome.SENT]} sent, "
             f"{len(self.server.delivery.pending)} waiting for the broker, "
             f"{counts[Outcome.EXPIRED]} expired, {counts[Outcome.REFUSED]} refused",
         ]
         published = self.server.state.stats
         extra.append(
-            f"State topics:      {published.messages_published} published, "
+            f"State topics: {published.messages_published} published, "
             f"{published.changes_marked} changes coalesced into {published.flushes} updates, "
             f"{published.topics_cleared} cleared"
         )

@@ -41,8 +41,8 @@ def banner(server: GridServer, broker: ManagedBroker | None = None) -> str:
         and_broker = ""
     else:
         about_broker = (
-            f"Broker: Mosquitto started by Energrid from {Path(settings.broker_config).name} "
-            f"(pid {broker.pid}), websockets on port {broker.ws_port}, log in {broker.log_path}."
+            f"Broker: Mosquitto started by Energrid from {Path(settings.broker_config).name}, "
+            f"websockets on port {broker.ws_port}; it stops with the shell."
         )
         and_broker = " and the Mosquitto it started"
     if settings.mqtt_username:

@@ -181,15 +181,18 @@ def neighborhood_line(neighborhood: int, totals: Totals) -> str:
 
 
 def stats_view(stats: IngestStats, now: float, connected: str, extra: Sequence[str] = ()) -> str:
-    lines = [
-        f"Broker: {connected}",
-        *extra,
-        f"Messages received: {stats.messages_received}",
-        f"Messages applied:  {stats.messages_applied}",
-        f"Readings applied:  {stats.readings_applied}",
-        f"Commands seen:     {stats.commands_seen}",
-        f"Messages rejected: {stats.rejected_total}",
-    ]
+    lines = _aligned(
+        [
+            f"Broker: {connected}",
+            *extra,
+            f"Messages received: {stats.messages_received} (boards' readings and other "
+            "clients' commands)",
+            f"Reading messages applied: {stats.messages_applied}",
+            f"Readings applied: {stats.readings_applied} (one per device in a message)",
+            f"Commands from other clients seen: {stats.commands_seen} (VR, dashboards)",
+            f"Messages rejected: {stats.rejected_total}",
+        ]
+    )
     for reason, count in sorted(stats.rejected.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"  {reason:<15} {count}")
     for reason, count in sorted(stats.skipped_readings.items()):
@@ -210,6 +213,13 @@ def stats_view(stats: IngestStats, now: float, connected: str, extra: Sequence[s
             row[1] = f"x{count}" if count > 1 else ""
         lines.append(out.table(("when", "", "reason", "topic", "detail"), rows))
     return "\n".join(lines)
+
+
+def _aligned(lines: Sequence[str]) -> list[str]:
+    """'Label: value' lines with the values in one column."""
+    pairs = [line.split(": ", 1) for line in lines]
+    width = max(len(label) for label, _value in pairs) + 1
+    return [f"{label + ':':<{width}} {value}" for label, value in pairs]
 
 
 def _plural(count: int, noun: str) -> str:

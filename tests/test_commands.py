@@ -265,7 +265,14 @@ def test_show_stats_counts_rejections(sh: dict, server: GridServer, capsys) -> N
     server.ingest.handle("Neighborhood/0/House/1/Consumer", b'{"1": NaN}')
     sh["showStats"]()
     text = output(capsys)
-    assert "Messages received: 2" in text
-    assert "Messages rejected: 2" in text
+    words = " ".join(text.split())  # the labels are padded into one column
+    assert "Messages received: 2 (" in words
+    assert "Messages rejected: 2" in words
+    # Each count of commands says whose: this server's, or other clients' (VR, dashboards).
+    assert "Commands this server sent: 0 sent," in words
+    assert "Commands from other clients seen: 0 (VR, dashboards)" in words
+    labelled = [line for line in text.splitlines() if not line.startswith(" ")][:9]
+    starts = {len(line) - len(line.split(":", 1)[1].lstrip()) for line in labelled}
+    assert len(starts) == 1, labelled  # one column of values
     assert "json" in text and "non_finite" in text
     assert "Neighborhood/0/House/1/Consumer" in text

@@ -39,6 +39,7 @@ DEMO_TIME_FACTOR = 10.0  # a simulated day in 2 h 24 min: the fridge cycles, the
 DEMO_START_HOUR = 10.0  # the sun is up, the radiators are warming cold rooms
 DEMO_SEED = 2019
 CONNECT_WAIT_S = 2.0
+READY_WAIT_S = 5.0  # how long "ready" waits for every demo board's first readings, at least
 
 NARRATION = {
     "fr": {
@@ -55,6 +56,8 @@ NARRATION = {
         "(docs/security.md).",
         "done": "Quartier prêt. Tapez showHouses() pour voir l'état du réseau, puis "
         "setConsumer({a}, 1, 0) pour éteindre le radiateur de la maison {a}.",
+        "late": "Quartier construit, mais la maison {h} n'a encore rien publié : showHouses() "
+        "montre quand sa carte est en ligne.",
         "resumed": "Reprise de la démonstration : les maisons {a} et {b} publient à nouveau.",
         "found": "Le quartier de démonstration d'une session précédente est là (maisons {a} et "
         "{b}) : ses cartes simulées reprennent. showHouses() montre l'état du réseau.",
@@ -78,6 +81,8 @@ NARRATION = {
         "(docs/security.md).",
         "done": "Neighborhood ready. Type showHouses() to see the grid, then "
         "setConsumer({a}, 1, 0) to switch off house {a}'s radiator.",
+        "late": "Neighborhood built, but house {h} has not been heard from yet: showHouses() "
+        "shows when its board is online.",
         "resumed": "Demo resumed: houses {a} and {b} publish again.",
         "found": "The demo neighborhood of an earlier session is here (houses {a} and {b}): its "
         "simulated boards resume. showHouses() shows the grid.",
@@ -140,6 +145,7 @@ class Demo:
         time_factor: float = DEMO_TIME_FACTOR,
         start_hour: float = DEMO_START_HOUR,
         seed: int = DEMO_SEED,
+        ready_wait_s: float | None = None,
     ) -> None:
         self.server = server
         self.pause_s = pause_s
@@ -148,6 +154,9 @@ class Demo:
         self.time_factor = time_factor
         self.start_s = start_hour * 3600.0
         self.seed = seed
+        self.ready_wait_s = (
+            max(READY_WAIT_S, 3 * period_s) if ready_wait_s is None else ready_wait_s
+        )
         self.houses: list[int] = []  # the demo's house numbers, once built
         self.boards: list[SimHouse] = []  # their boards: kept by stopDemo(), so that a
         self.fleet: BoardFleet | None = None  # restart resumes where they were
@@ -186,9 +195,42 @@ class Demo:
                 out.say(text["interrupted"])
                 return
             self.boards = self._make_boards()
-        self._start_boards(text, accounts)
-        if not built and not earlier:
+        since = self.server.clock()
+        if self._start_boards(text, accounts):
+            silent = self._wait_until_heard(since)
+        else:
+            silent = list(self.houses)
+        if built or earlier:
+            return
+        if silent:
+            out.say(text["late"].format(h=silent[0]))
+        else:
             out.say(text["done"].format(a=self.houses[0]))
+
+    def _not_heard(self, since: float) -> list[int]:
+        """The demo houses with a device that has published nothing since `since`."""
+        silent = []
+        with self.server.lock:
+            for number in self.houses:
+                house = self.server.grid.houses.get(number)
+                devices = (
+                    [] if house is None else [*house.consumers.values(), *house.suppliers.values()]
+                )
+                if house is None or any(
+                    d.last_seen is None or d.last_seen < since for d in devices
+                ):
+                    silent.append(number)
+        return silent
+
+    def _wait_until_heard(self, since: float) -> list[int]:
+        """Wait (ready_wait_s at most) for every demo device's first reading: "ready" means
+        that showHouses() shows every house online. The houses still silent, [] when none."""
+        deadline = time.monotonic() + self.ready_wait_s
+        silent = self._not_heard(since)
+        while silent and time.monotonic() < deadline:
+            time.sleep(0.05)
+            silent = self._not_heard(since)
+        return silent
 
     def _build(self, text: dict[str, str]) -> None:
         with self.server.lock:
@@ -258,7 +300,8 @@ class Demo:
 
     def _start_boards(
         self, text: dict[str, str], accounts: dict[int, tuple[str, str]] | None
-    ) -> None:
+    ) -> bool:
+        """Start the boards and say so; False when the broker refused them or does not answer."""
         settings = self.server.settings
         options = FleetOptions(
             host=settings.mqtt_host,
@@ -283,6 +326,7 @@ class Demo:
             out.say(text["refused"].format(reason=refused[0].refusal))
         elif not connected:
             out.say(text["waiting"])
+        return connected and not refused
 
     def stop(self) -> None:
         """stopDemo(): the boards stop publishing; the houses stay."""

@@ -247,3 +247,31 @@ def test_find_demo_houses_wants_the_demos_devices_in_its_order(server: GridServe
     assert find_demo_houses(server.grid) == [2, 3]
     server.new_consumers(3, 1, "LED")  # no longer exactly the demo's
     assert find_demo_houses(server.grid) == []
+
+
+def test_ready_is_said_once_every_demo_board_has_been_heard_from(
+    server: GridServer, demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo.start(lang="en")
+    assert "Neighborhood ready." in capsys.readouterr().out
+    with server.lock:  # at once, no waiting: showHouses() now shows every device online
+        for number in demo.houses:
+            house = server.grid.houses[number]
+            devices = [*house.consumers.values(), *house.suppliers.values()]
+            assert all(d.last_seen is not None for d in devices), number
+
+
+def test_ready_is_not_said_while_a_board_is_unheard(
+    broker: MosquittoProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A server that never connects hears no board: the demo must not call its grid ready.
+    deaf = GridServer(server_settings(broker))
+    demo = Demo(deaf, pause_s=0.0, period_s=PERIOD_S, time_factor=1.0, ready_wait_s=1.0)
+    try:
+        demo.start(lang="en")
+    finally:
+        demo.close()
+        deaf.stop()
+    said = capsys.readouterr().out
+    assert "Neighborhood ready" not in said
+    assert "Neighborhood built, but house 1 has not been heard from yet" in said

@@ -13,6 +13,8 @@
 #     only when requirements.txt or pyproject.toml change (their sha256 is kept in .venv).
 set -euo pipefail
 
+# Hints print commands relative to where the operator is (energrid/invocation.py).
+export ENERGRID_CALLER_DIR="${ENERGRID_CALLER_DIR:-$PWD}"
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 
 VENV=.venv

@@ -27,10 +27,12 @@ from energrid import cli  # noqa: E402
 
 def _interactive() -> dict:
     from energrid.app import running_server, setup_logging
+    from energrid.invocation import remember
     from energrid.shell import banner, build_namespace
     from energrid_core import config
 
     settings = config.from_args(cli.build_parser().parse_args(sys.argv[1:]))
+    remember(settings)
     setup_logging(settings.log_level)
     brokers: list = []
     on_connection = lambda _up, text: print(f"[broker] {text}")  # noqa: E731

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from energrid.broker import ManagedBroker, ensure_broker
 from energrid.broker_watch import BrokerWatch
+from energrid.invocation import pasteable
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
 
@@ -31,7 +32,7 @@ class LogFormat(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         tag = record.name.removeprefix("energrid.")
         level = f"{record.levelname.lower()}: " if record.levelno >= logging.WARNING else ""
-        text = f"[{tag}] {level}{record.getMessage()}"
+        text = f"[{tag}] {level}{pasteable(record.getMessage())}"
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         return f"{self.formatTime(record)} {text}" if self.timestamps else text

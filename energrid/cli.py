@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from energrid import credentials, watch
+from energrid import credentials, invocation, watch
 from energrid.simulator import cli as simulator_cli
 from energrid_core import config
 from energrid_core.errors import EnergridError
@@ -58,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # a malformed ENERGRID_* variable
         print(f"energrid: {exc}", file=sys.stderr)
         return 2
+    invocation.remember(settings)
     try:
         name = getattr(args, "subcommand", None)
         if name:
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_shell(settings)
     except EnergridError as exc:
-        print(f"energrid: {exc}", file=sys.stderr)
+        print(f"energrid: {invocation.pasteable(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -20,6 +20,7 @@ from pathlib import Path
 from energrid import output as out
 from energrid.broker import broker_reachable
 from energrid.broker_process import managed_broker_pid
+from energrid.invocation import shown_path
 from energrid_core import auth, config
 from energrid_core.auth import Account
 from energrid_core.config import Settings
@@ -198,12 +199,12 @@ def _parse(args: argparse.Namespace) -> Account | None:
         if extra:
             raise BadArgumentError(f"`credentials list` takes nothing more, not {extra[0]!r}")
         return None
-    usage = f"energrid credentials {action} server | house N | client NAME"
+    usage = f"`energrid credentials {action} server`, or house N, or client NAME"
     if kind is None:
         raise BadArgumentError(f"say which account: {usage}")
     if kind in ("house", "client") and name is None:
         what = "N" if kind == "house" else "NAME"
-        raise BadArgumentError(f"say which {kind}: energrid credentials {action} {kind} {what}")
+        raise BadArgumentError(f"say which {kind}: `energrid credentials {action} {kind} {what}`")
     return auth.account(kind, name)
 
 
@@ -230,7 +231,7 @@ def _add(credentials: Credentials, acc: Account, keep: bool = False) -> None:
     if acc.kind == "server":
         where = auth.password_file_of(credentials.settings.state_dir, acc.username)
         out.say(f"  its password is in {where} (mode 0600), where Energrid reads it;")
-        out.say(f"  start Energrid with --mqtt-username {acc.username}.")
+        out.say(f"  start Energrid with {_secure_start(credentials.settings, acc.username)}.")
     else:
         out.say(f"  username: {acc.username}")
         out.say(f"  password: {password}")
@@ -245,6 +246,14 @@ def _add(credentials: Credentials, acc: Account, keep: bool = False) -> None:
         a.username for a in credentials.accounts()
     }:
         out.say("The server has no account yet: run `energrid credentials add server` too.")
+
+
+def _secure_start(settings: Settings, username: str) -> str:
+    """The command that starts Energrid with the secure profile and this account."""
+    if "broker_config" in settings.explicit:  # given already: the hint carries it
+        return f"`energrid --mqtt-username {username}`"
+    secure = shown_path(Path(Settings().broker_config).with_name("mosquitto-secure.conf"))
+    return f"`energrid --broker-config {secure} --mqtt-username {username}`"
 
 
 def _print_accounts(credentials: Credentials) -> None:

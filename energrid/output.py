@@ -7,6 +7,8 @@ import threading
 from collections.abc import Sequence
 from typing import TextIO
 
+from energrid.invocation import pasteable
+
 NOTHING = "-"
 
 
@@ -23,7 +25,8 @@ class Console:
 
 
 def say(text: str = "") -> None:
-    """Print one block of text."""
+    """Print one block of text (a hinted `energrid ...` command as it runs here)."""
+    text = pasteable(text)
     direct = Console.direct
     if direct is not None and threading.current_thread() is threading.main_thread():
         direct.write(text + "\n")

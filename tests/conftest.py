@@ -12,6 +12,7 @@ import pytest
 from helpers import TestClient, unique
 from mosquitto_fixture import MosquittoProcess, free_port
 
+from energrid.invocation import Invocation
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
 
@@ -75,6 +76,13 @@ def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("ENERGRID_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def forget_invocation() -> Iterator[None]:
+    """cli.main() remembers its settings for the commands hints print: not past its test."""
+    yield
+    Invocation.settings = None
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from mosquitto_fixture import MosquittoProcess, free_port
 
 from energrid import cli
 from energrid import credentials as credentials_module
+from energrid.invocation import pasteable
 from energrid_core import auth
 from energrid_core.errors import BadArgumentError
 
@@ -27,7 +28,7 @@ def test_add_a_house_prints_its_password_once_and_keeps_only_a_hash(
     assert len(password) >= 20
     assert "username: house-3" in printed
     assert "may write     Neighborhood/0/House/3/Consumer/+" in printed
-    assert "run `energrid credentials add server` too" in printed
+    assert pasteable("run `energrid credentials add server` too") in printed
     stored = (tmp_path / "credentials" / "passwd").read_text()
     assert stored.startswith("house-3:$7$") and password not in stored
     assert not list((tmp_path / "credentials").glob("house-3*"))
@@ -93,8 +94,8 @@ def test_a_new_password_replaces_the_old_one(tmp_path: Path) -> None:
     [
         (["add", "house", "0"], "a house is a number from 1 to 999999, not '0'"),
         (["add", "house", "+"], "a house is a number"),
-        (["add", "house"], "say which house: energrid credentials add house N"),
-        (["remove", "client"], "say which client: energrid credentials remove client NAME"),
+        (["add", "house"], "say which house: `energrid credentials add house N`"),
+        (["remove", "client"], "say which client: `energrid credentials remove client NAME`"),
         (["add", "bogus"], "the kind of account is server, house or client, not 'bogus'"),
         (["list", "extra"], "`credentials list` takes nothing more, not 'extra'"),
         (["frob"], "the action is add, remove or list, not 'frob'"),
@@ -110,7 +111,7 @@ def test_bad_arguments_are_one_line_and_change_nothing(
 ) -> None:
     assert energrid(tmp_path, *args) == 2
     err = capsys.readouterr().err
-    assert message in err and err.count("\n") == 1
+    assert pasteable(message) in err and err.count("\n") == 1
     assert not (tmp_path / "credentials" / "acl").exists()
 
 

@@ -18,6 +18,7 @@ from secure_site import SecureSite
 
 from energrid import cli
 from energrid.demo import Demo
+from energrid.invocation import pasteable
 from energrid.shell import build_namespace
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
@@ -58,7 +59,8 @@ def test_watch_logs_in_with_a_client_account(
     assert cli.main(argv) == 2  # no password file: said before connecting
     err = capsys.readouterr().err
     assert err.startswith("energrid: no password for client-vr1:")
-    assert "energrid credentials add client vr1 --keep-password" in err and err.count("\n") == 1
+    hint = pasteable("`energrid credentials add client vr1 --keep-password`")
+    assert hint in err and err.count("\n") == 1
 
 
 # --- energrid credentials --keep-password --------------------------------------------------------
@@ -126,7 +128,8 @@ def test_sim_refuses_missing_or_wrong_accounts_in_one_line(
     argv = ["--state-dir", str(tmp_path), "sim", "--mqtt-port=1", *flags, "--count=1"]
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"energrid: {message.format(credentials=tmp_path / 'credentials')}")
+    expected = pasteable(message.format(credentials=tmp_path / "credentials"))
+    assert err.startswith(f"energrid: {expected}")
     assert err.count("\n") == 1
 
 
@@ -146,7 +149,7 @@ def test_a_refused_board_is_reported_once_not_at_every_retry(
     refusals = [r.getMessage() for r in caplog.records if "refused board" in r.getMessage()]
     assert sorted(refusals) == [
         f"broker refused board house-{h}: Not authorized (check its account: "
-        f"energrid credentials add house {h} --keep-password)"
+        f"`energrid credentials add house {h} --keep-password`)"
         for h in (1, 2)
     ]
 

@@ -148,7 +148,7 @@ class BoardClient:
         if self.options.accounts is None:
             return " (the broker wants accounts: see --secure in docs/simulator.md)"
         house = next(iter(self.houses))
-        return f" (check its account: energrid credentials add house {house} --keep-password)"
+        return f" (check its account: `energrid credentials add house {house} --keep-password`)"
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
         try:

@@ -174,12 +174,10 @@ def run(args: argparse.Namespace) -> int:
         raise BadArgumentError(f"--time-factor: {exc}") from None
     numbers = [house.number for house in houses]
     accounts = sim_accounts(settings, numbers, args.secure, args.houses_per_client)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from energrid.app import setup_logging
     from energrid.simulator.fleet import BoardFleet, FleetOptions  # paho only when it runs
+
+    setup_logging(settings.log_level, sys.stderr, timestamps=True)  # as --headless logs
 
     options = FleetOptions(
         settings.mqtt_host,

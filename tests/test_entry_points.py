@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
 import sys
@@ -10,6 +11,9 @@ import pytest
 from helpers import TestClient, wait_for
 from mosquitto_fixture import free_port, mqtt_handshake
 from terminal import ENERGRID, ROOT, Terminal, environment
+
+from energrid.app import LogFormat
+from energrid.invocation import launcher
 
 
 def test_the_shell_runs_the_seed_session(broker, tmp_path) -> None:  # noqa: ANN001
@@ -31,6 +35,7 @@ def test_the_shell_runs_the_seed_session(broker, tmp_path) -> None:  # noqa: ANN
     term.type("exit()")
     assert term.wait() == 0
     assert "Traceback" not in term.screen
+    assert "[energrid] Stopped the Energrid server; the broker at" in term.screen
     assert (tmp_path / "shell_history").exists()
 
 
@@ -51,6 +56,17 @@ def test_python_i_start_server_py_takes_the_commands(broker, tmp_path) -> None: 
     assert "Neighborhood 0: 2 houses, 1 device" in done.stdout
     assert "error: the state must be 1 (ON) or 0 (OFF), not 7" in done.stdout
     assert "Traceback" not in done.stderr
+    # The shell's one log format, and what leaving stopped (a broker it did not start goes on).
+    stopped = f"[energrid] Stopped the Energrid server; the broker at 127.0.0.1:{broker.port} was"
+    assert stopped in done.stdout
+
+
+def test_one_log_format_with_the_level_from_warning_up() -> None:
+    record = logging.LogRecord("energrid.broker", logging.WARNING, "", 0, "it %s", ("died",), None)
+    assert LogFormat().format(record) == "[broker] warning: it died"
+    record = logging.LogRecord("energrid", logging.INFO, "", 0, "run `energrid sim`", (), None)
+    assert LogFormat().format(record) == f"[energrid] run `{launcher()} sim`"
+    assert LogFormat(timestamps=True).format(record).endswith(f"[energrid] run `{launcher()} sim`")
 
 
 def test_headless_runs_until_sigterm(broker, mqtt_client: TestClient, tmp_path) -> None:  # noqa: ANN001

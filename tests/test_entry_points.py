@@ -18,7 +18,9 @@ from energrid.invocation import launcher
 
 def test_the_shell_runs_the_seed_session(broker, tmp_path) -> None:  # noqa: ANN001
     term = Terminal(ENERGRID, environment(broker.port, tmp_path))
-    term.read_until("Type help() for the commands")
+    term.read_until("Type help() for the commands; Tab completes names.")
+    assert "Profile: development, no account (anonymous)." in term.screen
+    assert "Broker: not started by Energrid (it goes on after exit)." in term.screen
     term.read_until(">>>")
     term.type("newHouse(2)")
     term.read_until("Created houses 1..2.")

@@ -20,6 +20,7 @@ from secure_site import SECURE_CONFIG, SecureSite, open_site, site_settings
 
 from energrid.app import running_server
 from energrid.broker import ensure_broker
+from energrid.shell import banner
 from energrid_core import auth
 from energrid_core.delivery import Outcome
 from energrid_core.errors import BrokerUnavailableError
@@ -110,7 +111,9 @@ def test_the_server_works_end_to_end_with_its_account(site: SecureSite) -> None:
         message = board.received.get(timeout=10)
         assert (message.topic, message.payload) == ("Neighborhood/0/House/1/Consumer/1/set", b"1")
         wait_for(lambda: server.delivery.counts[Outcome.DELIVERED] == 1, "the PUBACK")
+        said = banner(server, None)
     board.close()
+    assert "Profile: secure, account energrid-server." in said  # the shell's banner says so
 
 
 def test_wrong_server_credentials_are_reported_once(site: SecureSite, tmp_path: Path) -> None:

@@ -273,7 +273,7 @@ class ShellCommands:
             f"{client.connect_failures} failed attempts, "
             f"{client.duplicates_dropped} redelivered duplicates dropped, "
             f"{client.loop_restarts} network thread restarts",
-            f"Commands this server sent: {counts[Outcome.SENT]} sent, "
+            f"Commands from this server: {counts[Outcome.SENT]} sent, "
             f"{len(self.server.delivery.pending)} waiting for the broker, "
             f"{counts[Outcome.EXPIRED]} expired, {counts[Outcome.REFUSED]} refused",
         ]

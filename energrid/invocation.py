@@ -26,7 +26,8 @@ from energrid_core.config import Settings
 SHARED = ("state_dir", "mqtt_host", "mqtt_port", "neighborhood", "broker_config")
 # Set by energrid.sh to the directory the operator ran it from (it then changes directory).
 CALLER_DIR = "ENERGRID_CALLER_DIR"
-_COMMAND = re.compile(r"`energrid(?=[ `])")
+# `energrid ...`, and the one in a loop over houses: `for h in 1 2; do energrid ... $h; done`
+_COMMAND = re.compile(r"(?:(?<=`)|(?<=; do ))energrid(?=[ `])")
 
 
 class Invocation:
@@ -80,8 +81,8 @@ def flags(settings: Settings) -> str:
 
 def pasteable(text: str) -> str:
     """text with every `energrid ...` command as it must be typed here."""
-    if "`energrid" not in text:
+    if "energrid" not in text:
         return text
     settings = Invocation.settings
-    prefix = "`" + launcher() + (flags(settings) if settings is not None else "")
+    prefix = launcher() + (flags(settings) if settings is not None else "")
     return _COMMAND.sub(lambda _match: prefix, text)

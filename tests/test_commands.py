@@ -269,7 +269,7 @@ def test_show_stats_counts_rejections(sh: dict, server: GridServer, capsys) -> N
     assert "Messages received: 2 (" in words
     assert "Messages rejected: 2" in words
     # Each count of commands says whose: this server's, or other clients' (VR, dashboards).
-    assert "Commands this server sent: 0 sent," in words
+    assert "Commands from this server: 0 sent," in words
     assert "Commands from other clients seen: 0 (VR, dashboards)" in words
     labelled = [line for line in text.splitlines() if not line.startswith(" ")][:9]
     starts = {len(line) - len(line.split(":", 1)[1].lstrip()) for line in labelled}

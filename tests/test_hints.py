@@ -53,6 +53,11 @@ def test_the_flags_are_the_shared_settings_the_operator_set(tmp_path: Path) -> N
         f"run `{launcher()} --state-dir '{tmp_path}/my state' --mqtt-port 18830 "
         "credentials add server` first"
     )
+    loop = pasteable("run `for h in 1 2; do energrid credentials add house $h; done`")
+    assert loop == (
+        f"run `for h in 1 2; do {launcher()} --state-dir '{tmp_path}/my state' --mqtt-port 18830 "
+        "credentials add house $h; done`"
+    )
     assert pasteable("energrid/0/state and `energrid/0/state`") == (
         "energrid/0/state and `energrid/0/state`"
     )

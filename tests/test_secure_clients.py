@@ -113,8 +113,8 @@ def test_sim_secure_connects_every_house_as_its_own_account(site: SecureSite) ->
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--secure"], "--secure: houses 1 and 2 have no password file in {credentials}: run "
-                       "`energrid credentials add house N --keep-password` for each"),
+        (["--secure"], "--secure: houses 1 and 2 have no password file in {credentials}: run `for "
+                       "h in 1 2; do energrid credentials add house $h --keep-password; done`"),
         (["--secure", "--houses-per-client=2"], "--secure needs --houses-per-client 1"),
         (["--mqtt-username=energrid-server"], "energrid-server is the server's account"),
         (["--mqtt-username=house-1"], "--mqtt-username house-1: a board connects as its own"),

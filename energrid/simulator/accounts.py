@@ -18,6 +18,7 @@ from energrid_core.errors import BadArgumentError, BrokerUnavailableError
 
 Account = tuple[str, str]  # (username, password)
 SHOWN = 5  # house numbers named in a message, at most
+LOOPED = 20  # up to this many houses, the hint is one loop to paste; beyond, a form with N
 
 
 def house_accounts(state_dir: Path, houses: Sequence[int]) -> tuple[dict[int, Account], list[int]]:
@@ -45,10 +46,12 @@ def missing_text(state_dir: Path, missing: Sequence[int]) -> str:
             f"house {missing[0]} has no password file in {directory}: "
             f"run `{command.format(missing[0])}`"
         )
-    return (
-        f"houses {numbers_text(missing)} have no password file in {directory}: "
-        f"run `{command.format('N')}` for each"
-    )
+    if len(missing) <= LOOPED:
+        numbers = " ".join(str(n) for n in missing)
+        run = f"`for h in {numbers}; do {command.format('$h')}; done`"
+    else:
+        run = f"`{command.format('N')}` for each"
+    return f"houses {numbers_text(missing)} have no password file in {directory}: run {run}"
 
 
 def numbers_text(numbers: Sequence[int]) -> str:

@@ -19,9 +19,11 @@ from energrid_core.delivery import CommandEvent, Delivery, Outcome, StoreJournal
 from energrid_core.errors import BadArgumentError, StoreError
 from energrid_core.heap import settle
 from energrid_core.ingest import Ingest
+from energrid_core.instance import default_client_id, instance_id
 from energrid_core.lock_slices import locked_slices
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
+from energrid_core.sole_server import check_alone
 from energrid_core.state_payloads import encode, status_payload
 from energrid_core.state_publisher import StatePublisher
 from energrid_core.state_topics import status_topic
@@ -74,10 +76,11 @@ class GridServer:
             )
         self.ingest = Ingest(self.grid, Decoder.from_settings(settings), self.lock, self.clock)
         self.ingest.listeners.append(self._remember_wire_command)
+        self.instance = instance_id(settings.state_dir)
         options = ClientOptions(
             host=settings.mqtt_host,
             port=settings.mqtt_port,
-            client_id=settings.client_id,
+            client_id=settings.client_id or default_client_id(self.instance),
             keepalive_s=settings.keepalive_s,
             username=settings.mqtt_username or None,
             password=read_password(
@@ -100,6 +103,7 @@ class GridServer:
             clock=self.clock,
             max_payloads_per_s=settings.state_max_payloads_per_s,
             backlog=lambda: self.client.unacked_publishes,
+            instance=self.instance,
         )
         self.ingest.listeners.append(self.state.on_message)
         self.client.publish_listeners.append(self.state.on_published)
@@ -126,7 +130,13 @@ class GridServer:
         return self.ingest.stats
 
     def start(self, wait_s: float = 5.0) -> bool:
-        """Connect; True when connected within wait_s (it keeps retrying in the background)."""
+        """Connect; True when connected within wait_s (it keeps retrying in the background).
+
+        Raises AnotherServerError, before connecting, when another server's retained status
+        says it serves this neighborhood on this broker (unless settings.takeover).
+        """
+        if not self.settings.takeover:
+            check_alone(self.client.options, self.settings.neighborhood, self.instance)
         self._housekeeper = threading.Thread(
             target=self._housekeeping_loop, name="energrid-housekeeping", daemon=True
         )

@@ -93,11 +93,15 @@ def grid_totals(grid: Neighborhood, mains_voltage_v: float) -> Totals:
     return totals_of(sums, mains_voltage_v)
 
 
-def status_payload(online: bool, since: float | None = None) -> JsonDict:
-    """The server's availability; the offline one is the MQTT last will."""
+def status_payload(online: bool, since: float | None = None, instance: str = "") -> JsonDict:
+    """The server's availability; the offline one is the MQTT last will.
+
+    instance: the id kept in the server's state directory (see instance.py), so that another
+    server can tell it is not alone on the neighborhood.
+    """
     if not online:
         return {"status": "offline"}
-    return {"status": "online", "since_unix_s": finite(since)}
+    return {"status": "online", "since_unix_s": finite(since), "instance": instance}
 
 
 def neighborhood_state(

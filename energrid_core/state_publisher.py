@@ -85,6 +85,7 @@ class StatePublisher:
         monotonic: Callable[[], float] = time.monotonic,
         max_payloads_per_s: float = 3000.0,
         backlog: Callable[[], int] = lambda: 0,
+        instance: str = "",
     ) -> None:
         self.grid = grid
         self.lock = lock  # the server's: held while payloads are built, never while publishing
@@ -97,6 +98,7 @@ class StatePublisher:
         self.clock = clock
         self.monotonic = monotonic
         self.stats = PublisherStats()
+        self.instance = instance  # the server's id, in its online status
         self.outcome_listeners: list[OutcomeListener] = []
         self._cond = threading.Condition()
         # Shared with the marking threads, under _cond.
@@ -273,7 +275,7 @@ class StatePublisher:
     ) -> None:
         try:
             if announce_at is not None:
-                online = encode(status_payload(True, announce_at))
+                online = encode(status_payload(True, announce_at, self.instance))
                 self._send(status_topic(self.grid.identifier), online)
                 announce_at = None
             while clears:

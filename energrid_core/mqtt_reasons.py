@@ -68,11 +68,12 @@ def lost_text(address: str, reason: str, from_broker: bool, socket_error: str | 
 def taken_over_text(address: str, client_id: str, said_by_broker: bool) -> str:
     """Another connection took our client id: we stop, rather than take it back in turn."""
     how = (
-        "took over this session"
+        f"took over this session at the broker at {address}"
         if said_by_broker
-        else "keeps taking this connection: the broker closes it each time the other connects"
+        else f"keeps taking this connection at the broker at {address} (the broker closes it "
+        "each time the other connects)"
     )
     return (
-        f"another client with client id {client_id!r} {how} at the broker at {address}; "
-        f"not reconnecting (give each server its own --client-id, or stop the other one)"
+        f"another client with client id {client_id!r} {how}; not reconnecting (give each server "
+        "its own --client-id, or stop the other one)"
     )

@@ -210,12 +210,14 @@ class GridServer:
         _check_count(count)
         n = self.settings.neighborhood
         with self.lock:
+            following = self.grid.next_house
             made = self.grid.add_houses(count)
             try:
                 self.store.add_houses(n, [h.identifier for h in made], self.grid.next_house)
-            except StoreError:
+            except StoreError:  # nothing happened: not even a number was used up
                 for house in made:
                     del self.grid.houses[house.identifier]
+                self.grid.next_house = following
                 raise
         for new in made:
             self.state.mark_house(new.identifier)
@@ -239,20 +241,24 @@ class GridServer:
 
     def _new_devices(self, house: int, count: int, type_: str, kind: str) -> list:
         _check_count(count)
+        try:
+            type_.encode("utf-8")  # what the store can save; refused before anything changes
+        except UnicodeEncodeError:
+            raise BadArgumentError(f"the type {type_!r} is not valid text") from None
         with self.lock:
             target = self.grid.house(house)
             devices = target.consumers if kind == "consumer" else target.suppliers
             add = target.add_consumers if kind == "consumer" else target.add_suppliers
+            before = (target.next_consumer, target.next_supplier)
             made = add(type_, count)
             following = target.next_consumer if kind == "consumer" else target.next_supplier
             try:
                 rows = [(d.identifier, type_) for d in made]
                 self.store.add_devices(self.settings.neighborhood, house, kind, rows, following)
-            except (StoreError, UnicodeEncodeError) as exc:
+            except StoreError:  # nothing happened: not even a number was used up
                 for device in made:
                     del devices[device.identifier]
-                if isinstance(exc, UnicodeEncodeError):
-                    raise BadArgumentError(f"the type {type_!r} is not valid text") from None
+                target.next_consumer, target.next_supplier = before
                 raise
         self.state.mark_house(house)
         settle()

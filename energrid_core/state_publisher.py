@@ -384,8 +384,10 @@ class StatePublisher:
             house = self.grid.houses.get(identifier)
             if house is None:  # removed: its clear does the rest
                 return None
-            self._availability[identifier] = availability(house, now, after_s)
+            flags = availability(house, now, after_s)
+            self._availability[identifier] = flags
             sums = house_sums(house)
+            sums.devices_online = sum(flags[1:])  # the house's flag first, then its devices
             if self._sums.get(identifier) != sums:
                 self._sums[identifier] = sums
                 self._totals_stale = True
@@ -403,7 +405,8 @@ class StatePublisher:
             order = list(self.grid.houses)
             for number in order:  # houses not flushed yet (just added): their sums now
                 if number not in sums:
-                    sums[number] = house_sums(self.grid.houses[number])
+                    house = self.grid.houses[number]
+                    sums[number] = house_sums(house, now, self.offline_after_s)
         in_order = {number: sums[number] for number in order}
         return neighborhood_message(
             self.grid.identifier, in_order, self.mains_voltage_v, now, self.offline_after_s

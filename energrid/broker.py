@@ -27,6 +27,7 @@ from energrid.broker_process import (
 from energrid_core.auth import credentials_dir
 from energrid_core.config import Settings
 from energrid_core.errors import BrokerUnavailableError
+from energrid_core.private_files import private_directory, private_file
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +146,11 @@ class ManagedBroker:
             if self.executable is None:
                 raise BrokerUnavailableError(NOT_INSTALLED)
             config = self.runtime_text()
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_directory(self.directory)  # its log names every client
             self.config_path.write_text(config, encoding="utf-8")
             if rotate_log and self.log_path.exists():
                 self.log_path.replace(self.log_path.with_name(self.log_path.name + ".1"))
+            private_file(self.log_path)
             self._spawn(config, "wb" if rotate_log else "ab")
 
     def restart(self) -> None:

@@ -17,6 +17,7 @@ from energrid.arguments import DebugFlag, command
 from energrid.commands import ShellCommands
 from energrid.demo import Demo
 from energrid_core.config import Settings
+from energrid_core.private_files import private_directory, private_file
 from energrid_core.server import GridServer
 
 BANNER = """\
@@ -98,8 +99,7 @@ def run_shell(settings: Settings) -> int:
         demo = Demo(server)
         stack.callback(demo.close)  # the demo's boards stop before the server and its broker
         out.say(banner(server))
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
-        history = str(settings.state_dir / "shell_history")
+        history = str(private_file(private_directory(settings.state_dir) / "shell_history"))
         embed(
             globals=build_namespace(server, demo),
             configure=_configure,

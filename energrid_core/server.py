@@ -124,6 +124,7 @@ class GridServer:
         self._housekeeper: threading.Thread | None = None
         self._snapshot_at = time.monotonic()
         self._snapshot_applied = self.ingest.stats.messages_applied
+        self._snapshot_failure: str | None = None  # said once, until a save works again
 
     @property
     def stats(self):  # noqa: ANN201 - IngestStats
@@ -172,7 +173,25 @@ class GridServer:
         self.delivery.expire()
         due = time.monotonic() - self._snapshot_at >= self.settings.snapshot_interval_s
         if due and self.ingest.stats.messages_applied != self._snapshot_applied:
+            self._periodic_snapshot()
+
+    def _periodic_snapshot(self) -> None:
+        """A save that fails (a full disk) is said once, and tried again at the next interval:
+        not at every watchdog tick, and not in a traceback."""
+        self._snapshot_at = time.monotonic()
+        try:
             self.save_snapshot()
+        except StoreError as exc:
+            if str(exc) != self._snapshot_failure:
+                every = self.settings.snapshot_interval_s
+                log.warning(
+                    "readings statistics not saved: %s; trying again every %g s", exc, every
+                )
+            self._snapshot_failure = str(exc)
+            return
+        if self._snapshot_failure is not None:
+            log.info("readings statistics saved again")
+            self._snapshot_failure = None
 
     def save_snapshot(self) -> int:
         """Save the readings' statistics now; returns how many devices had some.

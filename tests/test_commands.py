@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
-from mosquitto_fixture import free_port
 
 from energrid.commands import ShellCommands
 from energrid.demo import Demo
-from energrid_core.config import Settings
 from energrid_core.errors import StoreError
 from energrid_core.server import GridServer
 
 
 @pytest.fixture
-def server(tmp_path) -> GridServer:  # noqa: ANN001 - not connected: these are unit tests
-    # A port nothing listens on: the demo's boards must not reach a broker running on this
-    # machine (an operator's Energrid on 1883) and feed its grid.
-    return GridServer(Settings(state_dir=tmp_path, start_broker=False, mqtt_port=free_port()))
+def server(make_offline_server: Callable[..., GridServer]) -> GridServer:
+    # Not connected, on a port nothing listens on: the demo's boards must not reach a broker
+    # running on this machine (an operator's Energrid on 1883) and feed its grid. Stopped by
+    # the factory after the test.
+    return make_offline_server()
 
 
 @pytest.fixture

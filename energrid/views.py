@@ -175,9 +175,10 @@ def neighborhood_line(neighborhood: int, totals: Totals) -> str:
     The amounts are live (the houses online); the houses left out are said after them.
     """
     line = (
-        f"Neighborhood {neighborhood}: {_plural(totals.houses, 'house')} "
-        f"({totals.houses_online} online), {_plural(totals.devices, 'device')} "
-        f"({totals.devices_online} online); "
+        f"Neighborhood {neighborhood}: {_plural(totals.houses, 'house')}, "
+        f"{_plural(totals.devices, 'device')}; "
+        f"{_plural(totals.houses_online, 'house')} and "
+        f"{_plural(totals.devices_online, 'device')} online: "
         f"consumption {out.amps(totals.consumption_a)} ({out.watts(totals.consumption_w)}), "
         f"supply {out.watts(totals.supply_w)}, "
         f"net {out.watts(totals.net_w)}"

@@ -60,7 +60,7 @@ def test_the_seed_session_builds_the_documented_grid(sh: dict, server: GridServe
 
     sh["showHouses"]()
     houses = output(capsys)
-    assert "Neighborhood 0: 2 houses (0 online), 6 devices (0 online)" in houses
+    assert "Neighborhood 0: 2 houses, 6 devices; 0 houses and 0 devices online:" in houses
     assert "left out: 2 houses offline" in houses
     header = houses.splitlines()[1]
     assert header.split() == [

@@ -29,7 +29,7 @@ def test_an_offline_house_is_left_out_with_its_last_draw() -> None:
     assert state["houses_left_out"] == 1
     assert state["left_out_consumption_a"] == 25.94
     line = views.neighborhood_line(0, grid_totals(grid, MAINS_V, 200.0, 30.0))
-    assert line.startswith("Neighborhood 0: 2 houses (1 online), 2 devices (1 online); ")
+    assert line.startswith("Neighborhood 0: 2 houses, 2 devices; 1 house and 1 device online: ")
     assert "consumption 1.50 A" in line
     assert line.endswith("left out: 1 house offline, last known 25.94 A (5966.2 W)")
     # Both within offline_after_s: nothing is left out, and the line says nothing about it.

@@ -5,6 +5,9 @@ from __future__ import annotations
 import ssl
 
 from helpers import wait_for
+from paho.mqtt.client import DisconnectFlags
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
 from tcp_proxy import TcpProxy
 
 from energrid_core.mqtt_client import ClientOptions, GridClient
@@ -68,3 +71,21 @@ def test_a_connection_closed_by_the_broker_says_so(broker) -> None:  # noqa: ANN
     finally:
         client.stop()
         proxy.close()
+
+
+def test_session_taken_over_said_by_the_broker_stops_at_once() -> None:
+    """MQTT 5 brokers that say why (reason 0x8E) are believed at the first time; Mosquitto 2.0
+    closes without a word, which the flapping test with two real clients covers."""
+    client = GridClient(ClientOptions(port=1, client_id="lines-taken"), print)
+    notices = lines_of(client)
+    client._connected.set()  # as after a CONNACK
+    taken = ReasonCode(PacketTypes.DISCONNECT, identifier=0x8E)
+    client._on_disconnect(client._client, None, DisconnectFlags(True), taken, None)
+    assert client.gave_up is not None and "took over this session" in client.gave_up
+    assert client.stopping and not client.connected
+    assert notices == [client.gave_up]
+    other = GridClient(ClientOptions(port=1, client_id="lines-other"), print)
+    other._connected.set()
+    going = ReasonCode(PacketTypes.DISCONNECT, identifier=0x8B)  # server shutting down
+    other._on_disconnect(other._client, None, DisconnectFlags(True), going, None)
+    assert other.gave_up is None and not other.stopping

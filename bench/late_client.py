@@ -82,16 +82,7 @@ def wait_delivered(port: int, shown: str) -> float:
     def final() -> bool:
         if not seen:
             return False
-        summary = orjson.loads(seen[-1])
-        totals = Totals(
-            summary["house_count"],
-            summary["device_count"],
-            summary["consumption_a"],
-            summary["consumption_w"],
-            summary["supply_a"],
-            summary["supply_w"],
-            summary["net_w"],
-        )
+        totals = Totals.from_payload(orjson.loads(seen[-1]))
         return views.neighborhood_line(0, totals) == shown
 
     wait(final, 60, "the final neighborhood state at the broker")
@@ -124,7 +115,9 @@ def main() -> int:
         wait(lambda: server.stats.messages_applied >= expected, 60, "the readings")
         wait(server.state.idle, 60, "the state to be built")
         with server.lock:
-            shown = views.neighborhood_line(0, grid_totals(server.grid, settings.mains_voltage_v))
+            mains_v, after_s = settings.mains_voltage_v, settings.offline_after_s
+            totals = grid_totals(server.grid, mains_v, time.time(), after_s)
+            shown = views.neighborhood_line(0, totals)
         drained_s = wait_delivered(settings.mqtt_port, shown)
         command = [
             str(Path(sys.executable).with_name("energrid")),

@@ -83,13 +83,9 @@ def running_server(
     try:
         if prepare is not None:
             prepare(server)
-        if not server.start(CONNECT_WAIT_S) and server.client.refusal is None:
-            # (A refusal was said already, with what to check: the broker does answer.)
-            log.warning(
-                "the broker at %s:%s does not answer yet; retrying in the background",
-                settings.mqtt_host,
-                settings.mqtt_port,
-            )
+        if not server.start(CONNECT_WAIT_S) and not server.client.explained:
+            # (A refusal or a failed attempt was said already, with its cause.)
+            log.warning("%s", server.client.problem)
         yield server
     finally:
         if watch is not None:

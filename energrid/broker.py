@@ -28,6 +28,7 @@ from energrid.broker_process import (
 from energrid_core.auth import credentials_dir
 from energrid_core.config import Settings
 from energrid_core.errors import BrokerUnavailableError
+from energrid_core.private_files import private_directory, private_file
 
 log = logging.getLogger(__name__)
 
@@ -161,10 +162,11 @@ class ManagedBroker:
             self._use_ws_port(choose_ws_port(self.source_text(), self.settings))
             config = self.runtime_text()
             check_ports(config, self.settings, self.ws_port)
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_directory(self.directory)  # its log names every client
             self.config_path.write_text(config, encoding="utf-8")
             if rotate_log and self.log_path.exists():
                 self.log_path.replace(self.log_path.with_name(self.log_path.name + ".1"))
+            private_file(self.log_path)
             self._spawn(config, "wb" if rotate_log else "ab")
 
     def restart(self) -> None:

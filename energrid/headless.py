@@ -50,6 +50,9 @@ def run_headless(
                 log.error("stopping: %s", server.watchdog.failure)
                 status = 1
                 break
+            if server.client.gave_up is not None:  # said already, in one line
+                status = 2
+                break
         if reporter is not None:
             reporter.stop()
         stats = server.stats

@@ -21,6 +21,7 @@ from energrid.commands import ShellCommands
 from energrid.demo import Demo
 from energrid.mistakes import typing_mistake
 from energrid_core.config import Settings
+from energrid_core.private_files import private_directory, private_file
 from energrid_core.server import GridServer
 
 BANNER = """\
@@ -131,8 +132,7 @@ def run_shell(settings: Settings) -> int:
         demo = Demo(server)
         stack.callback(demo.close)  # the demo's boards stop before the server and its broker
         out.say(banner(server, brokers[0]))
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
-        history = str(settings.state_dir / "shell_history")
+        history = str(private_file(private_directory(settings.state_dir) / "shell_history"))
         namespace = build_namespace(server, demo)
         embed(
             globals=namespace,

@@ -143,7 +143,7 @@ def houses_view(
     houses = grid.houses
     if not houses:
         return "No houses yet. newHouse() creates one, startDemo() builds the demo neighborhood."
-    totals = grid_totals(grid, mains_v)
+    totals = grid_totals(grid, mains_v, now, offline_after_s)
     pages = (len(houses) + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(page, 1), pages)
     ids = sorted(houses)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -170,14 +170,26 @@ def houses_view(
 
 
 def neighborhood_line(neighborhood: int, totals: Totals) -> str:
-    """showHouses()' first line; `energrid watch` prints the same from the state topics."""
-    return (
+    """showHouses()' first line; `energrid watch` prints the same from the state topics.
+
+    The amounts are live (the houses online); the houses left out are said after them.
+    """
+    line = (
         f"Neighborhood {neighborhood}: {_plural(totals.houses, 'house')}, "
         f"{_plural(totals.devices, 'device')}; "
+        f"{_plural(totals.houses_online, 'house')} and "
+        f"{_plural(totals.devices_online, 'device')} online: "
         f"consumption {out.amps(totals.consumption_a)} ({out.watts(totals.consumption_w)}), "
         f"supply {out.watts(totals.supply_w)}, "
         f"net {out.watts(totals.net_w)}"
     )
+    if totals.houses_left_out:
+        line += (
+            f"; left out: {_plural(totals.houses_left_out, 'house')} offline, last known "
+            f"{out.amps(totals.left_out_consumption_a)} "
+            f"({out.watts(totals.left_out_consumption_w)})"
+        )
+    return line
 
 
 def stats_view(stats: IngestStats, now: float, connected: str, extra: Sequence[str] = ()) -> str:

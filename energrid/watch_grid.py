@@ -107,36 +107,44 @@ class WatchedGrid:
 
     def totals(self) -> Totals | None:
         """The neighborhood's totals as the server published them."""
-        s = self.summary
-        if s is None:
-            return None
-        return Totals(
-            int(_number(s, "house_count")),
-            int(_number(s, "device_count")),
-            _number(s, "consumption_a"),
-            _number(s, "consumption_w"),
-            _number(s, "supply_a"),
-            _number(s, "supply_w"),
-            _number(s, "net_w"),
-        )
+        return None if self.summary is None else Totals.from_payload(self.summary)
 
     def house_totals(self) -> Totals:
-        """The same totals added up from the house topics, the way showHouses() adds them."""
+        """The same totals added up from the house topics, the way showHouses() adds them:
+        the houses online in the live amounts, the others' draw apart."""
         mains_v = _number(self.summary or {}, "mains_voltage_v")
-        consume_a = supply_a = supply_w = 0.0
-        devices = houses = 0
+        consume_a = supply_a = supply_w = left_a = 0.0
+        devices = houses = houses_online = devices_online = 0
         for house in self.house_ids():
             state = self.houses.get(house)
             if state is None:
                 continue
             houses += 1
+            keys = self.device_keys(house)
+            devices += len(keys)
+            if state.get("online") is not True:
+                left_a += _number(state, "consumption_a")
+                continue
+            houses_online += 1
+            devices_online += sum(
+                1 for key in keys if (self.devices.get(key) or {}).get("online") is True
+            )
             consume_a += _number(state, "consumption_a")
             supply_a += _number(state, "supply_a")
             supply_w += _number(state, "supply_w")
-            devices += len(self.device_keys(house))
         consume_w = consume_a * mains_v
         return Totals(
-            houses, devices, consume_a, consume_w, supply_a, supply_w, supply_w - consume_w
+            houses,
+            devices,
+            consume_a,
+            consume_w,
+            supply_a,
+            supply_w,
+            supply_w - consume_w,
+            houses_online,
+            devices_online,
+            left_a,
+            left_a * mains_v,
         )
 
     def devices_online(self) -> tuple[int, int]:

@@ -93,7 +93,7 @@ def agreement(grid: WatchedGrid) -> str:
 
 
 def same_totals(a: Totals, b: Totals) -> bool:
-    if (a.houses, a.devices) != (b.houses, b.devices):
+    if (a.houses, a.devices, a.houses_online) != (b.houses, b.devices, b.houses_online):
         return False
     pairs = [
         (a.consumption_a, b.consumption_a),
@@ -101,5 +101,6 @@ def same_totals(a: Totals, b: Totals) -> bool:
         (a.supply_a, b.supply_a),
         (a.supply_w, b.supply_w),
         (a.net_w, b.net_w),
+        (a.left_out_consumption_a, b.left_out_consumption_a),
     ]
     return all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-6) for x, y in pairs)

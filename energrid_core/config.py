@@ -45,7 +45,7 @@ class Settings:
     mqtt_port: int = 1883
     ws_port: int = 9001
     neighborhood: int = 0
-    client_id: str = "energrid-server"
+    client_id: str = ""  # empty: energrid-server-<the state directory's instance id>
     keepalive_s: int = 30
     state_dir: Path = field(default_factory=default_state_dir)
     broker_config: Path = Path(__file__).resolve().parent.parent / "mosquitto.conf"
@@ -73,6 +73,7 @@ class Settings:
     # Names given by an environment variable or a flag (not a setting itself).
     explicit: set[str] = field(default_factory=set, repr=False, compare=False, metadata=_INTERNAL)
     stats_interval_s: float = 0.0  # headless: log the ingest counters this often; 0: never
+    takeover: bool = False  # start even though another server says it serves the neighborhood
 
     @property
     def calibration(self) -> Calibration:
@@ -84,7 +85,8 @@ HELP = {
     "mqtt_port": "the broker's MQTT port",
     "ws_port": "websockets port of a broker that Energrid starts itself",
     "neighborhood": "the neighborhood served: topics Neighborhood/<n>/...",
-    "client_id": "the server's MQTT client id, which names its durable session",
+    "client_id": "the server's MQTT client id, which names its durable session "
+    "(default: energrid-server-<an id made once and kept in the state directory>)",
     "keepalive_s": "MQTT keepalive in seconds",
     "state_dir": "where the shell history and a started broker's data live",
     "broker_config": "the Mosquitto configuration used when Energrid starts the broker",
@@ -108,6 +110,7 @@ HELP = {
     "snapshot_interval_s": "seconds between two saves of the readings statistics",
     "watchdog_s": "seconds between two checks of the MQTT network thread",
     "stats_interval_s": "headless: log the ingest counters this often (0: never)",
+    "takeover": "start even though the neighborhood's status says another server serves it",
 }
 
 # name -> (lowest, highest) accepted value

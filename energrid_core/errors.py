@@ -23,3 +23,7 @@ class BrokerUnavailableError(EnergridError):
 
 class StoreError(EnergridError):
     """The grid could not be read from or saved to the state directory."""
+
+
+class AnotherServerError(EnergridError):
+    """Another server's retained status says it serves this neighborhood on this broker."""

@@ -26,6 +26,10 @@ class FlapDetector:
     def connected(self) -> None:
         self._connected_at = self.clock()
 
+    def interrupted(self) -> None:
+        """A connection attempt failed: the broker was away, not taken by another client."""
+        self._short_in_a_row = 0
+
     def lost(self) -> bool:
         """A connection was lost; True exactly when the operator should now be told."""
         started, self._connected_at = self._connected_at, None

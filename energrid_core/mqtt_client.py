@@ -17,6 +17,13 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from energrid_core.errors import BrokerUnavailableError
 from energrid_core.flapping import FlapDetector
+from energrid_core.mqtt_reasons import (
+    SESSION_TAKEN_OVER,
+    connect_failure_text,
+    lost_text,
+    refusal_text,
+    taken_over_text,
+)
 from energrid_core.prompt_send import PromptSends
 from energrid_core.redelivery import RedeliveryFilter
 
@@ -25,6 +32,22 @@ log = logging.getLogger("energrid.mqtt")
 MessageHandler = Callable[[str, bytes, bool], None]
 ConnectionListener = Callable[[bool, str], None]
 PublishListener = Callable[[int, bool, str], None]  # mid, accepted by the broker, reason
+
+
+class _Paho(mqtt.Client):
+    """paho's client, keeping what made the last connection attempt fail.
+
+    paho tells on_connect_fail that an attempt failed, not why; reconnect() is where it raises.
+    """
+
+    connect_error: BaseException | None = None
+
+    def reconnect(self) -> MQTTErrorCode:
+        try:
+            return super().reconnect()
+        except OSError as exc:
+            self.connect_error = exc
+            raise
 
 
 @dataclass(frozen=True)
@@ -88,10 +111,13 @@ class GridClient:
         self.loop_restarts = 0
         self.refusals = 0  # CONNACKs refusing us (bad account, not authorized)
         self._refusal: str | None = None
+        self._failure: str | None = None  # the line said for the last failed attempt
+        self._socket_error: str | None = None  # what the socket said while connected
+        self.gave_up: str | None = None  # why it stopped reconnecting (client id taken over)
         self.redeliveries = RedeliveryFilter()
         self._flaps = FlapDetector()
         self._prompt = PromptSends()  # Nagle off while our own publishes are on their way
-        client = mqtt.Client(
+        client = _Paho(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=options.client_id,
             protocol=mqtt.MQTTv5,
@@ -105,6 +131,7 @@ class GridClient:
         client.on_subscribe = self._on_subscribe
         client.on_publish = self._on_publish
         client.on_connect_fail = self._on_connect_fail
+        client.on_log = self._on_log
         self._client = client
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -128,6 +155,20 @@ class GridClient:
     def refusal(self) -> str | None:
         """Why the broker refused the last connection attempt (None once connected)."""
         return self._refusal
+
+    @property
+    def explained(self) -> bool:
+        """Whether why it is not connected was said already (a refusal, a failed attempt)."""
+        return self._refusal is not None or self._failure is not None or self.gave_up is not None
+
+    @property
+    def problem(self) -> str:
+        """The line for why it is not connected yet: the last attempt's failure, if any."""
+        if self.gave_up is not None:
+            return self.gave_up
+        if self._failure is not None:
+            return self._failure
+        return connect_failure_text(self.address, None, self.options.tls_ca)
 
     def _connect_async(self) -> None:
         """Set up the (re)connection the network thread makes: durable session, clean start 0."""
@@ -286,13 +327,15 @@ class GridClient:
                     log.debug("broker at %s refused again: %s", self.address, reason_code)
                     return
                 self._refusal = str(reason_code)
-                text = _refusal_text(self.address, str(reason_code))
+                text = refusal_text(self.address, str(reason_code))
                 if self.connection_listeners:
                     self._tell(self.connection_listeners, False, text)
                 else:
                     log.warning("%s", text)
                 return
             self._refusal = None
+            self._failure = None
+            self._socket_error = None
             self._prompt.reset()
             with self._lock:
                 topics = dict(self._topics)
@@ -310,7 +353,25 @@ class GridClient:
             log.exception("error in on_connect")
 
     def _on_connect_fail(self, client, userdata) -> None:  # noqa: ANN001
-        self.connect_failures += 1
+        try:
+            self.connect_failures += 1
+            self._flaps.interrupted()
+            text = connect_failure_text(self.address, client.connect_error, self.options.tls_ca)
+            if text == self._failure:  # said once per cause, not at every retry
+                return
+            self._failure = text
+            if self.connection_listeners:
+                self._tell(self.connection_listeners, False, text)
+            else:
+                log.warning("%s", text)
+        except Exception:
+            self.callback_errors += 1
+            log.exception("error in on_connect_fail")
+
+    def _on_log(self, client, userdata, level, text) -> None:  # noqa: ANN001
+        """Keep what the socket said when paho lost it: a reset is not the broker's doing."""
+        if level == mqtt.MQTT_LOG_ERR and " on socket: " in text:
+            self._socket_error = text.split(" on socket: ", 1)[1]
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
         try:
@@ -321,16 +382,27 @@ class GridClient:
                 self._notify(False, f"disconnected from the broker at {self.address}")
             elif was_connected:
                 self.disconnects += 1
-                self._notify(False, f"lost the broker at {self.address} ({reason_code}); retrying")
-                if self._flaps.lost():
-                    self.announce(
-                        f"the broker keeps closing the connection right after it opens: is "
-                        f"another Energrid using client id {self.options.client_id!r}? Give each "
-                        f"server its own --client-id."
-                    )
+                from_broker = flags.is_disconnect_packet_from_server
+                said = from_broker and reason_code.value == SESSION_TAKEN_OVER
+                socket_error, self._socket_error = self._socket_error, None
+                # The broker closing a fresh connection again and again without a word is
+                # Mosquitto 2.0 handing our client id to another client each time it connects.
+                flapping = not from_broker and socket_error is None and self._flaps.lost()
+                if said or flapping:
+                    self._give_up(taken_over_text(self.address, self.options.client_id, said))
+                    return
+                text = lost_text(self.address, str(reason_code), from_broker, socket_error)
+                self._notify(False, text)
         except Exception:
             self.callback_errors += 1
             log.exception("error in on_disconnect")
+
+    def _give_up(self, text: str) -> None:
+        """Stop reconnecting (called in the network thread, which then ends) and say why."""
+        self.gave_up = text
+        self._stopping = True  # the watchdog leaves the ended network thread alone
+        self._client.loop_stop()  # from the network thread itself: it ends after this callback
+        self._notify(False, text)
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
         try:
@@ -387,10 +459,3 @@ class GridClient:
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"
         return f"GridClient({self.options.client_id!r} {state} to {self.address})"
-
-
-def _refusal_text(address: str, reason: str) -> str:
-    hint = ""
-    if reason in ("Not authorized", "Bad user name or password"):
-        hint = "; check --mqtt-username and the password file (energrid credentials)"
-    return f"the broker at {address} refused the connection: {reason}{hint}; retrying"

@@ -19,9 +19,11 @@ from energrid_core.delivery import CommandEvent, Delivery, Outcome, StoreJournal
 from energrid_core.errors import BadArgumentError, StoreError
 from energrid_core.heap import settle
 from energrid_core.ingest import Ingest
+from energrid_core.instance import default_client_id, instance_id
 from energrid_core.lock_slices import locked_slices
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
+from energrid_core.sole_server import check_alone
 from energrid_core.state_payloads import encode, status_payload
 from energrid_core.state_publisher import StatePublisher
 from energrid_core.state_topics import status_topic
@@ -74,10 +76,11 @@ class GridServer:
             )
         self.ingest = Ingest(self.grid, Decoder.from_settings(settings), self.lock, self.clock)
         self.ingest.listeners.append(self._remember_wire_command)
+        self.instance = instance_id(settings.state_dir)
         options = ClientOptions(
             host=settings.mqtt_host,
             port=settings.mqtt_port,
-            client_id=settings.client_id,
+            client_id=settings.client_id or default_client_id(self.instance),
             keepalive_s=settings.keepalive_s,
             username=settings.mqtt_username or None,
             password=read_password(
@@ -100,6 +103,7 @@ class GridServer:
             clock=self.clock,
             max_payloads_per_s=settings.state_max_payloads_per_s,
             backlog=lambda: self.client.unacked_publishes,
+            instance=self.instance,
         )
         self.ingest.listeners.append(self.state.on_message)
         self.client.publish_listeners.append(self.state.on_published)
@@ -120,13 +124,20 @@ class GridServer:
         self._housekeeper: threading.Thread | None = None
         self._snapshot_at = time.monotonic()
         self._snapshot_applied = self.ingest.stats.messages_applied
+        self._snapshot_failure: str | None = None  # said once, until a save works again
 
     @property
     def stats(self):  # noqa: ANN201 - IngestStats
         return self.ingest.stats
 
     def start(self, wait_s: float = 5.0) -> bool:
-        """Connect; True when connected within wait_s (it keeps retrying in the background)."""
+        """Connect; True when connected within wait_s (it keeps retrying in the background).
+
+        Raises AnotherServerError, before connecting, when another server's retained status
+        says it serves this neighborhood on this broker (unless settings.takeover).
+        """
+        if not self.settings.takeover:
+            check_alone(self.client.options, self.settings.neighborhood, self.instance)
         self._housekeeper = threading.Thread(
             target=self._housekeeping_loop, name="energrid-housekeeping", daemon=True
         )
@@ -162,7 +173,25 @@ class GridServer:
         self.delivery.expire()
         due = time.monotonic() - self._snapshot_at >= self.settings.snapshot_interval_s
         if due and self.ingest.stats.messages_applied != self._snapshot_applied:
+            self._periodic_snapshot()
+
+    def _periodic_snapshot(self) -> None:
+        """A save that fails (a full disk) is said once, and tried again at the next interval:
+        not at every watchdog tick, and not in a traceback."""
+        self._snapshot_at = time.monotonic()
+        try:
             self.save_snapshot()
+        except StoreError as exc:
+            if str(exc) != self._snapshot_failure:
+                every = self.settings.snapshot_interval_s
+                log.warning(
+                    "readings statistics not saved: %s; trying again every %g s", exc, every
+                )
+            self._snapshot_failure = str(exc)
+            return
+        if self._snapshot_failure is not None:
+            log.info("readings statistics saved again")
+            self._snapshot_failure = None
 
     def save_snapshot(self) -> int:
         """Save the readings' statistics now; returns how many devices had some.
@@ -200,12 +229,14 @@ class GridServer:
         _check_count(count)
         n = self.settings.neighborhood
         with self.lock:
+            following = self.grid.next_house
             made = self.grid.add_houses(count)
             try:
                 self.store.add_houses(n, [h.identifier for h in made], self.grid.next_house)
-            except StoreError:
+            except StoreError:  # nothing happened: not even a number was used up
                 for house in made:
                     del self.grid.houses[house.identifier]
+                self.grid.next_house = following
                 raise
         for new in made:
             self.state.mark_house(new.identifier)
@@ -229,20 +260,24 @@ class GridServer:
 
     def _new_devices(self, house: int, count: int, type_: str, kind: str) -> list:
         _check_count(count)
+        try:
+            type_.encode("utf-8")  # what the store can save; refused before anything changes
+        except UnicodeEncodeError:
+            raise BadArgumentError(f"the type {type_!r} is not valid text") from None
         with self.lock:
             target = self.grid.house(house)
             devices = target.consumers if kind == "consumer" else target.suppliers
             add = target.add_consumers if kind == "consumer" else target.add_suppliers
+            before = (target.next_consumer, target.next_supplier)
             made = add(type_, count)
             following = target.next_consumer if kind == "consumer" else target.next_supplier
             try:
                 rows = [(d.identifier, type_) for d in made]
                 self.store.add_devices(self.settings.neighborhood, house, kind, rows, following)
-            except (StoreError, UnicodeEncodeError) as exc:
+            except StoreError:  # nothing happened: not even a number was used up
                 for device in made:
                     del devices[device.identifier]
-                if isinstance(exc, UnicodeEncodeError):
-                    raise BadArgumentError(f"the type {type_!r} is not valid text") from None
+                target.next_consumer, target.next_supplier = before
                 raise
         self.state.mark_house(house)
         settle()

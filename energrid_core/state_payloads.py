@@ -45,7 +45,12 @@ def encode(payload: JsonDict) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    """A neighborhood's totals, computed exactly as showHouses() prints them."""
+    """A neighborhood's totals, computed exactly as showHouses() prints them.
+
+    The amounts are live: they add up the houses online only. A house silent for longer than
+    offline_after_s is left out of them, and counted apart with its last known draw, so that
+    nobody reads a house gone quiet for an hour as drawing now.
+    """
 
     houses: int
     devices: int
@@ -54,6 +59,36 @@ class Totals:
     supply_a: float
     supply_w: float
     net_w: float
+    houses_online: int = 0
+    devices_online: int = 0
+    left_out_consumption_a: float = 0.0  # the offline houses' last known draw
+    left_out_consumption_w: float = 0.0
+
+    @property
+    def houses_left_out(self) -> int:
+        return self.houses - self.houses_online
+
+    @classmethod
+    def from_payload(cls, summary: JsonDict) -> Totals:
+        """The totals a neighborhood state payload carries (missing numbers read as 0)."""
+
+        def number(name: str) -> float:
+            value = summary.get(name)
+            return float(value) if isinstance(value, int | float) else 0.0
+
+        return cls(
+            int(number("house_count")),
+            int(number("device_count")),
+            number("consumption_a"),
+            number("consumption_w"),
+            number("supply_a"),
+            number("supply_w"),
+            number("net_w"),
+            int(number("houses_online")),
+            int(number("devices_online")),
+            number("left_out_consumption_a"),
+            number("left_out_consumption_w"),
+        )
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is four times slower to make
@@ -65,45 +100,80 @@ class HouseSums:
     supply_w: float
     devices: int
     last_seen: float | None
+    devices_online: int = 0  # at the time the sums were made
 
 
-def house_sums(house: House, *, last_seen: bool = True) -> HouseSums:
-    """last_seen=False leaves out the house's last reading time, which costs a pass over its
-    devices of its own (totals alone do not need it)."""
+def house_sums(house: House, now: float | None = None, offline_after_s: float = 0.0) -> HouseSums:
+    """now: count the devices online at that time too (a pass over the devices)."""
     devices = len(house.consumers) + len(house.suppliers)
-    seen = house.last_seen if last_seen else None
-    return HouseSums(house.consume(), house.supply(), house.supply_w(), devices, seen)
+    online = 0
+    if now is not None:
+        online = sum(is_online(c.last_seen, now, offline_after_s) for c in house.consumers.values())
+        online += sum(
+            is_online(s.last_seen, now, offline_after_s) for s in house.suppliers.values()
+        )
+    return HouseSums(
+        house.consume(), house.supply(), house.supply_w(), devices, house.last_seen, online
+    )
 
 
-def totals_of(sums: Iterable[HouseSums], mains_voltage_v: float) -> Totals:
-    consume_a = supply_a = supply_w = 0.0
-    houses = devices = 0
+def totals_of(
+    sums: Iterable[HouseSums], mains_voltage_v: float, now: float, offline_after_s: float
+) -> Totals:
+    """The live totals of the houses online at `now`, and what the others last drew."""
+    consume_a = supply_a = supply_w = left_a = 0.0
+    houses = devices = houses_online = devices_online = 0
     for one in sums:
+        houses += 1
+        devices += one.devices
+        if not is_online(one.last_seen, now, offline_after_s):
+            left_a += one.consumption_a
+            continue
+        houses_online += 1
+        devices_online += one.devices_online
         consume_a += one.consumption_a
         supply_a += one.supply_a
         supply_w += one.supply_w
-        devices += one.devices
-        houses += 1
     consume_w = consume_a * mains_voltage_v
-    return Totals(houses, devices, consume_a, consume_w, supply_a, supply_w, supply_w - consume_w)
+    return Totals(
+        houses,
+        devices,
+        consume_a,
+        consume_w,
+        supply_a,
+        supply_w,
+        supply_w - consume_w,
+        houses_online,
+        devices_online,
+        left_a,
+        left_a * mains_voltage_v,
+    )
 
 
-def grid_totals(grid: Neighborhood, mains_voltage_v: float) -> Totals:
-    sums = (house_sums(house, last_seen=False) for house in grid.houses.values())
-    return totals_of(sums, mains_voltage_v)
+def grid_totals(
+    grid: Neighborhood, mains_voltage_v: float, now: float, offline_after_s: float
+) -> Totals:
+    sums = (house_sums(house, now, offline_after_s) for house in grid.houses.values())
+    return totals_of(sums, mains_voltage_v, now, offline_after_s)
 
 
-def status_payload(online: bool, since: float | None = None) -> JsonDict:
-    """The server's availability; the offline one is the MQTT last will."""
+def status_payload(online: bool, since: float | None = None, instance: str = "") -> JsonDict:
+    """The server's availability; the offline one is the MQTT last will.
+
+    instance: the id kept in the server's state directory (see instance.py), so that another
+    server can tell it is not alone on the neighborhood.
+    """
     if not online:
         return {"status": "offline"}
-    return {"status": "online", "since_unix_s": finite(since)}
+    return {"status": "online", "since_unix_s": finite(since), "instance": instance}
 
 
 def neighborhood_state(
     grid: Neighborhood, mains_voltage_v: float, now: float, offline_after_s: float
 ) -> JsonDict:
-    sums = {number: house_sums(house) for number, house in grid.houses.items()}
+    sums = {
+        number: house_sums(house, now, offline_after_s) for number, house in grid.houses.items()
+    }
     return neighborhood_state_of(grid.identifier, sums, mains_voltage_v, now, offline_after_s)
 
 
@@ -115,21 +185,23 @@ def neighborhood_state_of(
     offline_after_s: float,
 ) -> JsonDict:
     """The neighborhood's payload from each house's sums, in the houses' order."""
-    totals = totals_of(sums.values(), mains_voltage_v)
-    seen = [one.last_seen for one in sums.values()]
-    known = [t for t in seen if t is not None]
-    online = sum(1 for t in seen if is_online(t, now, offline_after_s))
+    totals = totals_of(sums.values(), mains_voltage_v, now, offline_after_s)
+    known = [one.last_seen for one in sums.values() if one.last_seen is not None]
     return {
         "neighborhood": neighborhood,
         "houses": list(sums),
         "house_count": totals.houses,
-        "houses_online": online,
+        "houses_online": totals.houses_online,
         "device_count": totals.devices,
+        "devices_online": totals.devices_online,
         "consumption_a": finite(totals.consumption_a),
         "consumption_w": finite(totals.consumption_w),
         "supply_a": finite(totals.supply_a),
         "supply_w": finite(totals.supply_w),
         "net_w": finite(totals.net_w),
+        "houses_left_out": totals.houses_left_out,
+        "left_out_consumption_a": finite(totals.left_out_consumption_a),
+        "left_out_consumption_w": finite(totals.left_out_consumption_w),
         "mains_voltage_v": finite(mains_voltage_v),
         "last_reading_unix_s": finite(max(known)) if known else None,
     }

@@ -85,6 +85,7 @@ class StatePublisher:
         monotonic: Callable[[], float] = time.monotonic,
         max_payloads_per_s: float = 3000.0,
         backlog: Callable[[], int] = lambda: 0,
+        instance: str = "",
     ) -> None:
         self.grid = grid
         self.lock = lock  # the server's: held while payloads are built, never while publishing
@@ -97,6 +98,7 @@ class StatePublisher:
         self.clock = clock
         self.monotonic = monotonic
         self.stats = PublisherStats()
+        self.instance = instance  # the server's id, in its online status
         self.outcome_listeners: list[OutcomeListener] = []
         self._cond = threading.Condition()
         # Shared with the marking threads, under _cond.
@@ -273,7 +275,7 @@ class StatePublisher:
     ) -> None:
         try:
             if announce_at is not None:
-                online = encode(status_payload(True, announce_at))
+                online = encode(status_payload(True, announce_at, self.instance))
                 self._send(status_topic(self.grid.identifier), online)
                 announce_at = None
             while clears:
@@ -382,8 +384,10 @@ class StatePublisher:
             house = self.grid.houses.get(identifier)
             if house is None:  # removed: its clear does the rest
                 return None
-            self._availability[identifier] = availability(house, now, after_s)
+            flags = availability(house, now, after_s)
+            self._availability[identifier] = flags
             sums = house_sums(house)
+            sums.devices_online = sum(flags[1:])  # the house's flag first, then its devices
             if self._sums.get(identifier) != sums:
                 self._sums[identifier] = sums
                 self._totals_stale = True
@@ -401,7 +405,8 @@ class StatePublisher:
             order = list(self.grid.houses)
             for number in order:  # houses not flushed yet (just added): their sums now
                 if number not in sums:
-                    sums[number] = house_sums(self.grid.houses[number])
+                    house = self.grid.houses[number]
+                    sums[number] = house_sums(house, now, self.offline_after_s)
         in_order = {number: sums[number] for number in order}
         return neighborhood_message(
             self.grid.identifier, in_order, self.mains_voltage_v, now, self.offline_after_s

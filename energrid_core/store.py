@@ -7,6 +7,7 @@ latest snapshot of the readings' statistics. Thread-safe: one connection behind 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 from energrid_core.config import Settings
 from energrid_core.errors import StoreError
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
+from energrid_core.private_files import private_directory, private_file, tighten_if_present
 
 log = logging.getLogger("energrid.store")
 
@@ -90,6 +92,13 @@ class Store:
         self._lock = threading.Lock()
         self._lock_file = _take_directory_lock(self.path.parent / LOCK_NAME)
         try:
+            try:
+                # 0600 before SQLite opens it: its -wal and -shm files take the database's mode.
+                private_file(self.path)
+                for suffix in ("-wal", "-shm"):
+                    tighten_if_present(self.path.with_name(self.path.name + suffix))
+            except OSError as exc:
+                raise sqlite3.OperationalError(exc.strerror) from None
             self._db = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=5.0
             )
@@ -110,7 +119,7 @@ class Store:
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> Store:
         try:
-            Path(state_dir).mkdir(parents=True, exist_ok=True)
+            private_directory(Path(state_dir))
         except OSError as exc:
             raise StoreError(f"cannot create the state directory {state_dir}: {exc}") from None
         return cls(Path(state_dir) / STORE_NAME)
@@ -325,9 +334,11 @@ class _DirectoryLock:
 def _take_directory_lock(path: Path) -> _DirectoryLock:
     """An exclusive lock on the state directory, released by the kernel if the process dies."""
     try:
-        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise StoreError(f"cannot create {path}: {exc.strerror}") from None
+    with contextlib.suppress(OSError):  # made 0644 by an older Energrid: the owner's alone
+        os.fchmod(handle, 0o600)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

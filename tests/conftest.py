@@ -124,6 +124,32 @@ def settings(broker: MosquittoProcess, tmp_path) -> Settings:  # noqa: ANN001
     )
 
 
+MakeOfflineServer = Callable[..., GridServer]
+
+
+@pytest.fixture
+def make_offline_server(tmp_path: Path) -> Iterator[MakeOfflineServer]:
+    """make_offline_server(clock=..., **settings) -> a GridServer never started: enough for
+    building the grid and feeding ingest by hand. Every one made is stopped after the test
+    (its store closed, its state directory released), whatever the test did with it."""
+    made: list[GridServer] = []
+
+    def make(clock: Callable[[], float] | None = None, **changes: object) -> GridServer:
+        # A port nothing listens on: nothing it does can reach a broker on this machine.
+        settings = Settings(
+            state_dir=tmp_path / f"offline-{len(made)}", mqtt_port=free_port(), start_broker=False
+        )
+        for name, value in changes.items():
+            setattr(settings, name, value)
+        server = GridServer(settings) if clock is None else GridServer(settings, clock=clock)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
+
+
 @pytest.fixture
 def server(settings: Settings) -> Iterator[GridServer]:
     """A GridServer connected to the session broker."""

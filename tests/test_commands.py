@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
-from mosquitto_fixture import free_port
 
 from energrid.commands import ShellCommands
 from energrid.demo import Demo
-from energrid_core.config import Settings
+from energrid_core.errors import StoreError
 from energrid_core.server import GridServer
 
 
 @pytest.fixture
-def server(tmp_path) -> GridServer:  # noqa: ANN001 - not connected: these are unit tests
-    # A port nothing listens on: the demo's boards must not reach a broker running on this
-    # machine (an operator's Energrid on 1883) and feed its grid.
-    return GridServer(Settings(state_dir=tmp_path, start_broker=False, mqtt_port=free_port()))
+def server(make_offline_server: Callable[..., GridServer]) -> GridServer:
+    # Not connected, on a port nothing listens on: the demo's boards must not reach a broker
+    # running on this machine (an operator's Energrid on 1883) and feed its grid. Stopped by
+    # the factory after the test.
+    return make_offline_server()
 
 
 @pytest.fixture
@@ -60,7 +60,8 @@ def test_the_seed_session_builds_the_documented_grid(sh: dict, server: GridServe
 
     sh["showHouses"]()
     houses = output(capsys)
-    assert "Neighborhood 0: 2 houses, 6 devices" in houses
+    assert "Neighborhood 0: 2 houses, 6 devices; 0 houses and 0 devices online:" in houses
+    assert "left out: 2 houses offline" in houses
     header = houses.splitlines()[1]
     assert header.split() == [
         "house",
@@ -276,3 +277,52 @@ def test_show_stats_counts_rejections(sh: dict, server: GridServer, capsys) -> N
     assert len(starts) == 1, labelled  # one column of values
     assert "json" in text and "non_finite" in text
     assert "Neighborhood/0/House/1/Consumer" in text
+
+
+def test_a_refused_creation_uses_up_no_number(sh: dict, server: GridServer, capsys) -> None:  # noqa: ANN001
+    sh["newHouse"](1)
+    sh["newConsumer"](1, 3, "LED")
+    sh["newConsumer"](1, "bad\udc80")
+    assert "not valid text" in output(capsys)
+    sh["newConsumer"](1, "Lamp")
+    assert list(server.grid.house(1).consumers) == [1, 2, 3, 4]
+    sh["newSupplier"](1, "bad\udc80")
+    sh["newSupplier"](1, "Solar")
+    assert list(server.grid.house(1).suppliers) == [1]
+
+
+def test_a_creation_that_cannot_be_saved_uses_up_no_number(
+    sh: dict,
+    server: GridServer,
+    capsys,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,  # noqa: ANN001
+) -> None:
+    sh["newHouse"](2)
+    sh["newConsumer"](1, 2, "LED")
+
+    def disk_full(*_args: object) -> None:
+        raise StoreError("cannot save to grid.sqlite3: database or disk is full")
+
+    monkeypatch.setattr(server.store, "add_houses", disk_full)
+    monkeypatch.setattr(server.store, "add_devices", disk_full)
+    sh["newHouse"](500)
+    sh["newConsumer"](1, 7, "LED")
+    sh["newSupplier"](2, "Solar")
+    assert output(capsys).count("disk is full") == 3
+    monkeypatch.undo()
+    sh["newHouse"]()
+    sh["newConsumer"](1, "Lamp")
+    sh["newSupplier"](2, "Solar")
+    assert list(server.grid.houses) == [1, 2, 3]
+    assert list(server.grid.house(1).consumers) == [1, 2, 3]
+    assert list(server.grid.house(2).suppliers) == [1]
+    # What next_numbers saved is unchanged too: numbering goes on from there after a restart.
+    server.stop()
+    again = GridServer(server.settings)
+    try:
+        assert again.grid.next_house == 4
+        assert again.grid.house(1).next_consumer == 4
+        assert again.grid.house(2).next_supplier == 2
+    finally:
+        again.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from helpers import FakeClock, wait_for
 
 from energrid_core.flapping import FlapDetector
@@ -36,22 +37,35 @@ def test_a_long_connection_starts_the_count_again() -> None:
     assert flaps.lost()
 
 
-def test_two_clients_with_one_client_id_are_told(broker) -> None:  # noqa: ANN001
+def test_a_client_id_taken_over_stops_reconnecting(broker) -> None:  # noqa: ANN001
+    """Two clients sharing a client id: one says so, once, and stops; the other stays on."""
     options = ClientOptions(
         host=broker.host, port=broker.port, client_id="energrid-twin", reconnect_max_s=1
     )
     notices: list[str] = []
     first = GridClient(options, lambda *message: None)
     second = GridClient(options, lambda *message: None)
-    first.connection_listeners.append(lambda _up, text: notices.append(text))
+    for client in (first, second):
+        client.connection_listeners.append(lambda _up, text: notices.append(text))
     try:
-        first.start()
+        first.start(5.0)
         second.start()
         wait_for(
-            lambda: any("another Energrid using client id 'energrid-twin'" in n for n in notices),
+            lambda: first.gave_up or second.gave_up,
             timeout_s=30,
-            what="the notice about a shared client id",
+            what="one of the twins to give up",
         )
+        quitter, survivor = (first, second) if first.gave_up else (second, first)
+        assert "another client with client id 'energrid-twin'" in quitter.gave_up
+        assert "not reconnecting" in quitter.gave_up
+        wait_for(lambda: not quitter.loop_alive, what="the quitter's network thread to end")
+        wait_for(lambda: survivor.connected, what="the survivor to be connected")
+        # The survivor keeps its connection: nobody takes the client id back from it.
+        connects = survivor.connects
+        with pytest.raises(AssertionError):
+            wait_for(lambda: survivor.connects != connects, timeout_s=4, what="a reconnect")
+        assert survivor.connected and survivor.gave_up is None
+        assert sum("not reconnecting" in n for n in notices) == 1
     finally:
         first.stop()
         second.stop()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from energrid_core.config import Settings
 from energrid_core.data import Data
 from energrid_core.server import GridServer
 from energrid_core.wire import Decoder, Rejected
@@ -108,8 +109,10 @@ def test_no_history_when_history_len_is_zero() -> None:
     assert data.history() == [] and data.count == 1
 
 
-def test_ingest_applies_known_devices_and_counts_the_rest() -> None:
-    server = GridServer(Settings(client_id="test-hot-path"), clock=lambda: 100.0)
+def test_ingest_applies_known_devices_and_counts_the_rest(
+    make_offline_server: Callable[..., GridServer],
+) -> None:
+    server = make_offline_server(clock=lambda: 100.0)
     server.new_houses(1)
     server.new_consumers(1, 2, "LED")
     server.ingest.handle(BATCH, b'{"0": 1700, "1": 900, "2": 800, "9": 900}')

@@ -71,14 +71,45 @@ def test_a_publish_not_handed_over_is_abandoned() -> None:
         assert not no_delay(sock) and prompt.pending == 0
 
 
+class RecordingSocket(socket.socket):
+    """A real socket that records the options set on it."""
+
+    def __init__(self, family: int) -> None:
+        super().__init__(family, socket.SOCK_STREAM)
+        self.options_set: list[tuple[int, int, int]] = []
+
+    def setsockopt(self, level: int, option: int, value: int) -> None:  # type: ignore[override]
+        self.options_set.append((level, option, value))
+        super().setsockopt(level, option, value)
+
+
+class WebsocketLike:
+    """Not a socket, though it looks like one (paho's websocket wrapper)."""
+
+    family = socket.AF_INET
+
+    def __init__(self) -> None:
+        self.options_set: list[tuple[int, int, int]] = []
+
+    def setsockopt(self, level: int, option: int, value: int) -> None:
+        self.options_set.append((level, option, value))
+
+
 def test_other_sockets_are_left_alone() -> None:
     prompt = PromptSends()
     prompt.begin(None)
     prompt.track(1, None)
+    assert prompt.pending == 1
     prompt.acked(1, None)
-    left, right = socket.socketpair()
-    with left, right:
-        prompt_send.set_no_delay(left, True)  # a Unix socket has no Nagle: nothing happens
+    assert prompt.pending == 0
+    with RecordingSocket(socket.AF_UNIX) as unix, RecordingSocket(socket.AF_INET) as tcp:
+        wrapper = WebsocketLike()
+        for sock in (unix, tcp, wrapper):
+            prompt_send.set_no_delay(sock, True)
+        assert unix.options_set == []  # a Unix socket has no Nagle: nothing is tried
+        assert wrapper.options_set == []
+        assert tcp.options_set == [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]  # the control
+        assert no_delay(tcp)
 
 
 def test_a_command_goes_out_with_nagle_off_then_nagle_is_back(

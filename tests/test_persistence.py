@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,39 @@ def test_a_snapshot_is_taken_when_due_and_only_when_something_changed(tmp_path: 
     server.ingest.handle("Neighborhood/0/House/1/Consumer", b'{"0": 2320}')
     server.housekeeping()
     assert [row[:3] for row in server.store.readings(0)] == [(1, "meter", 0)]
+    server.stop()
+
+
+def test_a_failing_snapshot_is_said_once_and_retried_at_its_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = offline_server(tmp_path / "state", snapshot_interval_s=60.0)
+    build(server)
+    tries: list[int] = []
+
+    def disk_full(_n: int, rows: list) -> None:
+        tries.append(len(rows))
+        raise StoreError("cannot save to grid.sqlite3: database or disk is full")
+
+    monkeypatch.setattr(server.store, "save_readings", disk_full)
+    server.ingest.handle("Neighborhood/0/House/1/Consumer", b'{"0": 2320}')
+    caplog.set_level(logging.INFO, logger="energrid")
+    server._snapshot_at -= 60.0  # the interval has passed
+    for _ in range(5):  # watchdog ticks: one try, not five
+        server.housekeeping()
+    assert len(tries) == 1
+    server._snapshot_at -= 60.0  # the next interval: tried again, said no more
+    for _ in range(5):
+        server.housekeeping()
+    assert len(tries) == 2
+    said = [r for r in caplog.records if "not saved" in r.getMessage()]
+    assert len(said) == 1 and said[0].exc_info is None
+    assert "disk is full" in said[0].getMessage()
+    monkeypatch.undo()
+    server._snapshot_at -= 60.0
+    server.housekeeping()
+    assert [row[:3] for row in server.store.readings(0)] == [(1, "meter", 0)]
+    assert any("saved again" in r.getMessage() for r in caplog.records)
     server.stop()
 
 

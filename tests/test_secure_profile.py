@@ -330,5 +330,8 @@ def test_the_server_connects_over_tls_and_checks_the_broker(
     _other_key, other_ca = make_ca(tmp_path / "other", "not-the-broker-ca")
     settings = site.server_settings(mqtt_port=tls_port, mqtt_tls_ca=str(other_ca))
     with running(settings, connect=False) as server:
-        wait_for(lambda: server.client.connect_failures >= 1, "a failed TLS handshake")
+        wait_for(lambda: server.client.connect_failures >= 2, "failed TLS handshakes")
         assert not server.client.connected and server.client.connects == 0
+        # Said as what it is, not as a broker that does not answer.
+        assert "presented a TLS certificate that" in server.client.problem
+        assert "not-the-broker-ca.crt does not vouch for (" in server.client.problem

@@ -50,7 +50,7 @@ def test_neighborhood_totals_are_what_show_houses_prints() -> None:
     grid = demo_grid()
     state = neighborhood_state(grid, MAINS_V, 13.0, 30.0)
     first_line = views.houses_view(grid, 13.0, MAINS_V).splitlines()[0]
-    assert views.neighborhood_line(0, grid_totals(grid, MAINS_V)) == first_line
+    assert views.neighborhood_line(0, grid_totals(grid, MAINS_V, 13.0, 30.0)) == first_line
     houses = grid.houses.values()
     assert state["consumption_a"] == sum(h.consume() for h in houses)
     assert state["supply_w"] == sum(h.supply_w() for h in houses)

@@ -110,7 +110,8 @@ def test_first_flush_announces_then_publishes_every_topic(contract: Contract) ->
         assert contract.error(topic, payload) is None, topic
     assert rig.sink.last(NEIGHBORHOOD)["houses"] == [1, 2]
     assert rig.sink.last(HOUSE)["consumers"] == [1, 2]
-    assert rig.sink.last(STATUS) == {"status": "online", "since_unix_s": rig.clock.now}
+    online = {"status": "online", "since_unix_s": rig.clock.now, "instance": ""}
+    assert rig.sink.last(STATUS) == online
 
 
 def test_nothing_goes_out_before_the_connection() -> None:

@@ -101,7 +101,10 @@ def test_a_late_client_rebuilds_the_grid_the_shell_shows(
     server = grid.server
     commands = ShellCommands(server)
     shown = shell_output(capsys, commands.showHouses).splitlines()[0]
-    assert shown.startswith("Neighborhood") and "3 houses, 6 devices" in shown
+    assert (
+        shown.startswith("Neighborhood")
+        and "3 houses, 6 devices; 2 houses and 6 devices online:" in shown
+    )
 
     def rebuilt_matches() -> bool:
         seen = late_client(broker, grid.n)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 
 import pytest
 from mosquitto_fixture import MosquittoProcess
@@ -20,8 +21,8 @@ LINE = re.compile(
 )
 
 
-def test_stats_line_holds_every_counter() -> None:
-    server = GridServer(Settings(client_id="test-stats-line"))
+def test_stats_line_holds_every_counter(make_offline_server: Callable[..., GridServer]) -> None:
+    server = make_offline_server()
     server.new_houses(1)
     server.new_consumers(1, 1, "LED")
     server.ingest.handle("Neighborhood/0/House/1/Consumer", b'{"0": 900, "1": 900}')
@@ -31,9 +32,11 @@ def test_stats_line_holds_every_counter() -> None:
     assert match.groups() == ("2", "1", "2", "1")
 
 
-def test_reporter_logs_periodically_and_once_more_on_stop(caplog: pytest.LogCaptureFixture) -> None:
+def test_reporter_logs_periodically_and_once_more_on_stop(
+    caplog: pytest.LogCaptureFixture, make_offline_server: Callable[..., GridServer]
+) -> None:
     caplog.set_level(logging.INFO, logger="energrid.stats")
-    server = GridServer(Settings(client_id="test-stats-reporter"))
+    server = make_offline_server()
     reporter = StatsReporter(server, 0.01).start()
     deadline = time.monotonic() + 5
     while len(caplog.records) < 3 and time.monotonic() < deadline:

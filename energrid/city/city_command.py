@@ -45,6 +45,7 @@ class CityCommand:
 class Outcome:
     ok: bool
     text: str
+    took_s: float | None = None  # from the publish to the confirmation, when confirmed
 
 
 def problem(client: CityClient, command: CityCommand) -> str | None:
@@ -109,7 +110,9 @@ def send(
             if status == "confirmed":
                 took_s = time.monotonic() - started
                 return Outcome(
-                    True, f"{command.device_text} confirmed {_word(command)} in {took_s:.2f} s"
+                    True,
+                    f"{command.device_text} confirmed {_word(command)} in {took_s:.2f} s",
+                    took_s,
                 )
             if status not in (None, "pending"):
                 return Outcome(

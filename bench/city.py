@@ -18,12 +18,13 @@ server with its grid built through the shell's commands. It measures, in this or
    messages and bytes over `--window-s`;
 4. the city broker stopped for `--outage-s` under that load, then started: how long until the
    view (kept running) is whole again; then, the load stopped, whether every retained state
-   topic of the city equals its edge's.
+   topic of the city equals its edge's (compared every few seconds until they all do).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -37,7 +38,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.broker import BenchBroker
 from bench.loadgen import LEGACY, Workload, write_load_file
-from energrid.city.bridge_config import BridgeOptions, section
+from energrid.city.bridge_config import MAX_QUEUED_MESSAGES, BridgeOptions, section
 from energrid.city.city_client import CityClient
 from energrid.city.city_command import CityCommand, send
 from energrid.watch_grid import WatchedGrid
@@ -88,6 +89,19 @@ class Retained:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def wait(condition, timeout_s: float, what: str) -> float:  # noqa: ANN001
@@ -187,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, tmp: Path) -> int:
-    city = Broker(tmp / "city")
+    city = Broker(tmp / "city", f"max_queued_messages {MAX_QUEUED_MESSAGES}")
     city.start()
     edges: dict[int, Broker] = {}
     servers: list[subprocess.Popen[bytes]] = []
@@ -279,6 +293,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         time.sleep(5)  # the load reaches its rate, and every house has sent a batch
         counter = Retained(city.port, "energrid/1/#")
         time.sleep(1)
+        watched = {"server 1": servers[0].pid, "edge 1": edges[1].pid, "city": city.pid}
+        cpu0 = {name: cpu_s(pid) for name, pid in watched.items() if pid}
         with counter.lock:
             count0, bytes0 = counter.count, counter.bytes
         started = time.monotonic()
@@ -286,12 +302,18 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         with counter.lock:
             count1, bytes1 = counter.count, counter.bytes
         elapsed = time.monotonic() - started
+        cpu = {name: (cpu_s(watched[name]) - used) / elapsed for name, used in cpu0.items()}
         counter.close()
         rate = (count1 - count0) / elapsed
         print(
             f"3. neighborhood 1's bridge at {args.rate:.0f} batches/s ({args.houses} active "
             f"houses): {rate:.0f} messages/s, {(bytes1 - bytes0) / elapsed / 1024:.0f} KiB/s "
             f"of topics and payloads, over {elapsed:.1f} s"
+        )
+        loads = ", ".join(f"{name} {share:.0%}" for name, share in cpu.items())
+        print(
+            f"   CPU of one core meanwhile: {loads}; server 1 resident "
+            f"{rss_mib(servers[0].pid):.0f} MiB"
         )
 
         viewer = CityClient("127.0.0.1", city.port)
@@ -312,11 +334,13 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         loader.terminate()
         loader.wait()
         loader = None
-        time.sleep(3)  # the servers publish the last readings' state
-        different = compare_trees(city.port, edges)
+        stopped = time.monotonic()
+        while (different := compare_trees(city.port, edges)) and time.monotonic() - back < 90:
+            print(f"   {different} retained state topics differ between the city and the edges")
         print(
-            f"   then, load stopped: {different} retained state topics differ between the "
-            "city and the edges"
+            f"   load stopped {stopped - back:.1f} s after the city broker started; every "
+            f"retained state topic of the city equal to its edge's {time.monotonic() - back:.1f} s "
+            f"after it started ({different} differ)"
         )
         return 0
     finally:
@@ -327,17 +351,38 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
             broker.stop()
 
 
+def settled(retained: Retained, quiet_s: float = 1.0, limit_s: float = 20.0) -> None:
+    """Wait until a new subscriber's retained messages stopped coming (quiet for quiet_s)."""
+    started = time.monotonic()
+    last, last_change = -1, started
+    while time.monotonic() - started < limit_s:
+        with retained.lock:
+            count = retained.count
+        if count != last:
+            last, last_change = count, time.monotonic()
+        elif time.monotonic() - last_change >= quiet_s:
+            return
+        time.sleep(0.05)
+
+
 def compare_trees(city_port: int, edges: dict[int, Broker]) -> int:
     different = 0
     for n, edge in edges.items():
         at_city = Retained(city_port, f"energrid/{n}/#")
         at_edge = Retained(edge.port, f"energrid/{n}/#")
-        time.sleep(3)
+        settled(at_city)
+        settled(at_edge)
         with at_city.lock, at_edge.lock:
             topics = set(at_city.messages) | set(at_edge.messages)
-            different += sum(
-                1 for t in topics if at_city.messages.get(t) != at_edge.messages.get(t)
+            differing = sorted(
+                t for t in topics if at_city.messages.get(t) != at_edge.messages.get(t)
             )
+            different += len(differing)
+            for topic in differing[:3]:
+                print(
+                    f"   differs: {topic}: city {at_city.messages.get(topic)!r:.120}, "
+                    f"edge {at_edge.messages.get(topic)!r:.120}"
+                )
         at_city.close()
         at_edge.close()
     return different

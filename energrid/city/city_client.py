@@ -47,6 +47,7 @@ class CityClient:
         self._topics = [STATUS_FILTER, SUMMARY_FILTER, BRIDGE_FILTER, echo_topic(self.client_id)]
         self._token = 0  # the last echo sent
         self._echoed = -1  # the last echo received
+        self._connects = 0
         self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
@@ -80,6 +81,11 @@ class CityClient:
             self.refusal = None
             with self.lock:
                 topics = list(self._topics)
+                if self._connects:
+                    # What the broker held may be gone (a restart without its database): start
+                    # again from what it re-sends, rather than show the last values as current.
+                    self.city = CityState()
+                self._connects += 1
             client.subscribe([(topic, 0) for topic in topics])
             self.connected.set()
             self._send_echo()

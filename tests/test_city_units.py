@@ -34,6 +34,7 @@ def test_the_section_sends_the_state_out_and_takes_both_kinds_of_command_in() ->
         "bridge_protocol_version mqttv311",
         "try_private true",
         "notification_topic energrid/bridge/7",
+        "max_queued_messages 200000",
     ):
         assert line in lines
     assert not any(line.split()[0].startswith(("remote_user", "bridge_ca")) for line in lines)

@@ -23,7 +23,7 @@ def test_the_section_sends_the_state_out_and_takes_both_kinds_of_command_in() ->
     assert lines[:2] == ["connection energrid-city", "address city.example:1884"]
     topics = [line for line in lines if line.startswith("topic ")]
     assert topics == [
-        "topic energrid/7/# out 1",
+        "topic energrid/7/# out 0",
         "topic Neighborhood/7/House/+/Consumer/+/set in 1",
         "topic Neighborhood/7/House/+/Supplier/+/booleanLoad in 1",
     ]
@@ -77,7 +77,7 @@ def test_energrid_bridge_prints_the_section_with_the_password_from_its_file(
     assert cli.main([*argv, f"--password-file={secret}"]) == 0
     lines = directives(capsys.readouterr().out)
     assert "address 10.1.2.3:1883" in lines and "remote_password abc123" in lines
-    assert "topic energrid/4/# out 1" in lines
+    assert "topic energrid/4/# out 0" in lines
     assert cli.main([*argv, f"--password-file={tmp_path / 'none'}"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "does not exist" in captured.err

@@ -136,7 +136,7 @@ def once(client: CityClient, timeout_s: float) -> int:
         text = render(client.city, client.where)
     print(text)
     if not synced:
-        print(f"the city broker did not return its retained state within {timeout_s:g} s")
+        print(client.no_echo_text(timeout_s))
         return 1
     print(f"Read from retained messages in {elapsed_s:.3f} s.")
     return 0

@@ -156,6 +156,12 @@ class CityClient:
             return False
         return info.is_published()
 
+    def no_echo_text(self, timeout_s: float) -> str:
+        return (
+            f"the city broker at {self.where} did not echo {echo_topic(self.client_id)} within "
+            f"{timeout_s:g} s: its ACL must let this client read and write it (docs/scale-out.md)"
+        )
+
     def refusal_text(self) -> str:
         return (
             f"the city broker at {self.where} refused the connection: {self.refusal}; check "

@@ -87,7 +87,9 @@ def send(
     if not client.sync(sync_timeout_s):
         if client.refusal is not None:
             return Outcome(False, client.refusal_text())
-        return Outcome(False, f"not sent: could not reach the city broker at {client.where}")
+        if not client.connected.is_set():
+            return Outcome(False, f"not sent: could not reach the city broker at {client.where}")
+        return Outcome(False, f"not sent: {client.no_echo_text(sync_timeout_s)}")
     with client.lock:
         why = problem(client, command)
         before = client.city.command_of(n, house, command.kind, command.device)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from mosquitto_fixture import MosquittoProcess
 
 from energrid import cli
 from energrid.city.bridge_config import BridgeOptions, default_bridge_id, section
@@ -161,3 +162,21 @@ def test_wrong_flags_are_one_line(
 def test_once_without_a_city_broker_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--mqtt-port=1", "city", "--once", "--timeout-s=0.3"]) == 1
     assert "could not connect to the city broker at 127.0.0.1:1" in capsys.readouterr().err
+
+
+def test_the_live_view_draws_until_ctrl_c(
+    broker: MosquittoProcess, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    draws = []
+
+    def sleep(seconds: float) -> None:
+        draws.append(seconds)
+        if len(draws) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("energrid.city.city_cli.time.sleep", sleep)
+    assert cli.main([f"--mqtt-port={broker.port}", "city", "--refresh-s=0.2"]) == 0
+    out = capsys.readouterr().out
+    assert draws == [0.2, 0.2, 0.2]
+    assert out.count("Ctrl-C quits") == 3
+    assert f"City broker 127.0.0.1:{broker.port}:" in out

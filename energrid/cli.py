@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from energrid import credentials, invocation, watch
+from energrid.city import bridge_cli, city_cli
 from energrid.simulator import cli as simulator_cli
 from energrid_core import config
 from energrid_core.errors import EnergridError
@@ -20,6 +21,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "sim": simulator_cli.SUBCOMMAND,
     "watch": (watch.HELP, watch.add_arguments, watch.run),
     "credentials": credentials.SUBCOMMAND,
+    "bridge": (bridge_cli.HELP, bridge_cli.add_arguments, bridge_cli.run),
+    "city": (city_cli.HELP, city_cli.add_arguments, city_cli.run),
 }
 
 

@@ -86,3 +86,13 @@ def test_tiny_late_client_benchmark_matches_the_shell() -> None:
 def test_tiny_inprocess_benchmark_prints_its_cost() -> None:
     args = ["-m", "bench.inprocess", "--houses", "3", "--messages", "200"]
     assert "us per message in Ingest.handle (30 devices)" in run_bench(args)
+
+
+@pytest.mark.slow
+def test_tiny_city_benchmark_prints_its_figures() -> None:
+    args = ["-m", "bench.city", "--houses", "5", "--rate", "5", "--window-s", "1"]
+    out = run_bench([*args, "--outage-s", "1", "--samples", "2", "--views", "1"])
+    assert "1. city view whole after connecting: median" in out
+    assert "(2 samples); 0 not confirmed" in out
+    assert "3. neighborhood 1's bridge at 5 batches/s" in out
+    assert "(0 differ)" in out

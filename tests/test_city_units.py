@@ -1,0 +1,182 @@
+"""The city's pure parts: the bridge section, the city state and its lines, the flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from mosquitto_fixture import MosquittoProcess
+
+from energrid import cli
+from energrid.city.bridge_config import BridgeOptions, default_bridge_id, section
+from energrid.city.city_state import CityState, Reach
+from energrid.city.city_view import render
+from energrid_core.errors import BadArgumentError
+
+
+def directives(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def test_the_section_sends_the_state_out_and_takes_both_kinds_of_command_in() -> None:
+    lines = directives(section(BridgeOptions(7, "city.example", 1884, bridge_id="b7")))
+    assert lines[:2] == ["connection energrid-city", "address city.example:1884"]
+    topics = [line for line in lines if line.startswith("topic ")]
+    assert topics == [
+        "topic energrid/7/# out 0",
+        "topic Neighborhood/7/House/+/Consumer/+/set in 1",
+        "topic Neighborhood/7/House/+/Supplier/+/booleanLoad in 1",
+    ]
+    for line in (
+        "remote_clientid b7",
+        "cleansession false",
+        "local_cleansession true",
+        "bridge_protocol_version mqttv311",
+        "try_private true",
+        "notification_topic energrid/bridge/7",
+        "max_queued_messages 200000",
+    ):
+        assert line in lines
+    assert not any(line.split()[0].startswith(("remote_user", "bridge_ca")) for line in lines)
+
+
+def test_an_account_and_a_ca_make_a_tls_bridge_that_logs_in() -> None:
+    options = BridgeOptions(2, "h", 8883, "b", "bridge-2", "s3cret", "/etc/ca.crt")
+    lines = directives(section(options))
+    for line in ("remote_username bridge-2", "remote_password s3cret", "bridge_cafile /etc/ca.crt"):
+        assert line in lines
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (BridgeOptions(1, "a b"), "--city-host must be a host name"),
+        (BridgeOptions(1, "h", 0), "--city-port must be from 1 to 65535"),
+        (BridgeOptions(1, "h", bridge_id="x y"), "--bridge-id takes letters"),
+        (BridgeOptions(1, "h", account="../x"), "--account takes letters"),
+        (BridgeOptions(1, "h", account="a", password="p w"), "one word"),
+        (BridgeOptions(1, "h", cafile="ca.crt"), "--cafile must be an absolute path"),
+    ],
+)
+def test_what_mosquitto_would_misread_is_refused(options: BridgeOptions, said: str) -> None:
+    with pytest.raises(BadArgumentError, match=said):
+        section(options)
+
+
+def test_the_bridge_id_is_stable_and_says_the_neighborhood() -> None:
+    assert default_bridge_id(3, "edge.example.org") == "energrid-bridge-3-edge-example-org"
+    assert default_bridge_id(3, "edge.example.org") == default_bridge_id(3, "edge.example.org")
+
+
+def test_energrid_bridge_prints_the_section_with_the_password_from_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "bridge.password"
+    secret.write_text("abc123\n")
+    argv = ["--neighborhood=4", "bridge", "--city-host=10.1.2.3", "--account=bridge-4"]
+    assert cli.main([*argv, f"--password-file={secret}"]) == 0
+    lines = directives(capsys.readouterr().out)
+    assert "address 10.1.2.3:1883" in lines and "remote_password abc123" in lines
+    assert "topic energrid/4/# out 0" in lines
+    assert cli.main([*argv, f"--password-file={tmp_path / 'none'}"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "does not exist" in captured.err
+    assert cli.main(["bridge", "--city-host=h", f"--cafile={tmp_path / 'no.crt'}"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def j(value: object) -> bytes:
+    return orjson.dumps(value)
+
+
+SUMMARY = {
+    "houses": [1, 2],
+    "house_count": 2,
+    "houses_online": 1,
+    "device_count": 3,
+    "consumption_a": 4.0,
+    "consumption_w": 920.0,
+    "supply_a": 1.0,
+    "supply_w": 12.0,
+    "net_w": -908.0,
+    "mains_voltage_v": 230.0,
+}
+
+
+def test_each_neighborhood_is_one_line_with_its_reach() -> None:
+    city = CityState()
+    city.apply("energrid/1/status", j({"status": "online", "since_unix_s": 1.0}))
+    city.apply("energrid/1/state/neighborhood", j(SUMMARY))
+    city.apply("energrid/2/status", j({"status": "offline"}))
+    city.apply("energrid/2/state/neighborhood", j(SUMMARY))
+    city.apply("energrid/3/state/neighborhood", j(SUMMARY))
+    city.apply("energrid/3/status", j({"status": "online"}))
+    city.apply("energrid/bridge/3", b"0")
+    city.apply("energrid/bridge/x", b"1")  # not a neighborhood: ignored
+    city.apply("elsewhere/4/status", j({"status": "online"}))
+    assert city.neighborhoods() == [1, 2, 3]
+    assert [city.summary(n).reach for n in (1, 2, 3)] == [
+        Reach.ONLINE,
+        Reach.OFFLINE,
+        Reach.UNREACHABLE,
+    ]
+    lines = render(city, "city:1883").splitlines()
+    assert lines[0] == "City broker city:1883: 3 neighborhoods, 1 online"
+    assert lines[1] == (
+        "Neighborhood 1: online; 1 of 2 houses online, 3 devices; consumption 4.00 A "
+        "(920.0 W), supply 1.00 A (12.0 W), net -908.0 W"
+    )
+    assert lines[2].startswith("Neighborhood 2: OFFLINE")
+    assert lines[3].startswith("Neighborhood 3: UNREACHABLE")
+    assert lines[4].startswith("City: 6 houses; consumption 12.00 A (2760.0 W)")
+    city.apply("energrid/bridge/3", b"1")
+    assert city.summary(3).reach is Reach.ONLINE
+
+
+def test_a_neighborhood_without_totals_says_so() -> None:
+    city = CityState()
+    city.apply("energrid/5/status", j({"status": "online"}))
+    assert render(city, "c").splitlines()[1] == "Neighborhood 5: online; no totals yet"
+    city.apply("energrid/5/state/neighborhood", b"[1]")
+    assert "invalid state topic" in render(city, "c").splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--set", "1", "0", "1", "1"], "house and consumer from 1"),
+        (["--set", "1", "1", "1", "2"], "the state is 0 (off) or 1 (on), not 2"),
+        (["--set", "1", "1", "1", "1", "--set-supplier", "1", "1", "1", "1"], "not both"),
+        (["--timeout-s", "0"], "--timeout-s must be more than 0"),
+    ],
+)
+def test_wrong_flags_are_one_line(
+    extra: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--mqtt-port=1", "city", *extra]) == 2
+    err = capsys.readouterr().err
+    assert said in err and len(err.strip().splitlines()) == 1
+
+
+def test_once_without_a_city_broker_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--mqtt-port=1", "city", "--once", "--timeout-s=0.3"]) == 1
+    assert "could not connect to the city broker at 127.0.0.1:1" in capsys.readouterr().err
+
+
+def test_the_live_view_draws_until_ctrl_c(
+    broker: MosquittoProcess, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    draws = []
+
+    def sleep(seconds: float) -> None:
+        draws.append(seconds)
+        if len(draws) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("energrid.city.city_cli.time.sleep", sleep)
+    assert cli.main([f"--mqtt-port={broker.port}", "city", "--refresh-s=0.2"]) == 0
+    out = capsys.readouterr().out
+    assert draws == [0.2, 0.2, 0.2]
+    assert out.count("Ctrl-C quits") == 3
+    assert f"City broker 127.0.0.1:{broker.port}:" in out

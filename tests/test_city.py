@@ -56,7 +56,11 @@ def shown_totals(city: City, n: int) -> dict[str, str]:
     """consumption (A, W), supply and net as showHouses() prints them on the neighborhood."""
     server = city.neighborhoods[n].server
     with server.lock:
-        line = views.neighborhood_line(n, grid_totals(server.grid, server.settings.mains_voltage_v))
+        settings = server.settings
+        totals = grid_totals(
+            server.grid, settings.mains_voltage_v, server.clock(), settings.offline_after_s
+        )
+        line = views.neighborhood_line(n, totals)
     found = re.search(r"consumption (\S+ A) \((\S+ W)\), supply (\S+ W), net (\S+ W)", line)
     assert found, line
     return dict(zip(("amps", "watts", "supply", "net"), found.groups(), strict=True))

@@ -11,6 +11,7 @@ from typing import TextIO
 from energrid.broker import ManagedBroker, ensure_broker
 from energrid.broker_watch import BrokerWatch
 from energrid_core.config import Settings
+from energrid_core.metrics import MetricsEndpoint
 from energrid_core.server import GridServer
 
 log = logging.getLogger("energrid")
@@ -56,10 +57,16 @@ def running_server(
     if on_connection is not None:
         server.client.connection_listeners.append(on_connection)
     watch = None
+    metrics = None
     if broker is not None:  # restarted if it dies, and said: a broker gone for good is not silent
         watch = BrokerWatch(broker, server.client.announce)
         watch.start()
     try:
+        if settings.metrics_port:
+            metrics = MetricsEndpoint(
+                server, settings.metrics_host, settings.metrics_port, settings.metrics_per_house
+            )
+            metrics.start()
         if prepare is not None:
             prepare(server)
         if not server.start(CONNECT_WAIT_S) and server.client.refusal is None:
@@ -71,6 +78,8 @@ def running_server(
             )
         yield server
     finally:
+        if metrics is not None:
+            metrics.stop()
         if watch is not None:
             watch.stop()
         server.stop()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from helpers import TestClient, wait_for
@@ -91,3 +94,25 @@ def test_per_house_series_only_on_request(server: GridServer, mqtt_client: TestC
 def test_a_port_in_use_is_one_line(server: GridServer, endpoint: MetricsEndpoint) -> None:
     with pytest.raises(EnergridError, match=f"cannot serve metrics on 127.0.0.1:{endpoint.port}"):
         MetricsEndpoint(server, "127.0.0.1", endpoint.port).start()
+
+
+def test_the_grafana_dashboard_uses_only_metrics_energrid_serves(server: GridServer) -> None:
+    server.new_houses(1)
+    metrics = MetricsEndpoint(server, "127.0.0.1", 0, per_house=True)
+    metrics.start()
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{metrics.port}/metrics", headers={"Accept": OPENMETRICS}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            families = list(text_string_to_metric_families(response.read().decode()))
+    finally:
+        metrics.stop()
+    served = {f.name for f in families} | {s.name for f in families for s in f.samples}
+    served |= {f"{f.name}_total" for f in families if f.type == "counter"}
+    dashboard = Path(__file__).resolve().parent.parent / "docs" / "grafana-dashboard.json"
+    used = set(re.findall(r"energrid_[a-z_]+", dashboard.read_text()))
+    assert used, "the dashboard queries no metric"
+    assert used <= served, sorted(used - served)
+    panels = json.loads(dashboard.read_text())["panels"]
+    assert all(p["targets"] for p in panels)

@@ -11,6 +11,7 @@ from typing import TextIO
 from energrid.broker import ManagedBroker, ensure_broker
 from energrid.broker_watch import BrokerWatch
 from energrid_core.config import Settings
+from energrid_core.integrations.ha_discovery import HaDiscovery
 from energrid_core.metrics import MetricsEndpoint
 from energrid_core.server import GridServer
 
@@ -58,6 +59,7 @@ def running_server(
         server.client.connection_listeners.append(on_connection)
     watch = None
     metrics = None
+    discovery = None
     if broker is not None:  # restarted if it dies, and said: a broker gone for good is not silent
         watch = BrokerWatch(broker, server.client.announce)
         watch.start()
@@ -67,6 +69,9 @@ def running_server(
                 server, settings.metrics_host, settings.metrics_port, settings.metrics_per_house
             )
             metrics.start()
+        if settings.ha_discovery:
+            discovery = HaDiscovery(server, settings.ha_prefix)
+            discovery.start()
         if prepare is not None:
             prepare(server)
         if not server.start(CONNECT_WAIT_S) and server.client.refusal is None:
@@ -78,6 +83,8 @@ def running_server(
             )
         yield server
     finally:
+        if discovery is not None:
+            discovery.stop()
         if metrics is not None:
             metrics.stop()
         if watch is not None:

@@ -151,6 +151,8 @@ def rules(acc: Account, neighborhood: int) -> list[tuple[str, str]]:
             ("read", "energrid/#"),
             ("write", f"Neighborhood/{n}/House/+/Consumer/+/set"),
             ("write", f"Neighborhood/{n}/House/+/Supplier/+/booleanLoad"),
+            ("write", f"energrid/{n}/command/#"),  # Home Assistant's switches (--ha-discovery)
+            ("read", "homeassistant/#"),  # its discovery configs, for a Home Assistant client
         ]
     return []
 

@@ -17,6 +17,14 @@ HELP = [
 ]
 
 
+def plug_note(server: GridServer, house: int, consumer: int) -> str:
+    """' (as ON on cmnd/plug-kitchen/POWER, to its tasmota plug)' for a bound consumer, else ''."""
+    binding = server.bindings.get(house, consumer)
+    if binding is None:
+        return ""
+    return f" (it goes to {binding.describe()} on {binding.wire.command_topic(binding.device)})"
+
+
 class BindingCommands:
     def __init__(self, server: GridServer) -> None:
         self.server = server

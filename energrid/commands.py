@@ -214,7 +214,7 @@ class ShellCommands:
         event = self.server.set_consumer(
             whole_number(h, "the house"), whole_number(c, "the consumer"), wanted
         )
-        out.say(command_result(event))
+        out.say(command_result(event) + binding_commands.plug_note(self.server, h, c))
 
     @command("rmConsumer(h, c)")
     def rmConsumer(self, h: int, c: int) -> None:

@@ -22,6 +22,10 @@ from energrid_core.server import GridServer
 
 REPO = Path(__file__).resolve().parent.parent
 HA_PYTHON = os.environ.get("ENERGRID_HA_PYTHON") or str(REPO / ".venv-ha" / "bin" / "python")
+# Installed, not only created: its virtualenv's site-packages hold Home Assistant.
+HA_INSTALLED = Path(HA_PYTHON).exists() and any(
+    Path(HA_PYTHON).parent.parent.glob("lib/python3*/site-packages/homeassistant/const.py")
+)
 
 
 def grid_configs(server: GridServer, prefix: str = "homeassistant") -> dict[str, dict]:
@@ -80,7 +84,7 @@ def test_the_schema_check_catches_a_wrong_config() -> None:
 
 
 @pytest.mark.skipif(
-    not Path(HA_PYTHON).exists(),
+    not HA_INSTALLED,
     reason="Home Assistant Core not installed: ENERGRID_TEST_HA=1 ./energrid.sh test installs "
     "homeassistant==2024.3.3 (the last release for Python 3.11) in .venv-ha",
 )

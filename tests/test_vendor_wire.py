@@ -15,6 +15,14 @@ TASMOTA_SENSOR = (
     b'"Total":12.345,"Yesterday":0.402,"Today":0.221,"Period":0,"Power":120,'
     b'"ApparentPower":131,"ReactivePower":52,"Factor":0.92,"Voltage":231,"Current":0.567}}'
 )
+# The same message as a Tasmota plug's maker shows it from a real plug (Local Bytes'
+# "Accessing power usage from Tasmota smart plugs", 2022).
+TASMOTA_SENSOR_REAL = (
+    b'{"Time": "2022-01-11T21:57:38", "ENERGY": {"TotalStartTime": "2020-10-21T22:15:00",'
+    b' "Total": 3.705, "Yesterday": 0.028, "Today": 0.026, "Period": 1, "Power": 5,'
+    b' "ApparentPower": 5, "ReactivePower": 0, "Factor": 1.00, "Voltage": 233,'
+    b' "Current": 0.021}}'
+)
 # <id>/status/switch:0 of a Shelly Plus 1PM (Gen2 Switch component, "Status").
 SHELLY_STATUS = (
     b'{"id":0,"source":"timer","output":true,"apower":8.9,"voltage":237.5,"freq":50,'
@@ -27,6 +35,8 @@ def test_tasmota_reports() -> None:
     report = tasmota.decode("plug-kitchen", "tele/plug-kitchen/SENSOR", TASMOTA_SENSOR)
     assert (report.power_w, report.current_a, report.voltage_v) == (120.0, 0.567, 231.0)
     assert report.energy_total_kwh == 12.345 and report.on is None
+    real = tasmota.decode("livingroom-lamp", "tele/livingroom-lamp/SENSOR", TASMOTA_SENSOR_REAL)
+    assert (real.power_w, real.voltage_v, real.energy_total_kwh) == (5.0, 233.0, 3.705)
     assert tasmota.decode("plug-kitchen", "stat/plug-kitchen/POWER", b"OFF").on is False
     assert tasmota.decode("plug-kitchen", "tele/plug-kitchen/LWT", b"Online").online is True
     assert tasmota.decode("plug-kitchen", "tele/plug-kitchen/LWT", b"Offline").online is False

@@ -93,6 +93,19 @@ ensure_venv() {
     printf '%s\n' "$want" >"$STAMP"
 }
 
+# Home Assistant Core, for the test that checks the discovery configs with its own schemas. Its
+# 2024.3 releases are the last for Python 3.11 (2024.4 needs 3.12); it pins its own dependencies,
+# so it lives in a virtualenv of its own. Only with ENERGRID_TEST_HA=1 (about 300 MB).
+HA_VENV=.venv-ha
+HA_VERSION=2024.3.3
+ensure_ha_venv() {
+    [ -x "$HA_VENV/bin/python" ] && "$HA_VENV/bin/python" -c 'import homeassistant' 2>/dev/null &&
+        return 0
+    say "installing homeassistant==$HA_VERSION into $HA_VENV (ENERGRID_TEST_HA=1)"
+    python3 -m venv "$HA_VENV"
+    "$HA_VENV/bin/python" -m pip install -q --disable-pip-version-check "homeassistant==$HA_VERSION"
+}
+
 setup() {
     ensure_mosquitto
     ensure_python
@@ -104,6 +117,7 @@ if [ "${1:-}" = "test" ]; then
     setup
     # The secure profile's TLS test makes its own certificate authority with openssl.
     command -v openssl >/dev/null 2>&1 || apt_install openssl
+    [ "${ENERGRID_TEST_HA:-}" != 1 ] || ensure_ha_venv
     say "ruff check ."
     lint=0
     "$VENV/bin/ruff" check . || lint=$?

@@ -12,6 +12,8 @@ from energrid.broker import ManagedBroker, ensure_broker
 from energrid.broker_watch import BrokerWatch
 from energrid.invocation import pasteable
 from energrid_core.config import Settings
+from energrid_core.integrations.ha_discovery import HaDiscovery
+from energrid_core.metrics import MetricsEndpoint
 from energrid_core.server import GridServer
 
 log = logging.getLogger("energrid")
@@ -77,10 +79,20 @@ def running_server(
     if on_connection is not None:
         server.client.connection_listeners.append(on_connection)
     watch = None
+    metrics = None
+    discovery = None
     if broker is not None:  # restarted if it dies, and said: a broker gone for good is not silent
         watch = BrokerWatch(broker, server.client.announce)
         watch.start()
     try:
+        if settings.metrics_port:
+            metrics = MetricsEndpoint(
+                server, settings.metrics_host, settings.metrics_port, settings.metrics_per_house
+            )
+            metrics.start()
+        if settings.ha_discovery:
+            discovery = HaDiscovery(server, settings.ha_prefix)
+            discovery.start()
         if prepare is not None:
             prepare(server)
         if not server.start(CONNECT_WAIT_S) and not server.client.explained:
@@ -88,6 +100,10 @@ def running_server(
             log.warning("%s", server.client.problem)
         yield server
     finally:
+        if discovery is not None:
+            discovery.stop()
+        if metrics is not None:
+            metrics.stop()
         if watch is not None:
             watch.stop()
         server.stop()

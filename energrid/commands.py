@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from energrid import binding_commands, views
 from energrid import output as out
-from energrid import views
 from energrid.arguments import DebugFlag, command, device_type, state, whole_number
 from energrid_core.delivery import CommandEvent, Outcome
 from energrid_core.errors import BadArgumentError
@@ -30,6 +30,7 @@ HELP = [
     ("setSupplier(h, s, 0|1)", "switch the load of supplier s of house h OFF (0) or ON (1)"),
     ("rmSupplier(h, s)", "remove supplier s of house h"),
     ("showStats()", "messages received, applied and rejected by reason"),
+    *binding_commands.HELP,
     ("startDemo() / startDemo(lang='en')", "demo neighborhood with live simulated boards"),
     ("stopDemo()", "stop the demo's simulated boards (its houses stay)"),
 ]
@@ -94,6 +95,7 @@ class ShellCommands:
             "startDemo",
         ]
         self.registry.update({name: getattr(self, name) for name in names})
+        self.registry.update(binding_commands.BindingCommands(self.server).commands())
         return dict(self.registry)
 
     def register(self, name: str, fn: Callable[..., Any]) -> None:
@@ -212,7 +214,7 @@ class ShellCommands:
         event = self.server.set_consumer(
             whole_number(h, "the house"), whole_number(c, "the consumer"), wanted
         )
-        out.say(command_result(event))
+        out.say(command_result(event) + binding_commands.plug_note(self.server, h, c))
 
     @command("rmConsumer(h, c)")
     def rmConsumer(self, h: int, c: int) -> None:

@@ -162,8 +162,10 @@ def _write_private(path: Path, password: str) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     # No argparse choices: a mistake gets run()'s one line, not a usage block.
     parser.add_argument("action", metavar="{add,remove,list}")
-    parser.add_argument("kind", nargs="?", metavar="{server,house,client}")
-    parser.add_argument("name", nargs="?", help="the house number, or the client's name")
+    parser.add_argument("kind", nargs="?", metavar="{server,house,client,tasmota,shelly}")
+    parser.add_argument(
+        "name", nargs="?", help="the house number, the client's name, or the plug's MQTT name"
+    )
     parser.add_argument(
         "--keep-password",
         action="store_true",
@@ -199,10 +201,13 @@ def _parse(args: argparse.Namespace) -> Account | None:
         if extra:
             raise BadArgumentError(f"`credentials list` takes nothing more, not {extra[0]!r}")
         return None
-    usage = f"`energrid credentials {action} server`, or house N, or client NAME"
+    usage = (
+        f"`energrid credentials {action} server`, or house N, or client NAME, "
+        "or tasmota|shelly NAME"
+    )
     if kind is None:
         raise BadArgumentError(f"say which account: {usage}")
-    if kind in ("house", "client") and name is None:
+    if kind in ("house", "client", "tasmota", "shelly") and name is None:
         what = "N" if kind == "house" else "NAME"
         raise BadArgumentError(f"say which {kind}: `energrid credentials {action} {kind} {what}`")
     return auth.account(kind, name)

@@ -5,9 +5,12 @@ Three kinds of account, told apart by their username:
 - `energrid-server`: the supervision server; everything under Neighborhood/# and energrid/#.
 - `house-<h>`: the board of house h; publishes that house's readings, reads its commands.
 - `client-<name>`: a VR or dashboard client; reads everything, publishes commands.
+- `tasmota-<topic>`, `shelly-<id>`, `shelly1-<id>`: a plug bound with bindDevice (a Tasmota, a
+  Gen2 Shelly, a Gen1 Shelly `shellies/<id>`); publishes its own reports, reads its own commands.
 
 The ACL file is generated from the list of accounts; every topic in it is built from numbers,
-never from a name an operator typed.
+never from a name an operator typed, except a plug's name, which is checked to be letters, digits,
+'-' and '_' only.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ CREDENTIALS_DIR = "credentials"
 PASSWORD_FILE = "passwd"
 ACL_FILE = "acl"
 CLIENT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
-KINDS = ("server", "house", "client")
+PLUG_NAME = re.compile(r"[A-Za-z0-9_-]{1,48}")
+KINDS = ("server", "house", "client", "tasmota", "shelly")
+# A plug account's username prefix -> (kind, the device's MQTT name from the account's name).
+_PLUG_PREFIXES = {"tasmota-": "tasmota", "shelly-": "shelly", "shelly1-": "shelly"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class Account:
             return f"the board of house {self.name}"
         if self.kind == "client":
             return f"client {self.name} (VR, dashboard)"
+        if self.kind in ("tasmota", "shelly"):
+            return f"the {self.kind} plug {self.name} (bindDevice)"
         return "not made by Energrid: no access"
 
 
@@ -68,7 +76,24 @@ def account(kind: str, name: str | None = None) -> Account:
                 f"(such as vr1), not {name!r}"
             )
         return Account("client", name, f"client-{name}")
-    raise BadArgumentError(f"the kind of account is server, house or client, not {kind!r}")
+    if kind in ("tasmota", "shelly"):
+        return _plug_account(kind, name)
+    raise BadArgumentError(
+        f"the kind of account is server, house, client, tasmota or shelly, not {kind!r}"
+    )
+
+
+def _plug_account(kind: str, name: str | None) -> Account:
+    """A plug's account: tasmota <topic>, shelly <id>, or shelly shellies/<id> (Gen1)."""
+    gen1 = kind == "shelly" and (name or "").startswith("shellies/")
+    bare = (name or "")[len("shellies/") :] if gen1 else (name or "")
+    if not PLUG_NAME.fullmatch(bare):
+        raise BadArgumentError(
+            f"a {kind} plug's name is 1 to 48 letters, digits, '-' or '_' (a Gen1 Shelly: "
+            f"shellies/<id>), not {name!r}"
+        )
+    prefix = "shelly1-" if gen1 else f"{kind}-"
+    return Account(kind, name or "", prefix + bare)
 
 
 def parse_username(username: str) -> Account:
@@ -81,6 +106,10 @@ def parse_username(username: str) -> Account:
             return Account("house", str(number), username)
     if username.startswith("client-") and CLIENT_NAME.fullmatch(username[len("client-") :]):
         return Account("client", username[len("client-") :], username)
+    for prefix, kind in _PLUG_PREFIXES.items():
+        bare = username[len(prefix) :]
+        if username.startswith(prefix) and PLUG_NAME.fullmatch(bare):
+            return Account(kind, "shellies/" + bare if prefix == "shelly1-" else bare, username)
     return Account("unknown", username, username)
 
 
@@ -88,7 +117,24 @@ def rules(acc: Account, neighborhood: int) -> list[tuple[str, str]]:
     """(access, topic) pairs of one account, in Mosquitto's ACL terms."""
     n = neighborhood
     if acc.kind == "server":
-        return [("readwrite", "Neighborhood/#"), ("readwrite", "energrid/#")]
+        return [
+            ("readwrite", "Neighborhood/#"),
+            ("readwrite", "energrid/#"),
+            *_SERVER_PLUG_RULES,
+            ("write", "homeassistant/#"),  # --ha-discovery's configs
+        ]
+    if acc.kind == "tasmota":
+        t = acc.name
+        writes = [f"tele/{t}/SENSOR", f"tele/{t}/LWT", f"stat/{t}/POWER"]
+        return [("write", topic) for topic in writes] + [("read", f"cmnd/{t}/#")]
+    if acc.kind == "shelly" and acc.name.startswith("shellies/"):
+        d = acc.name
+        writes = [f"{d}/relay/0/power", f"{d}/relay/0", f"{d}/online"]
+        return [("write", topic) for topic in writes] + [("read", f"{d}/relay/0/command")]
+    if acc.kind == "shelly":
+        d = acc.name
+        writes = [f"{d}/status/switch:0", f"{d}/online"]
+        return [("write", topic) for topic in writes] + [("read", f"{d}/rpc")]
     if acc.kind == "house":
         base = house_topic(n, int(acc.name))
         return [
@@ -105,8 +151,26 @@ def rules(acc: Account, neighborhood: int) -> list[tuple[str, str]]:
             ("read", "energrid/#"),
             ("write", f"Neighborhood/{n}/House/+/Consumer/+/set"),
             ("write", f"Neighborhood/{n}/House/+/Supplier/+/booleanLoad"),
+            ("write", f"energrid/{n}/command/#"),  # Home Assistant's switches (--ha-discovery)
+            ("read", "homeassistant/#"),  # its discovery configs, for a Home Assistant client
         ]
     return []
+
+
+# What the server needs of bound plugs: read their reports, send their commands (docs/protocol.md).
+_SERVER_PLUG_RULES = [
+    ("read", "tele/+/SENSOR"),
+    ("read", "tele/+/LWT"),
+    ("read", "stat/+/POWER"),
+    ("write", "cmnd/+/POWER"),
+    ("read", "+/status/switch:0"),
+    ("read", "+/online"),
+    ("write", "+/rpc"),
+    ("read", "shellies/+/relay/0/power"),
+    ("read", "shellies/+/relay/0"),
+    ("read", "shellies/+/online"),
+    ("write", "shellies/+/relay/0/command"),
+]
 
 
 def acl_text(accounts: list[Account], neighborhood: int) -> str:

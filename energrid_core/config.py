@@ -74,6 +74,11 @@ class Settings:
     explicit: set[str] = field(default_factory=set, repr=False, compare=False, metadata=_INTERNAL)
     stats_interval_s: float = 0.0  # headless: log the ingest counters this often; 0: never
     takeover: bool = False  # start even though another server says it serves the neighborhood
+    metrics_port: int = 0  # Prometheus/OpenMetrics on this port; 0: off
+    metrics_host: str = "127.0.0.1"
+    metrics_per_house: bool = False  # per-house series too (one set per house: bounded off)
+    ha_discovery: bool = False  # Home Assistant MQTT discovery configs
+    ha_prefix: str = "homeassistant"
 
     @property
     def calibration(self) -> Calibration:
@@ -111,6 +116,11 @@ HELP = {
     "watchdog_s": "seconds between two checks of the MQTT network thread",
     "stats_interval_s": "headless: log the ingest counters this often (0: never)",
     "takeover": "start even though the neighborhood's status says another server serves it",
+    "metrics_port": "serve Prometheus/OpenMetrics metrics on this port (0: off)",
+    "metrics_host": "the address the metrics port listens on",
+    "metrics_per_house": "metrics: also one power series per house",
+    "ha_discovery": "publish Home Assistant MQTT discovery configs for houses and devices",
+    "ha_prefix": "Home Assistant's discovery prefix",
 }
 
 # name -> (lowest, highest) accepted value
@@ -131,6 +141,7 @@ LIMITS = {
     "snapshot_interval_s": (0, 86400),
     "watchdog_s": (0.1, 3600),
     "stats_interval_s": (0, 86400),
+    "metrics_port": (0, 65535),
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -174,6 +185,10 @@ def from_env(environ: dict[str, str] | None = None, base: Settings | None = None
         if key in environ:
             setattr(settings, name, _convert(_kind(kind), environ[key], key))
             settings.explicit.add(name)
+    if not settings.ha_prefix or any(c in settings.ha_prefix for c in "+# "):
+        raise ValueError(
+            f"ha_prefix must be a topic without + # or spaces, not {settings.ha_prefix!r}"
+        )
     return settings
 
 
@@ -215,5 +230,9 @@ def check(settings: Settings) -> Settings:
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ValueError(
             f"log_level must be DEBUG, INFO, WARNING or ERROR, not {settings.log_level}"
+        )
+    if not settings.ha_prefix or any(c in settings.ha_prefix for c in "+# "):
+        raise ValueError(
+            f"ha_prefix must be a topic without + # or spaces, not {settings.ha_prefix!r}"
         )
     return settings

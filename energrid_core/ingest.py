@@ -58,6 +58,17 @@ class Ingest:
             stats.callback_errors += 1
             log.exception("internal error on %s (message dropped)", topic[:120])
 
+    def reject(self, topic: str, reason: str, detail: str) -> None:
+        """Count a message another decoder refused (a bound plug's), as this path would."""
+        with self.lock:
+            self.stats.messages_received += 1
+            self._reject(self.clock(), topic, reason, detail)
+
+    def count_received(self) -> None:
+        """A message taken in that changes no reading (a plug's online flag)."""
+        with self.lock:
+            self.stats.messages_received += 1
+
     def _reject(self, now: float, topic: str, reason: str, detail: str) -> None:
         """Count a rejection; log it at DEBUG, and at INFO at most once an interval per reason."""
         self.stats.reject(now, topic, reason, detail)

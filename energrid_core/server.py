@@ -12,6 +12,9 @@ import time
 from collections.abc import Callable
 
 from energrid_core import snapshot
+from energrid_core.adapters.binder import DeviceBinder
+from energrid_core.adapters.bindings import Binding, Bindings
+from energrid_core.adapters.bridge import AdapterBridge, CommandRouter
 from energrid_core.auth import read_password
 from energrid_core.config import Settings, check
 from energrid_core.confirmations import Confirmations
@@ -88,8 +91,14 @@ class GridServer:
             ),
             tls_ca=settings.mqtt_tls_ca or None,
         )
-        self.client = GridClient(options, self.ingest.handle)
+        # Plugs people already own (Tasmota, Shelly) bound to consumers: their topics are
+        # routed through the adapters, everything else goes straight to the ingest path.
+        self.bindings = Bindings()
+        self.bridge = AdapterBridge(self.bindings, self.ingest, n, settings.mains_voltage_v)
+        self.client = GridClient(options, self.bridge.handle)
         self.client.add_topic(neighborhood_filter(n))
+        self.binder = DeviceBinder(self.grid, self.lock, self.store, self.client, self.bindings)
+        self.binder.load()
         # State topics for the VR interface and dashboards (docs/protocol.md, "State topics").
         self.confirmations = Confirmations(settings.confirm_timeout_s, self.clock)
         self.state = StatePublisher(
@@ -111,7 +120,8 @@ class GridServer:
         offline = encode(status_payload(False))
         self.client.set_will(status_topic(n), offline, qos=1, retain=True)
         journal = StoreJournal(self.store, n)
-        self.delivery = Delivery(self.client, journal, self.clock, settings.command_ttl_s)
+        commands_out = CommandRouter(self.client, self.bindings, n)  # a bound plug's own words
+        self.delivery = Delivery(commands_out, journal, self.clock, settings.command_ttl_s)
         self.delivery.listeners.append(self._remember_sent_command)
         self.delivery.restore(journal.load(self._command_topic))
         self.client.session_listeners.append(self.delivery.on_connection)
@@ -248,6 +258,7 @@ class GridServer:
             self.grid.house(house)  # an unknown house is reported before touching the store
             self.store.remove_house(self.settings.neighborhood, house)
             removed = self.grid.rm_house(house)
+        self.binder.forget(house)
         self.delivery.cancel(house)
         self.state.house_removed(removed)
         return removed
@@ -296,9 +307,18 @@ class GridServer:
             find(device)  # an unknown device is reported before touching the store
             self.store.remove_device(self.settings.neighborhood, house, kind, device)
             removed = (target.rm_consumer if kind == "consumer" else target.rm_supplier)(device)
+        if kind == "consumer":
+            self.binder.forget(house, device)
         self.delivery.cancel(house, kind, device)
         self.state.device_removed(house, kind, device)
         return removed
+
+    def bind_device(self, house: int, consumer: int, flavour: str, device: str) -> Binding:
+        """Feed consumer c of house h from a Tasmota or Shelly plug; its commands go to the plug."""
+        return self.binder.bind(house, consumer, flavour, device)
+
+    def unbind_device(self, house: int, consumer: int) -> Binding:
+        return self.binder.unbind(house, consumer)
 
     # --- commands ------------------------------------------------------------------------------
 

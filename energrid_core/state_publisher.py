@@ -441,6 +441,11 @@ class StatePublisher:
                 except Exception:
                     log.exception("command outcome listener failed")
 
+    @property
+    def waiting(self) -> int:
+        """Houses (and the neighborhood) marked as changed whose topics have not gone out yet."""
+        return len(self._dirty)
+
     def idle(self) -> bool:
         """True when nothing is marked, queued or pending publication."""
         with self._cond:

@@ -26,7 +26,7 @@ log = logging.getLogger("energrid.store")
 
 STORE_NAME = "grid.sqlite3"
 LOCK_NAME = "grid.lock"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 WAL_CHECKPOINT_PAGES = 4000
 
 
@@ -73,12 +73,20 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         for table in ("houses", "devices", "pending_commands", "readings", "next_numbers")
         for statement in _without_rowid(table)
     ),
+    # A consumer fed by a plug people already own (a Tasmota topic, a Shelly id): bindDevice.
+    3: (
+        "CREATE TABLE bindings (neighborhood INTEGER NOT NULL, house INTEGER NOT NULL,"
+        " consumer INTEGER NOT NULL, flavour TEXT NOT NULL, device TEXT NOT NULL,"
+        " PRIMARY KEY (neighborhood, house, consumer)) WITHOUT ROWID",
+    ),
 }
 
 _SAVE_NEXT = (
     "INSERT INTO next_numbers VALUES (?, ?, ?, ?) ON CONFLICT (neighborhood, house, kind)"
     " DO UPDATE SET next = max(next, excluded.next)"
 )
+
+_DELETE_BINDING = "DELETE FROM bindings WHERE neighborhood = ? AND house = ? AND consumer = ?"
 
 PendingRow = tuple[int, str, int, int, float, float]  # house, kind, device, state, created, expires
 ReadingRow = tuple[int, str, int, bytes]  # house, kind ("meter" too), device, state
@@ -226,6 +234,7 @@ class Store:
         with self._transaction() as db:
             for table in ("houses", "devices", "pending_commands", "readings", "next_numbers"):
                 db.execute(f"DELETE FROM {table} WHERE neighborhood = ? AND house = ?", (n, house))
+            db.execute("DELETE FROM bindings WHERE neighborhood = ? AND house = ?", (n, house))
 
     def add_devices(
         self,
@@ -253,6 +262,8 @@ class Store:
         with self._transaction() as db:
             for table in ("devices", "pending_commands", "readings"):
                 db.execute(f"DELETE FROM {table} WHERE {where}", key)
+            if kind == "consumer":
+                db.execute(_DELETE_BINDING, (n, house, device))
 
     def set_commanded(self, n: int, house: int, kind: str, device: int, state: int) -> None:
         """Record the last command sent to a device; writes nothing when it is unchanged."""
@@ -262,6 +273,27 @@ class Store:
                 " AND kind = ? AND device = ? AND commanded IS NOT ?",
                 (state, n, house, kind, device, state),
             )
+
+    # --- bindings (bindDevice) ----------------------------------------------------------------
+
+    def save_binding(self, n: int, house: int, consumer: int, flavour: str, device: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?)",
+                (n, house, consumer, flavour, device),
+            )
+
+    def delete_binding(self, n: int, house: int, consumer: int) -> None:
+        with self._transaction() as db:
+            db.execute(_DELETE_BINDING, (n, house, consumer))
+
+    def bindings(self, n: int) -> list[tuple[int, int, str, str]]:
+        """(house, consumer, flavour, device) of every bound consumer."""
+        return self._query(
+            "SELECT house, consumer, flavour, device FROM bindings WHERE neighborhood = ?"
+            " ORDER BY house, consumer",
+            (n,),
+        )
 
     # --- calibration ---------------------------------------------------------------------------
 

@@ -96,7 +96,10 @@ def test_a_new_password_replaces_the_old_one(tmp_path: Path) -> None:
         (["add", "house", "+"], "a house is a number"),
         (["add", "house"], "say which house: `energrid credentials add house N`"),
         (["remove", "client"], "say which client: `energrid credentials remove client NAME`"),
-        (["add", "bogus"], "the kind of account is server, house or client, not 'bogus'"),
+        (
+            ["add", "bogus"],
+            "the kind of account is server, house, client, tasmota or shelly, not 'bogus'",
+        ),
         (["list", "extra"], "`credentials list` takes nothing more, not 'extra'"),
         (["frob"], "the action is add, remove or list, not 'frob'"),
         (["add", "client", "VR/1"], "a client name is 1 to 32 lower-case letters"),

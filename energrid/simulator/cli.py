@@ -6,12 +6,15 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 import time
 
 from energrid.output import plural
 from energrid.simulator.accounts import sim_accounts
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
+from energrid.simulator.plugs import FLAVOURS as PLUG_FLAVOURS
+from energrid.simulator.plugs import SimPlug, default_names
 from energrid.simulator.status import boards_connected
 from energrid.simulator.table import (
     DEFAULT_CONSUMER_TYPES,
@@ -21,6 +24,7 @@ from energrid.simulator.table import (
 )
 from energrid.simulator.wire import WireFormat
 from energrid_core import config
+from energrid_core.adapters.flavours import device_id
 from energrid_core.errors import BadArgumentError
 from energrid_core.topics import MAX_ID
 
@@ -58,6 +62,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="legacy batch messages, per-device messages, or mixed: odd houses legacy, "
         "even houses per-device (default legacy)",
     )
+    add(
+        "--flavour",
+        choices=("energrid", *PLUG_FLAVOURS),
+        default="energrid",
+        help="energrid: house boards (default); tasmota or shelly: smart plugs speaking their "
+        "vendor's MQTT topics, to bind with bindDevice (--device names them)",
+    )
+    add(
+        "--device",
+        action="append",
+        default=None,
+        help="a plug's MQTT name (Tasmota topic, Shelly id; a Gen1 Shelly 'shellies/<id>'); "
+        "repeat for several (default: --plugs names of their own)",
+    )
+    add("--plugs", type=int, default=1, help="plugs to simulate without --device (default 1)")
     add("--period", type=float, default=1.0, help="seconds between readings (default 1)")
     add(
         "--time-factor",
@@ -161,8 +180,68 @@ def setup_commands(houses: list[SimHouse]) -> str:
     return "\n".join(lines)
 
 
+def build_plugs(args: argparse.Namespace) -> list[SimPlug]:
+    """The plugs of `energrid sim --flavour tasmota|shelly`."""
+    _check(args.plugs, 1, MAX_DEVICES, "--plugs")
+    names = args.device or default_names(args.flavour, args.plugs, args.seed)
+    consumer_types, _suppliers = split_types(args.types)
+    types = consumer_types or ["Lampe"]
+    return [
+        SimPlug(args.flavour, device_id(args.flavour, name), types[i % len(types)], args.seed)
+        for i, name in enumerate(names)
+    ]
+
+
+def run_plug_sim(args: argparse.Namespace, settings: config.Settings) -> int:
+    plugs = build_plugs(args)
+    if args.print_setup:
+        print("# bind each plug to a consumer you created (here consumers 1.. of house 1):")
+        for i, plug in enumerate(plugs, 1):
+            print(f"newConsumer(1, {plug.load_type!r})")
+            print(f"bindDevice(1, {i}, {plug.flavour!r}, {plug.device!r})")
+        return 0
+    _check(args.period, 0.01, 3600, "--period")
+    if args.secure:
+        raise BadArgumentError("--secure is for house boards; plugs log in anonymously here")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from energrid.simulator.plug_client import PlugClient, run_plugs  # paho only when it runs
+
+    clients = [
+        PlugClient(
+            plug,
+            settings.mqtt_host,
+            settings.mqtt_port,
+            settings.keepalive_s,
+            settings.mqtt_tls_ca or None,
+            lambda what: log.info("obeyed %s", what),
+        )
+        for plug in plugs
+    ]
+    stop = threading.Event()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda signum, frame: stop.set())
+    names = ", ".join(f"{p.device} ({p.load_type})" for p in plugs)
+    where = f"{settings.mqtt_host}:{settings.mqtt_port}"
+    log.info("simulating %s plugs on %s: %s; Ctrl-C stops", args.flavour, where, names)
+    try:
+        rounds = run_plugs(clients, args.period, stop, args.duration, args.time_factor)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    sent = sum(c.published for c in clients)
+    log.info("stopped: %s, %s published", plural(rounds, "report round"), plural(sent, "message"))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     settings: config.Settings = args.settings
+    if args.flavour != "energrid":
+        return run_plug_sim(args, settings)
     houses = build_houses(args, settings)
     if args.print_setup:
         print(setup_commands(houses))

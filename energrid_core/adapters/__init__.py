@@ -1,0 +1,1 @@
+"""Devices people already own (Tasmota, Shelly) bound to Energrid's consumers."""

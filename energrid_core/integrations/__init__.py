@@ -1,0 +1,1 @@
+"""Energrid seen from other systems: Home Assistant's MQTT discovery."""

@@ -16,7 +16,6 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from energrid_core.availability import house_online
 from energrid_core.errors import EnergridError
 from energrid_core.lock_slices import locked_slices
 from energrid_core.state_payloads import house_sums, totals_of
@@ -73,22 +72,25 @@ class GridCollector(Collector):
         now, offline_after_s = server.clock(), server.settings.offline_after_s
         with server.lock:
             numbers = list(server.grid.houses)
-        sums, online, per_house = [], 0, []
+        sums, per_house = [], []
         for some in locked_slices(server.lock, numbers, HOUSES_PER_HOLD):
             for number in some:
                 house = server.grid.houses.get(number)
                 if house is None:
                     continue
-                house_sum = house_sums(house, last_seen=False)
+                house_sum = house_sums(house)
                 sums.append(house_sum)
-                online += house_online(house, now, offline_after_s)
                 if self.per_house:
                     per_house.append((str(number), house_sum))
-        totals = totals_of(sums, mains_v)
+        totals = totals_of(sums, mains_v, now, offline_after_s)
         yield _gauge("houses", "houses in the grid", totals.houses, n)
-        yield _gauge("houses_online", "houses heard from within --offline-after-s", online, n)
+        yield _gauge("houses_online", "houses heard from within --offline-after-s",
+                     totals.houses_online, n)  # fmt: skip
         yield _gauge("devices", "consumers and suppliers in the grid", totals.devices, n)
-        yield _gauge("consumption_watts", "the neighborhood's consumption", totals.consumption_w, n)
+        yield _gauge("consumption_watts", "the consumption of the houses online",
+                     totals.consumption_w, n)  # fmt: skip
+        yield _gauge("left_out_consumption_watts", "what the houses offline last drew",
+                     totals.left_out_consumption_w, n)  # fmt: skip
         yield _gauge("supply_watts", "what the suppliers deliver", totals.supply_w, n)
         yield _gauge("net_watts", "supply minus consumption", totals.net_w, n)
         if not self.per_house:

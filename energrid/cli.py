@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from energrid import credentials, watch
 from energrid.simulator import cli as simulator_cli
+from energrid.view import cli as view_cli
 from energrid_core import config
 from energrid_core.errors import EnergridError
 
@@ -20,6 +21,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "sim": simulator_cli.SUBCOMMAND,
     "watch": (watch.HELP, watch.add_arguments, watch.run),
     "credentials": credentials.SUBCOMMAND,
+    "view": view_cli.SUBCOMMAND,
 }
 
 

@@ -1,0 +1,139 @@
+// Energrid's web view: connects straight to the broker's websockets listener, follows
+// energrid/<n>/# (docs/protocol.md) and draws it in 3D and in an accessible panel. A click on a
+// device publishes its command topic, as setConsumer/setSupplier would, and shows the server's
+// confirmation when it comes.
+
+import { GridState, deviceKey } from "./grid.js";
+import { Panel } from "./panel.js";
+import { Scene } from "./scene.js";
+
+const PANEL_EVERY_MS = 250; // the DOM is rebuilt at most 4 times a second; the scene every frame
+
+const config = await (await fetch("/config.json")).json();
+const grid = new GridState(config.neighborhood);
+const sent = new Map(); // device key -> {state, at}: commands this page sent, until settled
+const pageId = `energrid-view-${Math.random().toString(16).slice(2, 10)}`;
+const decoder = new TextDecoder();
+let client = null;
+
+const element = (id) => document.getElementById(id);
+
+function say(id, text, kind) {
+  const target = element(id);
+  target.textContent = text;
+  target.className = kind;
+}
+
+function showServerStatus() {
+  const status = grid.status ? grid.status.status : null;
+  if (status === "online") say("server-status", "Energrid server online", "good");
+  else if (status === "offline") say("server-status", "Energrid server OFFLINE: the values shown are its last ones", "bad");
+  else say("server-status", "Energrid server status not known yet", "unknown");
+}
+
+function commandTopic(house, kind, number) {
+  const device = kind === "consumer" ? "Consumer" : "Supplier";
+  const verb = kind === "consumer" ? "set" : "booleanLoad";
+  return `Neighborhood/${config.neighborhood}/House/${house}/${device}/${number}/${verb}`;
+}
+
+function switchDevice(house, kind, number, state) {
+  if (!client || !client.connected) {
+    say("broker-status", "Not connected to the broker: the command was not sent", "bad");
+    return;
+  }
+  const key = deviceKey(house, kind, number);
+  sent.set(key, { state, at: Date.now() });
+  scene.pending.add(key);
+  grid.dirtyHouses.add(house);
+  // Who sent it: an MQTT 5 user property the server may echo in the device's command status.
+  const properties = { userProperties: { client: config.username || pageId } };
+  client.publish(commandTopic(house, kind, number), String(state), { qos: 1, properties });
+}
+
+// A command of ours is settled when the device's state topic shows it confirmed or not obeyed.
+function settle(changedHouses) {
+  for (const [key, command] of sent) {
+    const [house, kind, number] = key.split("/");
+    if (!changedHouses.has(Number(house))) continue;
+    const state = grid.houses.get(Number(house))?.[kind].get(Number(number));
+    const last = state ? state.command : null;
+    if (last && last.state === command.state && last.sent_unix_s * 1000 >= command.at - 2000) {
+      if (last.status !== "pending") scene.pending.delete(key);
+      if (last.status !== "pending") sent.delete(key);
+      else scene.pending.delete(key); // the server has it: shown as its own pending
+    }
+  }
+}
+
+function connect(username, password) {
+  if (client) client.end(true);
+  const host = config.ws_host || location.hostname;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const url = `${scheme}://${host}:${config.ws_port}/`;
+  const options = { protocolVersion: 5, clientId: username || pageId, clean: true, reconnectPeriod: 2000, connectTimeout: 5000 };
+  if (username) Object.assign(options, { username, password });
+  say("broker-status", `Connecting to the broker at ${url}`, "unknown");
+  client = mqtt.connect(url, options);
+  client.on("connect", () => {
+    say("broker-status", `Connected to the broker at ${url}`, "good");
+    element("login").hidden = true;
+    client.subscribe(`energrid/${config.neighborhood}/#`, { qos: 0 });
+  });
+  client.on("message", (topic, payload) => grid.apply(topic, decoder.decode(payload)));
+  client.on("close", () => say("broker-status", `Not connected to the broker at ${url}; retrying`, "bad"));
+  client.on("error", (error) => {
+    const refused = /authori|Bad User Name or Password/i.test(String(error.message));
+    say("broker-status", `Broker: ${error.message}`, "bad");
+    if (refused) {
+      client.end(true);
+      element("login").hidden = false;
+    }
+  });
+}
+
+element("login").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const name = element("login-name").value.trim();
+  connect(name.startsWith("client-") ? name : `client-${name}`, element("login-password").value);
+});
+
+const panel = new Panel(element("panel"), grid, switchDevice);
+const scene = new Scene(element("scene"), grid, (house, kind, number) => {
+  const state = grid.houses.get(house)?.[kind].get(number);
+  const on = state ? (kind === "consumer" ? state.on : state.load_on) : false;
+  switchDevice(house, kind, number, on ? 0 : 1);
+});
+element("vr").appendChild(scene.vrButton());
+
+let held = { houses: new Set(), layout: false, totals: false, status: false };
+let panelAt = 0;
+scene.start(() => {
+  const changes = grid.takeChanges();
+  settle(changes.houses);
+  scene.update(changes);
+  for (const house of changes.houses) held.houses.add(house);
+  held.layout ||= changes.layout;
+  held.totals ||= changes.totals;
+  held.status ||= changes.status;
+  const now = performance.now();
+  if (now - panelAt < PANEL_EVERY_MS) return;
+  panelAt = now;
+  if (held.status) showServerStatus();
+  if (held.totals) panel.renderTotals();
+  if (held.layout) panel.renderLayout();
+  const houses = held.layout ? grid.houses.keys() : held.houses;
+  for (const house of houses) panel.renderHouse(house, sent);
+  if (held.layout || held.totals || held.houses.size) panel.renderCompleteness();
+  held = { houses: new Set(), layout: false, totals: false, status: false };
+});
+
+window.energridView = { grid, scene }; // for the benchmark (frames drawn) and curious users
+
+if (config.username && !config.password) {
+  element("login-name").value = config.username;
+  element("login").hidden = false;
+  say("broker-status", `Enter the password of ${config.username}`, "unknown");
+} else {
+  connect(config.username, config.password);
+}

@@ -16,6 +16,7 @@ from energrid.app import running_server, setup_logging
 from energrid.arguments import DebugFlag, command
 from energrid.commands import ShellCommands
 from energrid.demo import Demo
+from energrid.view.shell_view import ShellView, with_view
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
 
@@ -40,7 +41,9 @@ def build_namespace(server: GridServer, demo: Demo | None = None) -> dict[str, A
     if demo is None:
         demo = Demo(server)
     atexit.register(demo.close)
-    commands = ShellCommands(server, demo=demo.start)
+    view = ShellView(server.settings)  # served from the first startDemo() on
+    atexit.register(view.close)
+    commands = ShellCommands(server, demo=with_view(demo.start, view))
     namespace: dict[str, Any] = {"__name__": "__main__", "server": server, "grid": server.grid}
     namespace.update(commands.namespace())
     stop_demo = command("stopDemo()")(demo.stop)

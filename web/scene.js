@@ -31,7 +31,7 @@ export function layoutPosition(index, count) {
 
 function heightOf(state) {
   const kw = state && typeof state.consumption_w === "number" ? state.consumption_w / 1000 : 0;
-  return Math.min(24, 2 + kw * 1.5);
+  return Math.min(30, 3 + kw * 3);
 }
 
 function houseColour(state, target) {
@@ -150,7 +150,7 @@ export class Scene {
     const size = Math.ceil(Math.sqrt(Math.max(1, houses.length))) * SPACING + SPACING;
     this.ground.scale.set(size, size, 1);
     if (!this.framed) {
-      const distance = Math.max(40, size * 0.9);
+      const distance = Math.max(22, size * 0.8);
       this.camera.position.set(0, distance * 0.7, distance);
       this.controls.update();
       this.framed = houses.length > 0;

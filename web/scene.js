@@ -40,7 +40,7 @@ function houseColour(state, target) {
   const base = Math.abs(net) < 50 ? COLOURS.balanced : net > 0 ? COLOURS.exporting : COLOURS.importing;
   // Glow: a house that consumes more is brighter.
   const kw = (state.consumption_w ?? 0) / 1000;
-  return target.copy(base).multiplyScalar(0.6 + Math.min(0.6, kw / 5));
+  return target.copy(base).multiplyScalar(0.8 + Math.min(0.5, kw / 4));
 }
 
 class InstancedSet {
@@ -119,7 +119,7 @@ export class Scene {
     this.frames = 0;
     this.listenForPicks();
     this.resize();
-    window.addEventListener("resize", () => this.resize());
+    new ResizeObserver(() => this.resize()).observe(container);
   }
 
   vrButton() {

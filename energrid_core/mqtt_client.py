@@ -141,9 +141,20 @@ class GridClient:
             properties=properties,
         )
 
-    def set_will(self, topic: str, payload: bytes, qos: int = 1, retain: bool = True) -> None:
+    def set_will(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int = 1,
+        retain: bool = True,
+        content_type: str | None = None,
+    ) -> None:
         """What the broker publishes for us when we vanish; call before start()."""
-        self._client.will_set(topic, payload, qos=qos, retain=retain)
+        properties = None
+        if content_type is not None:
+            properties = Properties(PacketTypes.WILLMESSAGE)
+            properties.ContentType = content_type
+        self._client.will_set(topic, payload, qos=qos, retain=retain, properties=properties)
         self._has_will = True
 
     def stop(self) -> None:
@@ -234,6 +245,7 @@ class GridClient:
         retain: bool = False,
         expiry_s: int | None = None,
         prompt: bool = False,
+        content_type: str | None = None,
     ) -> int:
         """Hand a message to paho and return its mid; publish_listeners hear of its PUBACK.
 
@@ -241,7 +253,8 @@ class GridClient:
         message handed over just as the connection drops is kept by paho, which sends it after
         the reconnect. expiry_s: the broker drops it if undelivered for that long (MQTT 5).
         prompt: send it at once, with Nagle off until it is acknowledged (an operator's command;
-        QoS 1, as only an acknowledgement says when Nagle may come back).
+        QoS 1, as only an acknowledgement says when Nagle may come back). content_type: the
+        MQTT 5 Content Type property (the state topics say application/json).
         """
         prompt = prompt and qos > 0
         if not self.connected:
@@ -249,9 +262,12 @@ class GridClient:
                 f"the broker at {self.address} is not connected: nothing was sent"
             )
         properties = None
-        if expiry_s is not None:
+        if expiry_s is not None or content_type is not None:
             properties = Properties(PacketTypes.PUBLISH)
+        if expiry_s is not None:
             properties.MessageExpiryInterval = expiry_s
+        if content_type is not None:
+            properties.ContentType = content_type
         if prompt:
             self._prompt.begin(self._client.socket())
         info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)

@@ -34,6 +34,7 @@ from energrid_core.topics import (
 from energrid_core.watchdog import LoopWatchdog
 from energrid_core.wire import Decoded, Decoder
 
+JSON = "application/json"  # the MQTT 5 content type of the state topics
 log = logging.getLogger("energrid.server")
 
 MAX_BATCH = 100_000
@@ -105,7 +106,7 @@ class GridServer:
         self.client.publish_listeners.append(self.state.on_published)
         self.client.session_listeners.append(self.state.on_connection)
         offline = encode(status_payload(False))
-        self.client.set_will(status_topic(n), offline, qos=1, retain=True)
+        self.client.set_will(status_topic(n), offline, qos=1, retain=True, content_type=JSON)
         journal = StoreJournal(self.store, n)
         self.delivery = Delivery(self.client, journal, self.clock, settings.command_ttl_s)
         self.delivery.listeners.append(self._remember_sent_command)
@@ -150,7 +151,8 @@ class GridServer:
         self.store.close()
 
     def _publish_state(self, topic: str, payload: bytes) -> None:
-        self.client.publish(topic, payload, qos=1, retain=True)
+        kind = JSON if payload else None  # an empty payload clears a topic: no content
+        self.client.publish(topic, payload, qos=1, retain=True, content_type=kind)
 
     # --- periodic work -------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-// The 3D neighborhood: one instanced mesh for the buildings, one for the consumers inside them
-// and one for the suppliers on their roofs, so 1,000 houses cost three draw calls. Clicking a
+// The 3D neighborhood: one instanced mesh for the buildings, one merged mesh for the consumers
+// inside them and one for the suppliers on their roofs, so 1,000 houses cost three draw calls. Clicking a
 // device (mouse, or a VR controller's select) calls onPick(house, kind, number).
 
 import * as THREE from "three";
@@ -77,12 +77,82 @@ class InstancedSet {
   }
 }
 
+// Flat tiles merged into one plain mesh (four vertices each, colours per vertex). A CPU
+// renderer (SwiftShader, headless Chromium without a GPU) pays for every instance of an
+// instanced mesh as for a draw of its own: 10,000 consumers as instances drew 7 frames a
+// second, as one merged mesh they cost about what 1,000 instances do. Picking maps the face hit
+// back to its tile (two faces a tile).
+class TileSet {
+  constructor(scene, width, depth) {
+    this.scene = scene;
+    this.width = width;
+    this.depth = depth;
+    this.mesh = null;
+    this.keys = [];
+    this.index = new Map();
+    this.corner = new THREE.Vector3();
+  }
+
+  resize(keys) {
+    this.keys = keys;
+    this.index = new Map(keys.map((key, i) => [key, i]));
+    const capacity = Math.max(16, 2 ** Math.ceil(Math.log2(Math.max(1, keys.length))));
+    if (!this.mesh || this.capacity < capacity) {
+      if (this.mesh) {
+        this.scene.remove(this.mesh);
+        this.mesh.geometry.dispose();
+      }
+      this.capacity = capacity;
+      const geometry = new THREE.BufferGeometry();
+      const position = new THREE.BufferAttribute(new Float32Array(capacity * 12), 3);
+      const colour = new THREE.BufferAttribute(new Float32Array(capacity * 12), 3);
+      position.setUsage(THREE.DynamicDrawUsage);
+      colour.setUsage(THREE.DynamicDrawUsage);
+      const order = new Uint32Array(capacity * 6);
+      for (let i = 0; i < capacity; i += 1) order.set([0, 2, 1, 2, 3, 1].map((v) => v + i * 4), i * 6);
+      geometry.setIndex(new THREE.BufferAttribute(order, 1));
+      geometry.setAttribute("position", position);
+      geometry.setAttribute("color", colour);
+      geometry.setAttribute("normal", new THREE.BufferAttribute(new Float32Array(capacity * 12).map((_, i) => (i % 3 === 1 ? 1 : 0)), 3));
+      const material = new THREE.MeshLambertMaterial({ vertexColors: true, side: THREE.DoubleSide });
+      this.mesh = new THREE.Mesh(geometry, material);
+      this.mesh.frustumCulled = false;
+      this.scene.add(this.mesh);
+    }
+    this.mesh.geometry.setDrawRange(0, keys.length * 6);
+  }
+
+  // A tile centred on (x, y, z), raised by `rise` at its far edge (a panel facing the sky).
+  place(index, x, y, z, rise = 0) {
+    const p = this.mesh.geometry.attributes.position.array;
+    const w = this.width / 2;
+    const d = this.depth / 2;
+    p.set([x - w, y, z - d + 0, x + w, y, z - d, x - w, y, z + d, x + w, y, z + d], index * 12);
+    p[index * 12 + 1] += rise;
+    p[index * 12 + 4] += rise;
+  }
+
+  paint(index, colour) {
+    const c = this.mesh.geometry.attributes.color.array;
+    for (let v = 0; v < 4; v += 1) c.set([colour.r, colour.g, colour.b], index * 12 + v * 3);
+  }
+
+  keyOf(faceIndex) {
+    return this.keys[Math.floor(faceIndex / 2)];
+  }
+
+  touched() {
+    this.mesh.geometry.attributes.position.needsUpdate = true;
+    this.mesh.geometry.attributes.color.needsUpdate = true;
+  }
+}
+
 export class Scene {
   constructor(container, grid, onPick) {
     this.grid = grid;
     this.onPick = onPick;
-    this.renderer = new THREE.WebGLRenderer({ antialias: true });
-    this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio));
+    this.renderer = new THREE.WebGLRenderer({ antialias: false, powerPreference: "high-performance" });
+    this.renderer.setPixelRatio(Math.min(1.5, window.devicePixelRatio));
     this.renderer.xr.enabled = true;
     container.appendChild(this.renderer.domElement);
     this.scene = new THREE.Scene();
@@ -108,8 +178,8 @@ export class Scene {
       new THREE.MeshLambertMaterial({ transparent: true, opacity: 0.45, depthWrite: false }),
     );
     this.devices = {
-      consumer: new InstancedSet(this.scene, new THREE.BoxGeometry(1.2, 1.2, 1.2).translate(0, 0.6, 0), new THREE.MeshLambertMaterial()),
-      supplier: new InstancedSet(this.scene, new THREE.BoxGeometry(2.4, 0.2, 1.6), new THREE.MeshLambertMaterial()),
+      consumer: new TileSet(this.scene, 1.4, 1.4),
+      supplier: new TileSet(this.scene, 2.4, 1.6),
     };
     this.positions = new Map(); // house number -> {x, z}
     this.pending = new Set(); // device keys with a command on its way
@@ -176,13 +246,12 @@ export class Scene {
       if (index === undefined) return;
       const col = i % 4;
       const row = Math.floor(i / 4);
-      this.matrix.makeTranslation(at.x - 2.7 + col * 1.8, 0.05, at.z - 2.7 + row * 1.8);
-      this.devices.consumer.mesh.setMatrixAt(index, this.matrix);
+      this.devices.consumer.place(index, at.x - 2.7 + col * 1.8, 0.1, at.z - 2.7 + row * 1.8);
       const on = device.state ? device.state.on : null;
       let colour = on === true ? COLOURS.on : on === false ? COLOURS.off : COLOURS.unknown;
       if (this.pending.has(key)) colour = COLOURS.pending;
       else if (offline || device.state?.online === false) colour = COLOURS.offline;
-      this.devices.consumer.mesh.setColorAt(index, colour);
+      this.devices.consumer.paint(index, colour);
     });
     this.grid.devicesOf(house, "supplier").forEach((device, i) => {
       const key = `${number}/supplier/${device.number}`;
@@ -190,12 +259,11 @@ export class Scene {
       if (index === undefined) return;
       const col = i % 2;
       const row = Math.floor(i / 2);
-      this.matrix.makeRotationX(-0.35).setPosition(at.x - 1.5 + col * 3, height + 0.4, at.z - 2 + row * 2.2);
-      this.devices.supplier.mesh.setMatrixAt(index, this.matrix);
+      this.devices.supplier.place(index, at.x - 1.5 + col * 3, height + 0.2, at.z - 2 + row * 2.2, 0.6);
       const on = device.state ? device.state.load_on : null;
       let colour = on === true ? COLOURS.supplyOn : on === false ? COLOURS.supplyOff : COLOURS.unknown;
       if (this.pending.has(key)) colour = COLOURS.pending;
-      this.devices.supplier.mesh.setColorAt(index, colour);
+      this.devices.supplier.paint(index, colour);
     });
   }
 
@@ -214,10 +282,10 @@ export class Scene {
     this.raycaster.set(origin, direction);
     const meshes = KINDS.map((kind) => this.devices[kind].mesh).filter(Boolean);
     const hit = this.raycaster.intersectObjects(meshes, false)[0];
-    if (!hit || hit.instanceId === undefined) return;
+    if (!hit || hit.faceIndex === undefined) return;
     for (const kind of KINDS) {
       if (this.devices[kind].mesh === hit.object) {
-        const [house, , number] = this.devices[kind].keys[hit.instanceId].split("/");
+        const [house, , number] = this.devices[kind].keyOf(hit.faceIndex).split("/");
         this.onPick(Number(house), kind, Number(number));
       }
     }
@@ -251,12 +319,36 @@ export class Scene {
     }
   }
 
+  // Dynamic resolution: a page rendered on the CPU (no GPU, SwiftShader) or a slow GPU draws
+  // fewer pixels rather than fewer frames. Every second the pixel ratio steps down below 30
+  // frames a second and back up above 50; a headset's own resolution is left alone.
+  adapt(now) {
+    if (this.renderer.xr.isPresenting) return;
+    if (this.adaptAt === undefined) {
+      this.adaptAt = now;
+      this.adaptFrames = this.frames;
+      return;
+    }
+    if (now - this.adaptAt < 1000) return;
+    const rate = ((this.frames - this.adaptFrames) * 1000) / (now - this.adaptAt);
+    this.adaptAt = now;
+    this.adaptFrames = this.frames;
+    const ratio = this.renderer.getPixelRatio();
+    const best = Math.min(1.5, window.devicePixelRatio);
+    const next = rate < 30 ? Math.max(0.5, ratio - 0.25) : rate > 50 ? Math.min(best, ratio + 0.25) : ratio;
+    if (next !== ratio) {
+      this.renderer.setPixelRatio(next);
+      this.resize();
+    }
+  }
+
   start(beforeFrame) {
-    this.renderer.setAnimationLoop(() => {
+    this.renderer.setAnimationLoop((now) => {
       beforeFrame();
       this.controls.update();
       this.renderer.render(this.scene, this.camera);
       this.frames += 1;
+      this.adapt(now);
     });
   }
 }

@@ -375,3 +375,17 @@ def test_a_large_grid_is_swept_a_slice_at_a_time(monkeypatch: pytest.MonkeyPatch
     rig.clock.advance(1.0)
     rig.publisher.run_once()  # and this one at house 1 again
     assert rig.sink.last(LAMP)["online"] is False
+
+
+def test_over_the_budget_every_house_and_the_totals_get_their_turn() -> None:
+    """A grid busier than the budget: each cycle starts after the last house flushed, and the
+    neighborhood goes out at its own rate instead of waiting behind houses that never run out."""
+    rig = Rig(payloads_per_s=4.0)  # house 1 alone costs the whole budget of a second
+    rig.connect_and_flush()
+    for second in range(4):
+        rig.reading(1, c0=1200 + 100 * second)  # house 1's meter changes every second
+        rig.publisher.mark_house(2)  # and house 2 is busy too
+        rig.clock.advance(1.0)
+        rig.publisher.run_once()
+    assert rig.sink.count("energrid/0/state/house/2") >= 1
+    assert rig.sink.count("energrid/0/state/neighborhood") >= 3

@@ -2,7 +2,7 @@
 headless Chromium, and what a subscriber to each level of the state topics receives while
 1,000 simulated houses send readings.
 
-    .venv/bin/python -m bench.view_page [--houses 1000] [--consumers 10] [--runs 3]
+    .venv/bin/python -m bench.view_page [--houses 1000] [--consumers 10] [--runs 3] [--no-browser]
 
 Everything runs on this machine: Mosquitto from mosquitto.conf (ports moved), Energrid's
 server in this process, `energrid sim` in a child process, Debian's chromium.
@@ -11,6 +11,7 @@ server in this process, `energrid sim` in a child process, Debian's chromium.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -100,6 +101,7 @@ def main() -> None:
     parser.add_argument("--consumers", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--measure-s", type=float, default=10.0)
+    parser.add_argument("--no-browser", action="store_true", help="the subscribers' traffic only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as state:
         mqtt_port, ws_port = free_port(), free_port()
@@ -119,11 +121,13 @@ def main() -> None:
             devices = args.houses * (args.consumers + 1)
             print(f"grid: {args.houses} houses x {args.consumers + 1} devices ({devices})")
             view.start()
-            with chromium() as driver:
-                joins = page_late_join(driver, view.url, args.runs)
-                print("page late join over websockets, connect -> whole grid held / drawn: "
-                      + ", ".join(f"{held:.2f} / {drawn:.2f} s" for held, drawn in joins))  # fmt: skip
-                print(f"page fps, grid idle: {fps(driver, 5):.1f}")
+            with contextlib.ExitStack() as stack:
+                driver = None if args.no_browser else stack.enter_context(chromium())
+                if driver is not None:
+                    joins = page_late_join(driver, view.url, args.runs)
+                    shown = ", ".join(f"{held:.2f} / {drawn:.2f} s" for held, drawn in joins)
+                    print(f"page late join over websockets, connect -> grid held / drawn: {shown}")
+                    print(f"page fps, grid idle: {fps(driver, 5):.1f}")
                 sim = subprocess.Popen(
                     [sys.executable, "-m", "energrid", "--mqtt-port", str(mqtt_port), "sim",
                      "--houses", str(args.houses), "--consumers", str(args.consumers),
@@ -140,7 +144,8 @@ def main() -> None:
                     kb_s = counter.bytes / args.measure_s / 1000
                     print(f"{args.houses} active houses, subscriber to {counter.topic}: "
                           f"{rate:.0f} msg/s, {kb_s:.1f} kB/s of payload")  # fmt: skip
-                print(f"page fps, {args.houses} active houses: {fps(driver, 5):.1f}")
+                if driver is not None:
+                    print(f"page fps, {args.houses} active houses: {fps(driver, 5):.1f}")
         finally:
             for counter in counters:
                 counter.close()

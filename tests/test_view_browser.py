@@ -14,6 +14,7 @@ from browser import chromium, device_button, text_of
 from helpers import TIMEOUT_S, wait_for
 from mosquitto_fixture import free_port
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from test_crash_restart import ShellProcess
 
@@ -110,6 +111,38 @@ def test_clicking_a_consumer_switches_it_and_shows_it_confirmed(demo_page: DemoP
     assert row.get_attribute("data-on") == wanted
     # The server saw the page's command and its confirmation, as the shell says.
     demo_page.shell.expect(rf"House 1 consumer 1 confirmed {wanted} .*another client")
+
+
+TILE_ON_SCREEN = """
+const scene = window.energridView.scene;
+const tiles = scene.devices.consumer;
+const p = tiles.mesh.geometry.attributes.position.array;
+const i = tiles.index.get(arguments[0]) * 12;
+const centre = new scene.camera.position.constructor(
+  (p[i] + p[i + 3] + p[i + 6] + p[i + 9]) / 4,
+  (p[i + 1] + p[i + 4] + p[i + 7] + p[i + 10]) / 4,
+  (p[i + 2] + p[i + 5] + p[i + 8] + p[i + 11]) / 4,
+).project(scene.camera);
+const box = scene.renderer.domElement.getBoundingClientRect();
+return [centre.x * box.width / 2, -centre.y * box.height / 2];
+"""
+
+
+def test_clicking_a_device_in_the_scene_switches_it(demo_page: DemoPage) -> None:
+    """The mouse on the 3D tile of house 1's Radiateur does what its panel button does."""
+    driver = demo_page.driver
+    wait_for(lambda: whole(driver), "the demo grid in the page")
+    button = device_button(driver, "House 1 Consumer 1 Radiateur")
+    row = button.find_element(By.XPATH, "..")
+    wanted = "ON" if button.get_attribute("aria-label").endswith("switch ON") else "OFF"
+    x, y = driver.execute_script(TILE_ON_SCREEN, "1/consumer/1")
+    canvas = driver.find_element(By.CSS_SELECTOR, "#scene canvas")
+    ActionChains(driver).move_to_element_with_offset(canvas, round(x), round(y)).click().perform()
+    wait_for(
+        lambda: row.find_element(By.CLASS_NAME, "command").text == f"switch {wanted} confirmed",
+        f"the page to show the switch {wanted} confirmed",
+    )
+    assert row.get_attribute("data-on") == wanted
 
 
 def _page_totals(driver: webdriver.Chrome) -> str:

@@ -130,6 +130,7 @@ class TileSet {
     p.set([x - w, y, z - d + 0, x + w, y, z - d, x - w, y, z + d, x + w, y, z + d], index * 12);
     p[index * 12 + 1] += rise;
     p[index * 12 + 4] += rise;
+    this.moved = true;
   }
 
   paint(index, colour) {
@@ -144,6 +145,11 @@ class TileSet {
   touched() {
     this.mesh.geometry.attributes.position.needsUpdate = true;
     this.mesh.geometry.attributes.color.needsUpdate = true;
+    if (this.moved) {
+      // The raycaster skips a mesh whose bounding sphere misses the ray: keep it around the tiles.
+      this.mesh.geometry.computeBoundingSphere();
+      this.moved = false;
+    }
   }
 }
 

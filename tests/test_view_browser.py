@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from browser import chromium, device_button, text_of
+from grid_helpers import running
 from helpers import TIMEOUT_S, wait_for
 from mosquitto_fixture import free_port
+from secure_site import SecureSite
 from selenium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -210,3 +212,33 @@ def test_a_1000_house_grid_is_whole_in_the_page(tmp_path: Path) -> None:
         view.stop()
         server.stop()
         broker.stop()
+
+
+def test_the_secure_profile_page_logs_in_with_a_client_account(site: SecureSite) -> None:
+    """`energrid view --account vr1` without a kept password: the page asks for it, a wrong one
+    is refused in one line, the right one shows the grid."""
+    settings = Settings(**{**site.settings.__dict__, "view_port": 0})
+    view = ViewServer(page_config(settings, "vr1"), 0)
+    with running(site.server_settings(neighborhood=0)) as server:
+        for house in server.new_houses(2):
+            server.new_consumers(house.identifier, 2, "LED")
+        wait_for(server.state.idle, "the server to publish the grid")
+        view.start()
+        try:
+            with chromium() as driver:
+                driver.get(view.url)
+                name = driver.find_element(By.ID, "login-name")
+                wait_for(name.is_displayed, "the login form")
+                assert name.get_attribute("value") == "client-vr1"
+                driver.find_element(By.ID, "login-password").send_keys("wrong")
+                driver.find_element(By.CSS_SELECTOR, "#login button").click()
+                refused = lambda: "refused" in text_of(driver, "broker-status")  # noqa: E731
+                wait_for(lambda: refused() and name.is_displayed(), "the refusal")
+                password = driver.find_element(By.ID, "login-password")
+                password.clear()
+                password.send_keys(site.passwords["client-vr1"])
+                driver.find_element(By.CSS_SELECTOR, "#login button").click()
+                wait_for(lambda: whole(driver), "the grid in the page")
+                assert text_of(driver, "completeness").startswith("2 of 2 houses, 4 of 4 devices")
+        finally:
+            view.stop()

@@ -77,7 +77,9 @@ function connect(username, password) {
   if (username) Object.assign(options, { username, password });
   say("broker-status", `Connecting to the broker at ${url}`, "unknown");
   client = mqtt.connect(url, options);
+  let connectedOnce = false;
   client.on("connect", () => {
+    connectedOnce = true;
     timings.connected = performance.now();
     timings.whole = null;
     timings.drawn = null;
@@ -92,14 +94,21 @@ function connect(username, password) {
     timings.applyMs += performance.now() - started;
     timings.lastMessage = performance.now();
   });
-  client.on("close", () => say("broker-status", `Not connected to the broker at ${url}; retrying`, "bad"));
+  const refuse = (why) => {
+    // A wrong account or password is not retried: the form comes back instead.
+    client.end(true);
+    say("broker-status", `The broker at ${url} refused ${username}: ${why}`, "bad");
+    element("login-name").value = username;
+    element("login").hidden = false;
+  };
+  client.on("close", () => {
+    // Mosquitto may close a websocket it refuses without a CONNACK the page can read.
+    if (username && !connectedOnce) refuse("check the account and its password (or is the broker down?)");
+    else say("broker-status", `Not connected to the broker at ${url}; retrying`, "bad");
+  });
   client.on("error", (error) => {
-    const refused = /authori|Bad User Name or Password/i.test(String(error.message));
-    say("broker-status", `Broker: ${error.message}`, "bad");
-    if (refused) {
-      client.end(true);
-      element("login").hidden = false;
-    }
+    if (username && /authori|User Name or Password/i.test(String(error.message))) refuse(error.message);
+    else say("broker-status", `Broker: ${error.message}`, "bad");
   });
 }
 

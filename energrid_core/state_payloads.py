@@ -65,6 +65,10 @@ class HouseSums:
     supply_w: float
     devices: int
     last_seen: float | None
+    # Whether the house's own topic says it is online; None: judge by last_seen when needed.
+    # The state publisher sets it when it builds the house's topic, so that houses_online
+    # counts what the house topics show instead of a clock read later.
+    online: bool | None = None
 
 
 def house_sums(house: House, *, last_seen: bool = True) -> HouseSums:
@@ -118,7 +122,13 @@ def neighborhood_state_of(
     totals = totals_of(sums.values(), mains_voltage_v)
     seen = [one.last_seen for one in sums.values()]
     known = [t for t in seen if t is not None]
-    online = sum(1 for t in seen if is_online(t, now, offline_after_s))
+    online = sum(
+        1
+        for one in sums.values()
+        if (
+            one.online if one.online is not None else is_online(one.last_seen, now, offline_after_s)
+        )
+    )
     return {
         "neighborhood": neighborhood,
         "houses": list(sums),

@@ -398,6 +398,7 @@ class StatePublisher:
                 return None
             self._availability[identifier] = availability(house, now, after_s)
             sums = house_sums(house)
+            sums.online = self._availability[identifier][0]  # as its topic will say
             if self._sums.get(identifier) != sums:
                 self._sums[identifier] = sums
                 self._totals_stale = True

@@ -389,3 +389,20 @@ def test_over_the_budget_every_house_and_the_totals_get_their_turn() -> None:
         rig.publisher.run_once()
     assert rig.sink.count("energrid/0/state/house/2") >= 1
     assert rig.sink.count("energrid/0/state/neighborhood") >= 3
+
+
+def test_houses_online_counts_what_the_house_topics_say() -> None:
+    """The neighborhood is rebuilt after a house's own deadline passed but before the sweep
+    republished that house: houses_online still agrees with the houses' `online` flags."""
+    rig = Rig(offline_after_s=10.0)
+    rig.reading(1, c0=1200)
+    rig.reading(2, c0=1200)
+    rig.connect_and_flush()
+    rig.clock.advance(9.9)
+    rig.reading(2, c0=1300)  # house 2 stays online
+    rig.publisher.run_once()  # a sweep: house 1 is still online
+    rig.clock.advance(0.6)  # past house 1's deadline and house 2's rate limit, before the sweep
+    rig.reading(2, c0=1400)
+    rig.publisher.run_once()  # house 2 and the neighborhood go out, house 1 waits for a sweep
+    flags = [rig.sink.last(f"energrid/0/state/house/{h}")["online"] for h in (1, 2)]
+    assert rig.sink.last("energrid/0/state/neighborhood")["houses_online"] == sum(flags)

@@ -22,7 +22,23 @@ from energrid_core.redelivery import RedeliveryFilter
 
 log = logging.getLogger("energrid.mqtt")
 
-MessageHandler = Callable[[str, bytes, bool], None]
+MessageHandler = Callable[..., None]  # (topic, payload, retained[, sender])
+
+CLIENT_PROPERTY = "client"  # the MQTT 5 user property naming who sent a command
+CLIENT_MAX_CHARS = 64
+
+
+def client_of(message: mqtt.MQTTMessage) -> str | None:
+    """The `client` user property of a message (MQTT 5), cut to CLIENT_MAX_CHARS; else None."""
+    pairs = getattr(message.properties, "UserProperty", None)
+    if not pairs:
+        return None
+    for name, value in pairs:
+        if name == CLIENT_PROPERTY and isinstance(value, str) and value:
+            return value[:CLIENT_MAX_CHARS]
+    return None
+
+
 ConnectionListener = Callable[[bool, str], None]
 PublishListener = Callable[[int, bool, str], None]  # mid, accepted by the broker, reason
 
@@ -372,7 +388,11 @@ class GridClient:
                 message.mid, message.dup, topic, message.payload
             ):
                 return
-            self._handler(topic, message.payload, message.retain)
+            sender = client_of(message)
+            if sender is None:
+                self._handler(topic, message.payload, message.retain)
+            else:  # a command from a client that said who it is (MQTT 5 user property)
+                self._handler(topic, message.payload, message.retain, sender)
         except Exception:
             self.callback_errors += 1
             log.exception("error in on_message")

@@ -181,6 +181,7 @@ def command_state(command: Command | None) -> JsonDict | None:
         "resolved_unix_s": finite(command.resolved_at),
         "timeout_s": finite(command.timeout_s),
         "source": "server" if command.from_server else "other",
+        "client": command.client,
     }
 
 

@@ -22,6 +22,7 @@ from energrid_core.state_topics import (
     SUPPLIER,
     device_state_topic,
     house_state_topic,
+    houses_state_topic,
     neighborhood_state_topic,
 )
 from energrid_core.wire.readings import SUPPLIER_FIELDS
@@ -224,6 +225,31 @@ def supplier_state(
     payload["last_reading_unix_s"] = finite(supplier.last_seen)
     payload["command"] = command_state(command)
     return payload
+
+
+LAYOUT_SPACING_M = 14.0  # metres between two houses' centres in the automatic layout
+
+
+def layout_position(index: int, count: int) -> tuple[float, float]:
+    """The automatic layout: the index-th of count houses on a square grid centred on 0, 0."""
+    columns = max(1, math.ceil(math.sqrt(count)))
+    offset = (columns - 1) * LAYOUT_SPACING_M / 2
+    return (
+        index % columns
+    ) * LAYOUT_SPACING_M - offset, index // columns * LAYOUT_SPACING_M - offset
+
+
+def houses_message(neighborhood: int, houses: list[int]) -> Message:
+    """The retained list of houses, in order, with a name and a place in metres for a 3D
+    layout: what a headset needs to build the scene, without the totals that change all the
+    time. Its payload changes only when houses are added or removed."""
+    count = len(houses)
+    listed = []
+    for index, house in enumerate(houses):
+        x_m, y_m = layout_position(index, count)
+        listed.append({"house": house, "name": f"House {house}", "x_m": x_m, "y_m": y_m})
+    state = {"neighborhood": neighborhood, "houses": listed}
+    return houses_state_topic(neighborhood), encode(state)
 
 
 def neighborhood_message(

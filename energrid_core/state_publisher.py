@@ -38,6 +38,7 @@ from energrid_core.state_payloads import (
     house_messages,
     house_sums,
     house_topics,
+    houses_message,
     neighborhood_message,
     status_payload,
 )
@@ -390,7 +391,10 @@ class StatePublisher:
         """Topics and payloads of a house (or of the neighborhood), built under the server lock."""
         mains_v, after_s = self.mains_voltage_v, self.offline_after_s
         if identifier == NEIGHBORHOOD:
-            return [self._neighborhood_message()]
+            with self.lock:
+                order = list(self.grid.houses)
+            # The house list goes with the totals; unchanged, it is not sent again.
+            return [houses_message(self.grid.identifier, order), self._neighborhood_message()]
         with self.lock:
             now = self.clock()
             house = self.grid.houses.get(identifier)

@@ -13,6 +13,7 @@ from jsonschema import Draft7Validator
 from energrid_core.state_topics import (
     device_state_topic,
     house_state_topic,
+    houses_state_topic,
     neighborhood_state_topic,
     status_topic,
 )
@@ -81,6 +82,7 @@ def test_every_topic_energrid_builds_has_a_channel(contract: Contract) -> None:
         supplier_command_topic(0, 2, 1): "supplierCommand",
         status_topic(0): "serverStatus",
         neighborhood_state_topic(0): "neighborhoodState",
+        houses_state_topic(0): "housesState",
         house_state_topic(0, 2): "houseState",
         device_state_topic(0, 2, "consumer", 1): "consumerState",
         device_state_topic(0, 2, "supplier", 1): "supplierState",

@@ -118,7 +118,7 @@ element("login").addEventListener("submit", (event) => {
   connect(name.startsWith("client-") ? name : `client-${name}`, element("login-password").value);
 });
 
-const panel = new Panel(element("panel"), grid, switchDevice);
+const panel = new Panel(element("panel"), grid, switchDevice, config.username || pageId);
 const scene = new Scene(element("scene"), grid, (house, kind, number) => {
   const state = grid.houses.get(house)?.[kind].get(number);
   const on = state ? (kind === "consumer" ? state.on : state.load_on) : false;

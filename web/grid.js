@@ -12,6 +12,7 @@ export class GridState {
     this.prefix = `energrid/${neighborhood}/`;
     this.status = null; // {status: "online"|"offline", ...}
     this.totals = null; // the neighborhood payload
+    this.places = new Map(); // house number -> {name, x, z}: the server's layout (state/houses)
     this.houses = new Map(); // house number -> {state, consumer: Map, supplier: Map}
     this.dirtyHouses = new Set(); // houses whose state or devices changed since takeChanges()
     this.layoutChanged = true; // the list of houses or of some house's devices changed
@@ -54,6 +55,16 @@ export class GridState {
       this.totals = payload;
       this.totalsChanged = true;
       if (payload === null || JSON.stringify(payload.houses) !== before) this.layoutChanged = true;
+      return true;
+    }
+    if (parts.length === 2 && parts[1] === "houses") {
+      this.places = new Map();
+      for (const place of Array.isArray(payload?.houses) ? payload.houses : []) {
+        if (Number.isInteger(place.house) && Number.isFinite(place.x_m) && Number.isFinite(place.y_m)) {
+          this.places.set(place.house, { name: String(place.name ?? ""), x: place.x_m, z: place.y_m });
+        }
+      }
+      this.layoutChanged = true;
       return true;
     }
     if (parts[1] !== "house") return false;

@@ -22,7 +22,7 @@ function powerOf(kind, state) {
 
 // The text of a device's last command, the page's own click first (until the server's
 // state topic shows that command).
-export function commandText(state, sent) {
+export function commandText(state, sent, self) {
   const command = state ? state.command : null;
   const word = (s) => (s === 1 ? "ON" : "OFF");
   if (sent && !(command && command.state === sent.state && command.sent_unix_s * 1000 >= sent.at - 2000)) {
@@ -30,12 +30,13 @@ export function commandText(state, sent) {
   }
   if (!command) return "";
   const status = { pending: "pending", confirmed: "confirmed", unconfirmed: "not obeyed" }[command.status];
-  const who = command.client ? ` (by ${command.client})` : "";
+  const who = command.client && command.client !== self ? ` (by ${command.client})` : "";
   return `switch ${word(command.state)} ${status ?? command.status}${who}`;
 }
 
 export class Panel {
-  constructor(root, grid, onSwitch) {
+  constructor(root, grid, onSwitch, self) {
+    this.self = self; // the name this page sends its commands under
     this.root = root;
     this.grid = grid;
     this.onSwitch = onSwitch;
@@ -147,6 +148,8 @@ export class Panel {
     const entry = this.sections.get(number);
     const house = this.grid.houses.get(number);
     if (!entry || !house) return;
+    const title = this.grid.places.get(number)?.name || `House ${number}`;
+    if (entry.section.firstChild.textContent !== title) entry.section.firstChild.textContent = title;
     const s = house.state;
     entry.section.classList.toggle("offline", !!s && s.online === false);
     entry.summary.textContent = s
@@ -167,7 +170,7 @@ export class Panel {
       row.button.setAttribute("aria-label", `${name}: switch ${next ? "ON" : "OFF"}`);
       row.item.dataset.on = onText;
       const key = `${number}/${row.kind}/${row.number}`;
-      row.command.textContent = commandText(state, sent.get(key));
+      row.command.textContent = commandText(state, sent.get(key), this.self);
     }
   }
 }

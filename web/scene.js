@@ -214,7 +214,9 @@ export class Scene {
   // Places every house and device again: after the list of houses or devices changed.
   layout() {
     const houses = this.grid.listedHouses();
-    this.positions = new Map(houses.map((h, i) => [h.number, layoutPosition(i, houses.length)]));
+    // The server's places (energrid/<n>/state/houses) when it sent them, else the same layout here.
+    const place = (h, i) => this.grid.places.get(h.number) ?? layoutPosition(i, houses.length);
+    this.positions = new Map(houses.map((h, i) => [h.number, place(h, i)]));
     this.houses.resize(houses.map((h) => h.number));
     for (const kind of KINDS) {
       const keys = [];

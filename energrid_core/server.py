@@ -214,6 +214,21 @@ class GridServer:
         settle()
         return made
 
+    def set_house(
+        self, house: int, name: str | None, x_m: float | None, y_m: float | None
+    ) -> House:
+        """Name a house and place it for a 3D layout (None keeps what it had); saved."""
+        n = self.settings.neighborhood
+        with self.lock:
+            target = self.grid.house(house)
+            name = target.name if name is None else name
+            if x_m is None and y_m is None:
+                x_m, y_m = target.x_m, target.y_m
+            self.store.set_house_place(n, house, name, x_m, y_m)
+            target.name, target.x_m, target.y_m = name, x_m, y_m
+        self.state.mark_house(house)  # the house list goes out with the neighborhood topic
+        return target
+
     def rm_house(self, house: int) -> House:
         with self.lock:
             self.grid.house(house)  # an unknown house is reported before touching the store

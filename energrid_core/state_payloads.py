@@ -239,15 +239,18 @@ def layout_position(index: int, count: int) -> tuple[float, float]:
     ) * LAYOUT_SPACING_M - offset, index // columns * LAYOUT_SPACING_M - offset
 
 
-def houses_message(neighborhood: int, houses: list[int]) -> Message:
+def houses_message(neighborhood: int, houses: list[House]) -> Message:
     """The retained list of houses, in order, with a name and a place in metres for a 3D
     layout: what a headset needs to build the scene, without the totals that change all the
     time. Its payload changes only when houses are added or removed."""
     count = len(houses)
     listed = []
     for index, house in enumerate(houses):
-        x_m, y_m = layout_position(index, count)
-        listed.append({"house": house, "name": f"House {house}", "x_m": x_m, "y_m": y_m})
+        x_m, y_m = house.x_m, house.y_m
+        if x_m is None or y_m is None:  # not placed by setHouse: the automatic layout
+            x_m, y_m = layout_position(index, count)
+        name = house.name or f"House {house.identifier}"
+        listed.append({"house": house.identifier, "name": name, "x_m": x_m, "y_m": y_m})
     state = {"neighborhood": neighborhood, "houses": listed}
     return houses_state_topic(neighborhood), encode(state)
 

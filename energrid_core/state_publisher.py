@@ -392,9 +392,10 @@ class StatePublisher:
         mains_v, after_s = self.mains_voltage_v, self.offline_after_s
         if identifier == NEIGHBORHOOD:
             with self.lock:
-                order = list(self.grid.houses)
-            # The house list goes with the totals; unchanged, it is not sent again.
-            return [houses_message(self.grid.identifier, order), self._neighborhood_message()]
+                houses = list(self.grid.houses.values())
+                # The house list goes with the totals; unchanged, it is not sent again.
+                listed = houses_message(self.grid.identifier, houses)
+            return [listed, self._neighborhood_message()]
         with self.lock:
             now = self.clock()
             house = self.grid.houses.get(identifier)

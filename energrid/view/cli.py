@@ -9,7 +9,7 @@ import threading
 import webbrowser
 
 from energrid.view.server import PageConfig, ViewServer
-from energrid_core import auth
+from energrid_core import auth, config
 from energrid_core.config import Settings
 
 HELP = "serve the 3D/VR web view of the grid (connects to the broker's websockets listener)"
@@ -17,7 +17,8 @@ HELP = "serve the 3D/VR web view of the grid (connects to the broker's websocket
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
-        "The page connects to the broker's websockets port (--ws-port) on --mqtt-host. "
+        "The page connects to the broker's websockets port (--ws-port) on --mqtt-host; the "
+        "settings flags work before or after `view`. "
         "Example: energrid view --open; secure profile: energrid view --account vr1"
     )
     parser.add_argument(
@@ -28,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "NAME); its password is taken from the state directory when kept there, else asked",
     )
     parser.add_argument("--open", action="store_true", help="open a browser on the view")
+    config.add_arguments(parser, in_subcommand=True)  # --view-port, --ws-port... after `view` too
 
 
 def _is_loopback(host: str) -> bool:

@@ -105,11 +105,11 @@ def test_energrid_view_serves_until_stopped(tmp_path: Path) -> None:
             sys.executable,
             "-m",
             "energrid",
-            "--view-port",
-            str(port),
             "--state-dir",
             str(tmp_path),
             "view",
+            "--view-port",  # a settings flag after the subcommand, as with watch and sim
+            str(port),
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -15,6 +15,7 @@ const sent = new Map(); // device key -> {state, at}: commands this page sent, u
 const pageId = `energrid-view-${Math.random().toString(16).slice(2, 10)}`;
 const decoder = new TextDecoder();
 let client = null;
+let sender = pageId; // the name our commands carry: the account we logged in with, else pageId
 // When the broker accepted us and when the page first held the whole grid (performance.now()).
 const timings = { connected: null, whole: null, drawn: null, messages: 0, applyMs: 0, sceneMs: 0, panelMs: 0 };
 
@@ -49,7 +50,7 @@ function switchDevice(house, kind, number, state) {
   scene.pending.add(key);
   grid.dirtyHouses.add(house);
   // Who sent it: an MQTT 5 user property the server may echo in the device's command status.
-  const properties = { userProperties: { client: config.username || pageId } };
+  const properties = { userProperties: { client: sender } };
   client.publish(commandTopic(house, kind, number), String(state), { qos: 1, properties });
 }
 
@@ -76,37 +77,45 @@ function connect(username, password) {
   const options = { protocolVersion: 5, clientId: username || pageId, clean: true, reconnectPeriod: 2000, connectTimeout: 5000 };
   if (username) Object.assign(options, { username, password });
   say("broker-status", `Connecting to the broker at ${url}`, "unknown");
-  client = mqtt.connect(url, options);
+  const own = mqtt.connect(url, options);
+  client = own;
+  sender = username || pageId;
+  panel.self = sender;
   let connectedOnce = false;
-  client.on("connect", () => {
+  // Events of a client replaced by a later connect() (the login form) are not ours any more.
+  const on = (event, handler) => own.on(event, (...args) => own === client && handler(...args));
+  on("connect", () => {
     connectedOnce = true;
     timings.connected = performance.now();
     timings.whole = null;
     timings.drawn = null;
     say("broker-status", `Connected to the broker at ${url}`, "good");
     element("login").hidden = true;
-    client.subscribe(`energrid/${config.neighborhood}/#`, { qos: 0 });
+    own.subscribe(`energrid/${config.neighborhood}/#`, { qos: 0 });
   });
-  client.on("message", (topic, payload) => {
+  on("message", (topic, payload) => {
     const started = performance.now();
     grid.apply(topic, decoder.decode(payload));
     timings.messages += 1;
     timings.applyMs += performance.now() - started;
     timings.lastMessage = performance.now();
   });
+  let refused = false;
   const refuse = (why) => {
     // A wrong account or password is not retried: the form comes back instead.
-    client.end(true);
+    if (refused) return;
+    refused = true;
+    own.end(true);
     say("broker-status", `The broker at ${url} refused ${username}: ${why}`, "bad");
     element("login-name").value = username;
     element("login").hidden = false;
   };
-  client.on("close", () => {
+  on("close", () => {
     // Mosquitto may close a websocket it refuses without a CONNACK the page can read.
     if (username && !connectedOnce) refuse("check the account and its password (or is the broker down?)");
     else say("broker-status", `Not connected to the broker at ${url}; retrying`, "bad");
   });
-  client.on("error", (error) => {
+  on("error", (error) => {
     if (username && /authori|User Name or Password/i.test(String(error.message))) refuse(error.message);
     else say("broker-status", `Broker: ${error.message}`, "bad");
   });
@@ -118,7 +127,7 @@ element("login").addEventListener("submit", (event) => {
   connect(name.startsWith("client-") ? name : `client-${name}`, element("login-password").value);
 });
 
-const panel = new Panel(element("panel"), grid, switchDevice, config.username || pageId);
+const panel = new Panel(element("panel"), grid, switchDevice, sender);
 const scene = new Scene(element("scene"), grid, (house, kind, number) => {
   const state = grid.houses.get(house)?.[kind].get(number);
   const on = state ? (kind === "consumer" ? state.on : state.load_on) : false;

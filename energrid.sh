@@ -10,7 +10,10 @@
 #   - Mosquitto and its command-line clients from Debian's packages, if missing;
 #   - python3-venv, if `python3 -m venv` cannot work (Debian and Ubuntu ship it apart);
 #   - a virtualenv in .venv with requirements.txt and Energrid itself (editable), reinstalled
-#     only when requirements.txt or pyproject.toml change (their sha256 is kept in .venv).
+#     only when requirements.txt or pyproject.toml change (their sha256 is kept in .venv);
+#   - the web view's libraries (three.js, MQTT.js) in web/node_modules with `npm ci` from
+#     web/package-lock.json (Node.js and npm from Debian's packages, if missing); `test` also
+#     installs Debian's chromium and chromium-driver for the view's browser tests.
 set -euo pipefail
 
 # Hints print commands relative to where the operator is (energrid/invocation.py).
@@ -37,13 +40,16 @@ apt_updated=0
 apt_install() {
     command -v apt-get >/dev/null 2>&1 ||
         die "apt-get not found: install $* with your system's package manager, then run again"
+    # One apt at a time on a machine where several set-ups may run at once.
+    local lock=()
+    if command -v flock >/dev/null 2>&1; then lock=(flock /tmp/apt.lock); fi
     if [ "$apt_updated" -eq 0 ]; then
         say "updating the package lists (apt-get update)"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        as_root "${lock[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
         apt_updated=1
     fi
     say "installing $* (apt-get install)"
-    as_root env DEBIAN_FRONTEND=noninteractive \
+    as_root "${lock[@]}" env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
@@ -106,10 +112,29 @@ ensure_ha_venv() {
     "$HA_VENV/bin/python" -m pip install -q --disable-pip-version-check "homeassistant==$HA_VERSION"
 }
 
+ensure_web() {
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    local want stamp=web/node_modules/.energrid-lock.sha256
+    want="$(sha256sum web/package-lock.json | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    say "installing the web view's libraries (npm ci in web/, versions from package-lock.json)"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    printf '%s\n' "$want" >"$stamp"
+}
+
+ensure_chromium() {
+    # The web view's tests drive Debian's own browser; none is downloaded.
+    { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } ||
+        apt_install chromium chromium-driver
+}
+
 setup() {
     ensure_mosquitto
     ensure_python
     ensure_venv
+    ensure_web
 }
 
 if [ "${1:-}" = "test" ]; then
@@ -118,6 +143,7 @@ if [ "${1:-}" = "test" ]; then
     # The secure profile's TLS test makes its own certificate authority with openssl.
     command -v openssl >/dev/null 2>&1 || apt_install openssl
     [ "${ENERGRID_TEST_HA:-}" != 1 ] || ensure_ha_venv
+    ensure_chromium
     say "ruff check ."
     lint=0
     "$VENV/bin/ruff" check . || lint=$?

@@ -10,6 +10,7 @@ from typing import NoReturn
 from energrid import credentials, invocation, watch
 from energrid.city import bridge_cli, city_cli
 from energrid.simulator import cli as simulator_cli
+from energrid.view import cli as view_cli
 from energrid_core import config
 from energrid_core.errors import EnergridError
 
@@ -23,6 +24,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "credentials": credentials.SUBCOMMAND,
     "bridge": (bridge_cli.HELP, bridge_cli.add_arguments, bridge_cli.run),
     "city": (city_cli.HELP, city_cli.add_arguments, city_cli.run),
+    "view": view_cli.SUBCOMMAND,
 }
 
 

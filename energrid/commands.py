@@ -9,6 +9,7 @@ from typing import Any
 from energrid import binding_commands, views
 from energrid import output as out
 from energrid.arguments import DebugFlag, command, device_type, state, whole_number
+from energrid.place_arguments import place
 from energrid_core.delivery import CommandEvent, Outcome
 from energrid_core.errors import BadArgumentError
 from energrid_core.server import MAX_BATCH, GridServer
@@ -21,6 +22,7 @@ HELP = [
     ("showHouses()", "neighborhood totals and one line per house (showHouses(page=2) ...)"),
     ("showHouse(h)", "consumers and suppliers of house h with their readings"),
     ("rmHouse(h)", "remove house h"),
+    ("setHouse(h, name=..., x=..., y=...)", "name house h and place it (metres) for the 3D view"),
     ("newConsumer(h, type) / newConsumer(h, n, type)", "add 1 / n consumers to house h"),
     ("showConsumers(h) / showConsumers(h, c)", "consumers of house h / consumer c only"),
     ("setConsumer(h, c, 0|1)", "switch consumer c of house h OFF (0) or ON (1)"),
@@ -83,6 +85,7 @@ class ShellCommands:
             "showHouses",
             "showHouse",
             "rmHouse",
+            "setHouse",
             "newConsumer",
             "showConsumers",
             "setConsumer",
@@ -175,6 +178,18 @@ class ShellCommands:
                 house, self.server.clock(), self._mains_v, self._offline_after_s
             )
         out.say(text)
+
+    @command("setHouse(h, name='Mairie', x=0, y=14)")
+    def setHouse(self, h: int, name: Any = None, x: Any = None, y: Any = None) -> None:
+        """Name house h and place it for the 3D view, in metres east (x) and south (y) of
+        the centre; saved with the grid. Without x and y it stays in the automatic layout."""
+        number = whole_number(h, "the house")
+        name_, x_m, y_m = place(name, x, y)
+        house = self.server.set_house(number, name_, x_m, y_m)
+        where = (
+            "automatic layout" if house.x_m is None else f"at x={house.x_m:g} m, y={house.y_m:g} m"
+        )
+        out.say(f"House {number}: {house.name or f'House {number}'}, {where}.")
 
     @command("rmHouse(h)")
     def rmHouse(self, h: int) -> None:

@@ -20,6 +20,7 @@ from energrid.broker import ManagedBroker
 from energrid.commands import ShellCommands
 from energrid.demo import Demo
 from energrid.mistakes import typing_mistake
+from energrid.view.shell_view import ShellView, with_view
 from energrid_core.config import Settings
 from energrid_core.private_files import private_directory, private_file
 from energrid_core.server import GridServer
@@ -68,7 +69,9 @@ def build_namespace(server: GridServer, demo: Demo | None = None) -> dict[str, A
     if demo is None:
         demo = Demo(server)
     atexit.register(demo.close)
-    commands = ShellCommands(server, demo=demo.start)
+    view = ShellView(server.settings)  # served from the first startDemo() on
+    atexit.register(view.close)
+    commands = ShellCommands(server, demo=with_view(demo.start, view))
     namespace: dict[str, Any] = {"__name__": "__main__", "server": server, "grid": server.grid}
     namespace.update(commands.namespace())
     stop_demo = command("stopDemo()")(demo.stop)

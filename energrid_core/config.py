@@ -44,6 +44,7 @@ class Settings:
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     ws_port: int = 9001
+    view_port: int = 8090  # `energrid view`: the web page's HTTP port
     neighborhood: int = 0
     client_id: str = ""  # empty: energrid-server-<the state directory's instance id>
     keepalive_s: int = 30
@@ -89,6 +90,7 @@ HELP = {
     "mqtt_host": "the MQTT broker's address",
     "mqtt_port": "the broker's MQTT port",
     "ws_port": "websockets port of a broker that Energrid starts itself",
+    "view_port": "HTTP port of the 3D web view (`energrid view`, and the shell with startDemo)",
     "neighborhood": "the neighborhood served: topics Neighborhood/<n>/...",
     "client_id": "the server's MQTT client id, which names its durable session "
     "(default: energrid-server-<an id made once and kept in the state directory>)",
@@ -127,6 +129,7 @@ HELP = {
 LIMITS = {
     "mqtt_port": (1, 65535),
     "ws_port": (1, 65535),
+    "view_port": (1, 65535),
     "neighborhood": (0, 999_999),
     "keepalive_s": (5, 65535),
     "history_len": (0, 100_000),

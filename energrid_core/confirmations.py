@@ -33,6 +33,7 @@ class Command:
     sent_at: float
     timeout_s: float
     from_server: bool = True  # False: seen on the wire from another client (the VR one...)
+    client: str | None = None  # the sending client's name, when it gave one
     status: str = PENDING
     resolved_at: float | None = None
 
@@ -66,11 +67,19 @@ class Confirmations:
         self._outcomes: list[Command] = []
 
     def expect(
-        self, house: int, kind: str, device: int, state: int, from_server: bool = True
+        self,
+        house: int,
+        kind: str,
+        device: int,
+        state: int,
+        from_server: bool = True,
+        client: str | None = None,
     ) -> None:
         """A command went out (or was seen): wait for the device to show `state`."""
         key = (house, kind, device)
-        command = Command(house, kind, device, state, self.clock(), self.timeout_s, from_server)
+        command = Command(
+            house, kind, device, state, self.clock(), self.timeout_s, from_server, client=client
+        )
         with self._lock:
             self._latest[key] = command
             self._pending.setdefault(house, {})[key] = command
@@ -80,7 +89,9 @@ class Confirmations:
         command = decoded.command
         if command is not None:
             kind = SUPPLIER if command.supplier else CONSUMER
-            self.expect(house, kind, command.device, command.state, from_server=False)
+            self.expect(
+                house, kind, command.device, command.state, from_server=False, client=command.client
+            )
             return
         with self._lock:
             pending = self._pending.get(house)

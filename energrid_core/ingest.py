@@ -38,13 +38,20 @@ class Ingest:
         self._next_notice: dict[str, float] = {}
         self._unreported: dict[str, int] = {}
 
-    def handle(self, topic: str, payload: bytes, retained: bool = False) -> None:
-        """Decode, validate against the grid, apply. Safe to call from paho's network thread."""
+    def handle(
+        self, topic: str, payload: bytes, retained: bool = False, sender: str | None = None
+    ) -> None:
+        """Decode, validate against the grid, apply. Safe to call from paho's network thread.
+
+        sender: who sent a command, when its publisher said so (MQTT 5 user property `client`).
+        """
         stats = self.stats
         try:
             stats.messages_received += 1
             try:
                 decoded = self.decoder.decode(topic, payload, retained)
+                if sender is not None and decoded.command is not None:
+                    decoded.command.client = sender
             except Rejected as rejected:
                 with self.lock:
                     self._reject(self.clock(), topic, rejected.reason, rejected.detail)

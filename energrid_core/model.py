@@ -130,6 +130,11 @@ class House:
     # Numbers are never handed out twice: a removed device's board must not feed a new one.
     next_consumer: int = 1
     next_supplier: int = 1
+    # For a 3D layout (setHouse): a name ("" = "House <n>") and a place in metres on the
+    # ground (None = the automatic layout's).
+    name: str = ""
+    x_m: float | None = None
+    y_m: float | None = None
 
     def __post_init__(self) -> None:
         self.meter_a = Data(self.history_len)

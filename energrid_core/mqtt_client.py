@@ -29,7 +29,23 @@ from energrid_core.redelivery import RedeliveryFilter
 
 log = logging.getLogger("energrid.mqtt")
 
-MessageHandler = Callable[[str, bytes, bool], None]
+MessageHandler = Callable[..., None]  # (topic, payload, retained[, sender])
+
+CLIENT_PROPERTY = "client"  # the MQTT 5 user property naming who sent a command
+CLIENT_MAX_CHARS = 64
+
+
+def client_of(message: mqtt.MQTTMessage) -> str | None:
+    """The `client` user property of a message (MQTT 5), cut to CLIENT_MAX_CHARS; else None."""
+    pairs = getattr(message.properties, "UserProperty", None)
+    if not pairs:
+        return None
+    for name, value in pairs:
+        if name == CLIENT_PROPERTY and isinstance(value, str) and value:
+            return value[:CLIENT_MAX_CHARS]
+    return None
+
+
 ConnectionListener = Callable[[bool, str], None]
 PublishListener = Callable[[int, bool, str], None]  # mid, accepted by the broker, reason
 
@@ -182,9 +198,20 @@ class GridClient:
             properties=properties,
         )
 
-    def set_will(self, topic: str, payload: bytes, qos: int = 1, retain: bool = True) -> None:
+    def set_will(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int = 1,
+        retain: bool = True,
+        content_type: str | None = None,
+    ) -> None:
         """What the broker publishes for us when we vanish; call before start()."""
-        self._client.will_set(topic, payload, qos=qos, retain=retain)
+        properties = None
+        if content_type is not None:
+            properties = Properties(PacketTypes.WILLMESSAGE)
+            properties.ContentType = content_type
+        self._client.will_set(topic, payload, qos=qos, retain=retain, properties=properties)
         self._has_will = True
 
     def stop(self) -> None:
@@ -275,6 +302,7 @@ class GridClient:
         retain: bool = False,
         expiry_s: int | None = None,
         prompt: bool = False,
+        content_type: str | None = None,
     ) -> int:
         """Hand a message to paho and return its mid; publish_listeners hear of its PUBACK.
 
@@ -282,7 +310,8 @@ class GridClient:
         message handed over just as the connection drops is kept by paho, which sends it after
         the reconnect. expiry_s: the broker drops it if undelivered for that long (MQTT 5).
         prompt: send it at once, with Nagle off until it is acknowledged (an operator's command;
-        QoS 1, as only an acknowledgement says when Nagle may come back).
+        QoS 1, as only an acknowledgement says when Nagle may come back). content_type: the
+        MQTT 5 Content Type property (the state topics say application/json).
         """
         prompt = prompt and qos > 0
         if not self.connected:
@@ -290,9 +319,12 @@ class GridClient:
                 f"the broker at {self.address} is not connected: nothing was sent"
             )
         properties = None
-        if expiry_s is not None:
+        if expiry_s is not None or content_type is not None:
             properties = Properties(PacketTypes.PUBLISH)
+        if expiry_s is not None:
             properties.MessageExpiryInterval = expiry_s
+        if content_type is not None:
+            properties.ContentType = content_type
         if prompt:
             self._prompt.begin(self._client.socket())
         info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
@@ -428,7 +460,11 @@ class GridClient:
                 message.mid, message.dup, topic, message.payload
             ):
                 return
-            self._handler(topic, message.payload, message.retain)
+            sender = client_of(message)
+            if sender is None:
+                self._handler(topic, message.payload, message.retain)
+            else:  # a command from a client that said who it is (MQTT 5 user property)
+                self._handler(topic, message.payload, message.retain, sender)
         except Exception:
             self.callback_errors += 1
             log.exception("error in on_message")

@@ -39,6 +39,7 @@ from energrid_core.topics import (
 from energrid_core.watchdog import LoopWatchdog
 from energrid_core.wire import Decoded, Decoder
 
+JSON = "application/json"  # the MQTT 5 content type of the state topics
 log = logging.getLogger("energrid.server")
 
 MAX_BATCH = 100_000
@@ -118,7 +119,7 @@ class GridServer:
         self.client.publish_listeners.append(self.state.on_published)
         self.client.session_listeners.append(self.state.on_connection)
         offline = encode(status_payload(False))
-        self.client.set_will(status_topic(n), offline, qos=1, retain=True)
+        self.client.set_will(status_topic(n), offline, qos=1, retain=True, content_type=JSON)
         journal = StoreJournal(self.store, n)
         commands_out = CommandRouter(self.client, self.bindings, n)  # a bound plug's own words
         self.delivery = Delivery(commands_out, journal, self.clock, settings.command_ttl_s)
@@ -171,7 +172,8 @@ class GridServer:
         self.store.close()
 
     def _publish_state(self, topic: str, payload: bytes) -> None:
-        self.client.publish(topic, payload, qos=1, retain=True)
+        kind = JSON if payload else None  # an empty payload clears a topic: no content
+        self.client.publish(topic, payload, qos=1, retain=True, content_type=kind)
 
     # --- periodic work -------------------------------------------------------------------------
 
@@ -252,6 +254,21 @@ class GridServer:
             self.state.mark_house(new.identifier)
         settle()
         return made
+
+    def set_house(
+        self, house: int, name: str | None, x_m: float | None, y_m: float | None
+    ) -> House:
+        """Name a house and place it for a 3D layout (None keeps what it had); saved."""
+        n = self.settings.neighborhood
+        with self.lock:
+            target = self.grid.house(house)
+            name = target.name if name is None else name
+            if x_m is None and y_m is None:
+                x_m, y_m = target.x_m, target.y_m
+            self.store.set_house_place(n, house, name, x_m, y_m)
+            target.name, target.x_m, target.y_m = name, x_m, y_m
+        self.state.mark_house(house)  # the house list goes out with the neighborhood topic
+        return target
 
     def rm_house(self, house: int) -> House:
         with self.lock:

@@ -22,6 +22,7 @@ from energrid_core.state_topics import (
     SUPPLIER,
     device_state_topic,
     house_state_topic,
+    houses_state_topic,
     neighborhood_state_topic,
 )
 from energrid_core.wire.readings import SUPPLIER_FIELDS
@@ -101,6 +102,10 @@ class HouseSums:
     devices: int
     last_seen: float | None
     devices_online: int = 0  # at the time the sums were made
+    # Whether the house's own topic says it is online; None: judge by last_seen when needed.
+    # The state publisher sets it when it builds the house's topic, so that houses_online and
+    # the live totals count what the house topics show instead of a clock read later.
+    online: bool | None = None
 
 
 def house_sums(house: House, now: float | None = None, offline_after_s: float = 0.0) -> HouseSums:
@@ -120,13 +125,20 @@ def house_sums(house: House, now: float | None = None, offline_after_s: float = 
 def totals_of(
     sums: Iterable[HouseSums], mains_voltage_v: float, now: float, offline_after_s: float
 ) -> Totals:
-    """The live totals of the houses online at `now`, and what the others last drew."""
+    """The live totals of the houses online at `now`, and what the others last drew.
+
+    A house is online as its own topic said when the publisher made its sums (`online`), or,
+    for sums made elsewhere, by its last reading at `now`.
+    """
     consume_a = supply_a = supply_w = left_a = 0.0
     houses = devices = houses_online = devices_online = 0
     for one in sums:
         houses += 1
         devices += one.devices
-        if not is_online(one.last_seen, now, offline_after_s):
+        online = one.online
+        if online is None:
+            online = is_online(one.last_seen, now, offline_after_s)
+        if not online:
             left_a += one.consumption_a
             continue
         houses_online += 1
@@ -243,6 +255,7 @@ def command_state(command: Command | None) -> JsonDict | None:
         "resolved_unix_s": finite(command.resolved_at),
         "timeout_s": finite(command.timeout_s),
         "source": "server" if command.from_server else "other",
+        "client": command.client,
     }
 
 
@@ -285,6 +298,34 @@ def supplier_state(
     payload["last_reading_unix_s"] = finite(supplier.last_seen)
     payload["command"] = command_state(command)
     return payload
+
+
+LAYOUT_SPACING_M = 14.0  # metres between two houses' centres in the automatic layout
+
+
+def layout_position(index: int, count: int) -> tuple[float, float]:
+    """The automatic layout: the index-th of count houses on a square grid centred on 0, 0."""
+    columns = max(1, math.ceil(math.sqrt(count)))
+    offset = (columns - 1) * LAYOUT_SPACING_M / 2
+    return (
+        index % columns
+    ) * LAYOUT_SPACING_M - offset, index // columns * LAYOUT_SPACING_M - offset
+
+
+def houses_message(neighborhood: int, houses: list[House]) -> Message:
+    """The retained list of houses, in order, with a name and a place in metres for a 3D
+    layout: what a headset needs to build the scene, without the totals that change all the
+    time. Its payload changes only when houses are added or removed."""
+    count = len(houses)
+    listed = []
+    for index, house in enumerate(houses):
+        x_m, y_m = house.x_m, house.y_m
+        if x_m is None or y_m is None:  # not placed by setHouse: the automatic layout
+            x_m, y_m = layout_position(index, count)
+        name = house.name or f"House {house.identifier}"
+        listed.append({"house": house.identifier, "name": name, "x_m": x_m, "y_m": y_m})
+    state = {"neighborhood": neighborhood, "houses": listed}
+    return houses_state_topic(neighborhood), encode(state)
 
 
 def neighborhood_message(

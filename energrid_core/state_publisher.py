@@ -38,6 +38,7 @@ from energrid_core.state_payloads import (
     house_messages,
     house_sums,
     house_topics,
+    houses_message,
     neighborhood_message,
     status_payload,
 )
@@ -116,6 +117,7 @@ class StatePublisher:
         self._sums: dict[int, HouseSums] = {}  # what each house added to the totals it last sent
         self._totals_stale = False  # a house's sums changed since the neighborhood was built
         self._sweep_from = 0  # the house number the next sweep starts at
+        self._fair_from = 0  # the house number the next flush starts at (see _fair_order)
         self._next_sweep = 0.0
         self._thread: threading.Thread | None = None
         self.max_payloads_per_s = max_payloads_per_s
@@ -260,11 +262,21 @@ class StatePublisher:
         clears = list(self._clears)
         self._clears.clear()
         due = [h for h in self._dirty if self._next_allowed.get(h, 0.0) <= now]
-        due.sort()  # houses in order, then the neighborhood (0), which sums them
-        if due and due[0] == NEIGHBORHOOD:
-            due.append(due.pop(0))
         self._dirty.difference_update(due)
-        return announce_at, clears, due
+        return announce_at, clears, self._fair_order(due)
+
+    def _fair_order(self, due: list[int]) -> list[int]:
+        """Houses in order from the one after the last house flushed, then the neighborhood
+        (0), which sums them. Over the budget, a cycle flushes only the first houses: starting
+        where the last cycle stopped gives every house its turn, where always starting from
+        house 1 left the last houses (and the totals) unpublished for as long as the grid was
+        busy."""
+        houses = sorted(h for h in due if h != NEIGHBORHOOD)
+        start = bisect_left(houses, self._fair_from)
+        ordered = houses[start:] + houses[:start]
+        if len(ordered) < len(due):
+            ordered.append(NEIGHBORHOOD)
+        return ordered
 
     def _publish(
         self,
@@ -282,9 +294,12 @@ class StatePublisher:
                 self._clear(*clears[0])
                 clears.pop(0)
             self._refill(now)
-            while due and self._tokens > 0:
+            while due and due[0] != NEIGHBORHOOD and self._tokens > 0:
                 self._tokens -= self._flush(due[0], now)
-                due.pop(0)
+                self._fair_from = due.pop(0) + 1
+            if NEIGHBORHOOD in due:  # the totals go out at their own rate, in debt if need be
+                self._tokens -= self._flush(NEIGHBORHOOD, now)
+                due.remove(NEIGHBORHOOD)
             if due:  # over the budget: they stay marked, with their latest values to come
                 self.stats.deferred += 1
                 with self._cond:
@@ -378,7 +393,11 @@ class StatePublisher:
         """Topics and payloads of a house (or of the neighborhood), built under the server lock."""
         mains_v, after_s = self.mains_voltage_v, self.offline_after_s
         if identifier == NEIGHBORHOOD:
-            return [self._neighborhood_message()]
+            with self.lock:
+                houses = list(self.grid.houses.values())
+                # The house list goes with the totals; unchanged, it is not sent again.
+                listed = houses_message(self.grid.identifier, houses)
+            return [listed, self._neighborhood_message()]
         with self.lock:
             now = self.clock()
             house = self.grid.houses.get(identifier)
@@ -388,6 +407,7 @@ class StatePublisher:
             self._availability[identifier] = flags
             sums = house_sums(house)
             sums.devices_online = sum(flags[1:])  # the house's flag first, then its devices
+            sums.online = flags[0]  # as its topic will say
             if self._sums.get(identifier) != sums:
                 self._sums[identifier] = sums
                 self._totals_stale = True

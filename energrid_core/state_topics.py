@@ -34,6 +34,11 @@ def neighborhood_state_topic(neighborhood: int) -> str:
     return f"{ROOT}/{neighborhood}/state/neighborhood"
 
 
+def houses_state_topic(neighborhood: int) -> str:
+    """The list of houses with their names and places: changes only when houses do."""
+    return f"{ROOT}/{neighborhood}/state/houses"
+
+
 def house_state_topic(neighborhood: int, house: int) -> str:
     return f"{ROOT}/{neighborhood}/state/house/{house}"
 

@@ -26,7 +26,7 @@ log = logging.getLogger("energrid.store")
 
 STORE_NAME = "grid.sqlite3"
 LOCK_NAME = "grid.lock"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 WAL_CHECKPOINT_PAGES = 4000
 
 
@@ -78,6 +78,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE bindings (neighborhood INTEGER NOT NULL, house INTEGER NOT NULL,"
         " consumer INTEGER NOT NULL, flavour TEXT NOT NULL, device TEXT NOT NULL,"
         " PRIMARY KEY (neighborhood, house, consumer)) WITHOUT ROWID",
+    ),
+    # setHouse(): a house's name and place for a 3D layout, when the operator gave them.
+    4: (
+        "CREATE TABLE house_places (neighborhood INTEGER NOT NULL, house INTEGER NOT NULL,"
+        " name TEXT NOT NULL, x_m REAL, y_m REAL, PRIMARY KEY (neighborhood, house))"
+        " WITHOUT ROWID",
     ),
 }
 
@@ -187,6 +193,12 @@ class Store:
             "SELECT house FROM houses WHERE neighborhood = ? ORDER BY house", (n,)
         ):
             grid.houses[house] = House(house, n, length)
+        for house, name, x_m, y_m in self._query(
+            "SELECT house, name, x_m, y_m FROM house_places WHERE neighborhood = ?", (n,)
+        ):
+            if house in grid.houses:
+                place = grid.houses[house]
+                place.name, place.x_m, place.y_m = name, x_m, y_m
         rows = self._query(
             "SELECT house, kind, device, type, commanded FROM devices WHERE neighborhood = ?"
             " ORDER BY house, kind, device",
@@ -232,9 +244,26 @@ class Store:
 
     def remove_house(self, n: int, house: int) -> None:
         with self._transaction() as db:
-            for table in ("houses", "devices", "pending_commands", "readings", "next_numbers"):
+            for table in (
+                "houses",
+                "devices",
+                "pending_commands",
+                "readings",
+                "next_numbers",
+                "house_places",
+            ):
                 db.execute(f"DELETE FROM {table} WHERE neighborhood = ? AND house = ?", (n, house))
             db.execute("DELETE FROM bindings WHERE neighborhood = ? AND house = ?", (n, house))
+
+    def set_house_place(
+        self, n: int, house: int, name: str, x_m: float | None, y_m: float | None
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO house_places VALUES (?, ?, ?, ?, ?) ON CONFLICT (neighborhood, house)"
+                " DO UPDATE SET name = excluded.name, x_m = excluded.x_m, y_m = excluded.y_m",
+                (n, house, name, x_m, y_m),
+            )
 
     def add_devices(
         self,

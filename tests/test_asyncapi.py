@@ -13,10 +13,12 @@ from jsonschema import Draft7Validator
 from energrid_core.state_topics import (
     device_state_topic,
     house_state_topic,
+    houses_state_topic,
     neighborhood_state_topic,
     status_topic,
 )
 from energrid_core.topics import consumer_command_topic, house_topic, supplier_command_topic
+from energrid_core.wire.legacy import FIELD_LIMITS, LEGACY_SUPPLIER_FIELDS
 
 
 def local_refs(node: object) -> list[str]:
@@ -80,6 +82,7 @@ def test_every_topic_energrid_builds_has_a_channel(contract: Contract) -> None:
         supplier_command_topic(0, 2, 1): "supplierCommand",
         status_topic(0): "serverStatus",
         neighborhood_state_topic(0): "neighborhoodState",
+        houses_state_topic(0): "housesState",
         house_state_topic(0, 2): "houseState",
         device_state_topic(0, 2, "consumer", 1): "consumerState",
         device_state_topic(0, 2, "supplier", 1): "supplierState",
@@ -131,3 +134,20 @@ def test_the_probe_fails_a_test_on_a_message_that_breaks_the_contract(
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*messages that break docs/asyncapi.yaml*", "*house/1*one*"])
+
+
+def test_supplier_reading_schemas_are_as_strict_as_the_server(contract: Contract) -> None:
+    """A value the server refuses (FIELD_LIMITS) is one the schemas refuse, in both formats."""
+    schemas = contract.document["components"]["schemas"]
+    per_device = schemas["SupplierReading"]["properties"]
+    legacy = schemas["SupplierBatch"]["additionalProperties"]["properties"]
+    for legacy_name, name in LEGACY_SUPPLIER_FIELDS.items():
+        low, high = FIELD_LIMITS[name]
+        for schema in (per_device[name], legacy[legacy_name]):
+            assert (schema["minimum"], schema["maximum"]) == (low, high), name
+
+
+def test_the_websockets_server_is_declared_as_mqtt(contract: Contract) -> None:
+    """A generator reading `protocol` must build an MQTT client for it, not a bare WebSocket."""
+    server = contract.document["servers"]["websockets"]
+    assert server["protocol"] == "mqtt" and server["x-transport"] == "websocket"

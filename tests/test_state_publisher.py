@@ -25,6 +25,7 @@ FRIDGE = "energrid/0/state/house/1/consumer/2"
 PANEL = "energrid/0/state/house/1/supplier/1"
 HOUSE_2 = "energrid/0/state/house/2"
 NEIGHBORHOOD = "energrid/0/state/neighborhood"
+HOUSES = "energrid/0/state/houses"
 STATUS = "energrid/0/status"
 
 
@@ -105,7 +106,9 @@ def test_first_flush_announces_then_publishes_every_topic(contract: Contract) ->
     topics = rig.sink.topics()
     assert topics[0] == STATUS
     assert topics[-1] == NEIGHBORHOOD  # after the houses it sums
-    assert sorted(topics) == sorted([STATUS, HOUSE, LAMP, FRIDGE, PANEL, HOUSE_2, NEIGHBORHOOD])
+    assert sorted(topics) == sorted(
+        [STATUS, HOUSE, LAMP, FRIDGE, PANEL, HOUSE_2, HOUSES, NEIGHBORHOOD]
+    )
     for topic, payload in rig.sink.sent:
         assert contract.error(topic, payload) is None, topic
     assert rig.sink.last(NEIGHBORHOOD)["houses"] == [1, 2]
@@ -288,6 +291,7 @@ def test_a_command_is_confirmed_by_a_reading_that_shows_it() -> None:
         "resolved_unix_s": 1001.5,
         "timeout_s": 5.0,
         "source": "server",
+        "client": None,
     }
 
 
@@ -376,3 +380,59 @@ def test_a_large_grid_is_swept_a_slice_at_a_time(monkeypatch: pytest.MonkeyPatch
     rig.clock.advance(1.0)
     rig.publisher.run_once()  # and this one at house 1 again
     assert rig.sink.last(LAMP)["online"] is False
+
+
+def test_over_the_budget_every_house_and_the_totals_get_their_turn() -> None:
+    """A grid busier than the budget: each cycle starts after the last house flushed, and the
+    neighborhood goes out at its own rate instead of waiting behind houses that never run out."""
+    rig = Rig(payloads_per_s=4.0)  # house 1 alone costs the whole budget of a second
+    rig.connect_and_flush()
+    for second in range(4):
+        rig.reading(1, c0=1200 + 100 * second)  # house 1's meter changes every second
+        rig.publisher.mark_house(2)  # and house 2 is busy too
+        rig.clock.advance(1.0)
+        rig.publisher.run_once()
+    assert rig.sink.count("energrid/0/state/house/2") >= 1
+    assert rig.sink.count("energrid/0/state/neighborhood") >= 3
+
+
+def test_houses_online_counts_what_the_house_topics_say() -> None:
+    """The neighborhood is rebuilt after a house's own deadline passed but before the sweep
+    republished that house: houses_online still agrees with the houses' `online` flags."""
+    rig = Rig(offline_after_s=10.0)
+    rig.reading(1, c0=1200)
+    rig.reading(2, c0=1200)
+    rig.connect_and_flush()
+    rig.clock.advance(9.9)
+    rig.reading(2, c0=1300)  # house 2 stays online
+    rig.publisher.run_once()  # a sweep: house 1 is still online
+    rig.clock.advance(0.6)  # past house 1's deadline and house 2's rate limit, before the sweep
+    rig.reading(2, c0=1400)
+    rig.publisher.run_once()  # house 2 and the neighborhood go out, house 1 waits for a sweep
+    flags = [rig.sink.last(f"energrid/0/state/house/{h}")["online"] for h in (1, 2)]
+    assert rig.sink.last("energrid/0/state/neighborhood")["houses_online"] == sum(flags)
+
+
+def test_the_house_list_changes_only_with_the_houses() -> None:
+    """A headset builds its scene from the house list: readings never resend it, a new house
+    does, with the automatic layout's places."""
+    rig = Rig()
+    rig.connect_and_flush()
+    assert rig.sink.last(HOUSES) == {
+        "neighborhood": 0,
+        "houses": [
+            {"house": 1, "name": "House 1", "x_m": -7.0, "y_m": -7.0},
+            {"house": 2, "name": "House 2", "x_m": 7.0, "y_m": -7.0},
+        ],
+    }
+    for second in range(3):
+        rig.clock.advance(1.0)
+        rig.reading(1, c0=1200 + 100 * second)
+        rig.publisher.run_once()
+    assert rig.sink.count(HOUSES) == 1 and rig.sink.count(NEIGHBORHOOD) == 4
+    with rig.lock:
+        rig.grid.add_house()
+    rig.publisher.mark_house(3)
+    rig.clock.advance(1.0)
+    rig.publisher.run_once()
+    assert [h["house"] for h in rig.sink.last(HOUSES)["houses"]] == [1, 2, 3]

@@ -317,11 +317,13 @@ def test_state_is_republished_after_the_broker_lost_it(
         assert server.start(TIMEOUT_S)
         server.new_houses(2)
         server.new_consumers(2, 1, "LED")
-        wait_for(lambda: len(retained(own, 7)) == 5, what="status, neighborhood, 2 houses, 1 LED")
+        wait_for(
+            lambda: len(retained(own, 7)) == 6, what="status, neighborhood, houses, 2 houses, 1 LED"
+        )
         own.stop()
         own.start()
         assert retained(own, 7) == {}
-        wait_for(lambda: len(retained(own, 7)) == 5, timeout_s=15.0, what="the republication")
+        wait_for(lambda: len(retained(own, 7)) == 6, timeout_s=15.0, what="the republication")
         assert late_client(own, 7).house_ids() == [1, 2]
     finally:
         server.stop()

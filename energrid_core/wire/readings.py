@@ -56,6 +56,7 @@ class CommandSeen:
     device: int
     supplier: bool
     state: int
+    client: str | None = None  # who sent it, when it said so (not part of the wire payload)
 
 
 @dataclass(slots=True)

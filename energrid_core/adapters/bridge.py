@@ -41,9 +41,12 @@ class AdapterBridge:
         self.routes: list[tuple[str, Handler]] = []  # (topic prefix, handler), e.g. HA commands
         self.online_reports = 0  # plugs' online/offline messages (they change no reading)
 
-    def handle(self, topic: str, payload: bytes, retained: bool = False) -> None:
+    def handle(
+        self, topic: str, payload: bytes, retained: bool = False, sender: str | None = None
+    ) -> None:
+        """sender: who sent a command on Energrid's own topics (Ingest.handle says more)."""
         if topic.startswith(_OURS):
-            self.ingest.handle(topic, payload, retained)
+            self.ingest.handle(topic, payload, retained, sender)
             return
         binding = self.bindings.by_topic(topic)
         try:

@@ -9,10 +9,10 @@ from typing import Any
 from energrid import output as out
 from energrid import views
 from energrid.arguments import DebugFlag, command, device_type, state, whole_number
-from energrid_core.delivery import CommandEvent, Outcome
+from energrid_core.command import Command, Phase
 from energrid_core.errors import BadArgumentError
+from energrid_core.events import CommandChanged, ReadingApplied
 from energrid_core.server import MAX_BATCH, GridServer
-from energrid_core.wire import Decoded
 
 HELP = [
     ("debug(True|False)", "show live traffic and tracebacks, or stop"),
@@ -62,9 +62,8 @@ class ShellCommands:
         self._demo = demo
         self._debug_listener = None
         self.registry: dict[str, Callable[..., Any]] = {}
-        # "House 2 consumer 1 confirmed ON in 0.3 s", from the state publisher's thread.
-        server.state.outcome_listeners.append(lambda command: out.say(command.describe()))
-        server.delivery.listeners.append(_print_command_notice)
+        # One line per change of a command ("House 2 consumer 1 confirmed ON in 0.3 s").
+        server.bus.subscribe(CommandChanged, _print_command_notice)
 
     @property
     def _mains_v(self) -> float:
@@ -109,12 +108,10 @@ class ShellCommands:
             raise BadArgumentError(f"debug takes True or False, not {on!r}")
         DebugFlag.on = on
         logging.getLogger("energrid").setLevel(logging.DEBUG if on else logging.INFO)
-        listeners = self.server.ingest.listeners
         if on and self._debug_listener is None:
-            self._debug_listener = _print_message
-            listeners.append(_print_message)
+            self._debug_listener = self.server.bus.subscribe(ReadingApplied, _print_message)
         elif not on and self._debug_listener is not None:
-            listeners.remove(self._debug_listener)
+            self._debug_listener()
             self._debug_listener = None
         out.say(f"DEBUG mode {'ON' if on else 'OFF'}")
 
@@ -267,15 +264,16 @@ class ShellCommands:
             stats = self.server.stats.snapshot()
         client = self.server.client
         state_text = f"{'connected' if client.connected else 'NOT connected'} ({client.address})"
-        counts = self.server.delivery.counts
+        counts = self.server.ledger.counts
         extra = [
             f"Connection:        {client.connects} connects, {client.disconnects} disconnects, "
             f"{client.connect_failures} failed attempts, "
             f"{client.duplicates_dropped} redelivered duplicates dropped, "
             f"{client.loop_restarts} network thread restarts",
-            f"Commands:          {counts[Outcome.SENT]} sent, "
-            f"{len(self.server.delivery.pending)} waiting for the broker, "
-            f"{counts[Outcome.EXPIRED]} expired, {counts[Outcome.REFUSED]} refused",
+            f"Commands:          {counts[Phase.SENT]} sent, "
+            f"{len(self.server.ledger.pending)} waiting for the broker, "
+            f"{counts[Phase.EXPIRED]} expired, {counts[Phase.REFUSED]} refused, "
+            f"{counts[Phase.CONFIRMED]} confirmed, {counts[Phase.UNCONFIRMED]} unconfirmed",
         ]
         published = self.server.state.stats
         extra.append(
@@ -303,44 +301,23 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def command_result(event: CommandEvent) -> str:
+def command_result(command: Command) -> str:
     """What setConsumer/setSupplier print: sent, or queued until the broker is back."""
-    c = event.command
+    c = command
     what = f"{c.state} ({out.on_off(c.state)})"
-    if event.outcome is Outcome.SENT:
+    if c.phase is Phase.SENT:
         return f"Sent {what} to {c.topic}"
     ttl = max(0, round(c.expires_at - c.created))
-    also = f" ({event.detail})" if event.detail else ""
+    also = f" ({c.detail})" if c.detail else ""
     return (
         f"Queued: the broker is not connected; {what} for {c.topic} will be sent when it is "
         f"back, if within {ttl} s{also}"
     )
 
 
-def command_notice(event: CommandEvent) -> str | None:
-    """The line printed later about a command, or None when there is nothing to add."""
-    c, outcome = event.command, event.outcome
-    if outcome is Outcome.REFUSED:
-        return f"[command] not delivered: the broker refused {c.describe()}: {event.detail}"
-    if not event.waited:
-        return None
-    if outcome is Outcome.SENT:
-        return f"[command] sending {c.describe()} now that the broker is back"
-    if outcome is Outcome.DELIVERED:
-        no_one = "No matching subscribers" in event.detail
-        note = " (no device is subscribed to it right now)" if no_one else ""
-        return f"[command] delivered: {c.describe()} to {c.topic}{note}"
-    if outcome is Outcome.EXPIRED:
-        return f"[command] expired, not delivered: {c.describe()} ({event.detail})"
-    if outcome is Outcome.CANCELLED:
-        return f"[command] cancelled: {c.describe()} ({event.detail})"
-    return None
-
-
-def _print_command_notice(event: CommandEvent) -> None:
-    text = command_notice(event)
-    if text is not None:
-        out.say(text)
+def _print_command_notice(event: CommandChanged) -> None:
+    if event.notice is not None:
+        out.say(event.notice)
 
 
 def _created(kind: str, made: list, house: int, type_: str) -> str:
@@ -349,7 +326,8 @@ def _created(kind: str, made: list, house: int, type_: str) -> str:
     return f"Created {which} ({out.printable(type_)}) in house {house}."
 
 
-def _print_message(house: int, decoded: Decoded) -> None:
+def _print_message(event: ReadingApplied) -> None:
+    house, decoded = event.house, event.decoded
     command_seen = decoded.command
     if command_seen is not None:
         kind = "supplier" if command_seen.supplier else "consumer"

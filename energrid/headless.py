@@ -8,10 +8,10 @@ import threading
 from collections.abc import Callable
 
 from energrid.app import running_server, setup_logging
-from energrid.commands import command_notice
 from energrid.stats_report import StatsReporter
+from energrid_core.command import Phase
 from energrid_core.config import Settings
-from energrid_core.delivery import CommandEvent, Outcome
+from energrid_core.events import CommandChanged
 from energrid_core.server import GridServer
 
 log = logging.getLogger("energrid")
@@ -36,8 +36,7 @@ def run_headless(
     on_connection = lambda _up, text: log.info("%s", text)  # noqa: E731
     with running_server(settings, on_connection, prepare) as server:
         server.ingest.notice_interval_s = 10.0  # a service's log says why readings are refused
-        server.state.outcome_listeners.append(lambda command: log.info("%s", command.describe()))
-        server.delivery.listeners.append(_log_command_event)
+        server.bus.subscribe(CommandChanged, _log_command_event)
         log.info(
             "Energrid running headless on neighborhood %s; SIGINT or SIGTERM stops it",
             settings.neighborhood,
@@ -62,9 +61,8 @@ def run_headless(
     return status
 
 
-def _log_command_event(event: CommandEvent) -> None:
-    text = command_notice(event)
-    if text is not None:
-        bad = event.outcome in (Outcome.EXPIRED, Outcome.REFUSED)
+def _log_command_event(event: CommandChanged) -> None:
+    if event.notice is not None:
+        bad = event.command.phase in (Phase.EXPIRED, Phase.REFUSED, Phase.UNCONFIRMED)
         level = logging.WARNING if bad else logging.INFO
-        log.log(level, "%s", text)
+        log.log(level, "%s", event.notice)

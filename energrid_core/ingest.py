@@ -7,14 +7,12 @@ import threading
 import time
 from collections.abc import Callable
 
+from energrid_core.events import Bus, ReadingApplied
 from energrid_core.model import Neighborhood
 from energrid_core.stats import IngestStats
 from energrid_core.wire import Decoded, Decoder, Rejected
 
 log = logging.getLogger("energrid.ingest")
-
-# Called after a message changed the grid, with the house number and the decoded message.
-Listener = Callable[[int, Decoded], None]
 
 
 class Ingest:
@@ -26,13 +24,14 @@ class Ingest:
         decoder: Decoder,
         lock: threading.RLock,
         clock: Callable[[], float] = time.time,
+        bus: Bus | None = None,
     ) -> None:
         self.grid = grid
         self.decoder = decoder
         self.lock = lock
         self.clock = clock
         self.stats = IngestStats()
-        self.listeners: list[Listener] = []
+        self.bus = bus or Bus()  # hears of every message that changed the grid: ReadingApplied
         # Seconds between two INFO lines about rejections of one reason (None: only at DEBUG).
         self.notice_interval_s: float | None = None
         self._next_notice: dict[str, float] = {}
@@ -52,8 +51,7 @@ class Ingest:
             with self.lock:
                 applied = self._apply(topic, decoded)
             if applied:
-                for listener in self.listeners:
-                    listener(decoded.house, decoded)
+                self.bus.publish(ReadingApplied(decoded.house, decoded))
         except Exception:  # a bug must cost one message, never the network thread
             stats.callback_errors += 1
             log.exception("internal error on %s (message dropped)", topic[:120])

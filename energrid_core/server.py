@@ -13,12 +13,20 @@ from collections.abc import Callable
 
 from energrid_core import snapshot
 from energrid_core.auth import read_password
+from energrid_core.command import Command, Phase
 from energrid_core.config import Settings, check
-from energrid_core.confirmations import Confirmations
-from energrid_core.delivery import CommandEvent, Delivery, Outcome, StoreJournal
 from energrid_core.errors import BadArgumentError, StoreError
+from energrid_core.events import (
+    Bus,
+    CommandChanged,
+    ConnectionChanged,
+    PublishAcknowledged,
+    ReadingApplied,
+)
 from energrid_core.heap import settle
 from energrid_core.ingest import Ingest
+from energrid_core.journal import StoreJournal
+from energrid_core.ledger import Ledger
 from energrid_core.lock_slices import locked_slices
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
@@ -32,7 +40,7 @@ from energrid_core.topics import (
     supplier_command_topic,
 )
 from energrid_core.watchdog import LoopWatchdog
-from energrid_core.wire import Decoded, Decoder
+from energrid_core.wire import Decoder
 
 log = logging.getLogger("energrid.server")
 
@@ -72,8 +80,9 @@ class GridServer:
                 restored,
                 where,
             )
-        self.ingest = Ingest(self.grid, Decoder.from_settings(settings), self.lock, self.clock)
-        self.ingest.listeners.append(self._remember_wire_command)
+        self.bus = Bus()
+        decoder = Decoder.from_settings(settings)
+        self.ingest = Ingest(self.grid, decoder, self.lock, self.clock, self.bus)
         options = ClientOptions(
             host=settings.mqtt_host,
             port=settings.mqtt_port,
@@ -87,13 +96,30 @@ class GridServer:
         )
         self.client = GridClient(options, self.ingest.handle)
         self.client.add_topic(neighborhood_filter(n))
+        bus = self.bus
+        self.client.session_listeners.append(
+            lambda up, text: bus.publish(ConnectionChanged(up, text))
+        )
+        self.client.publish_listeners.append(
+            lambda mid, ok, reason: bus.publish(PublishAcknowledged(mid, ok, reason))
+        )
+        journal = StoreJournal(self.store, n)
+        self.ledger = Ledger(
+            self.client,
+            journal,
+            bus,
+            self.clock,
+            ttl_s=settings.command_ttl_s,
+            confirm_timeout_s=settings.confirm_timeout_s,
+            offline_after_s=settings.offline_after_s,
+        )
+        self.ledger.restore(journal.load(self._command_topic))
         # State topics for the VR interface and dashboards (docs/protocol.md, "State topics").
-        self.confirmations = Confirmations(settings.confirm_timeout_s, self.clock)
         self.state = StatePublisher(
             self.grid,
             self.lock,
             self._publish_state,
-            self.confirmations,
+            self.ledger.latest,
             mains_voltage_v=settings.mains_voltage_v,
             max_rate_hz=settings.state_max_rate_hz,
             offline_after_s=settings.offline_after_s,
@@ -101,17 +127,12 @@ class GridServer:
             max_payloads_per_s=settings.state_max_payloads_per_s,
             backlog=lambda: self.client.unacked_publishes,
         )
-        self.ingest.listeners.append(self.state.on_message)
-        self.client.publish_listeners.append(self.state.on_published)
-        self.client.session_listeners.append(self.state.on_connection)
         offline = encode(status_payload(False))
         self.client.set_will(status_topic(n), offline, qos=1, retain=True)
-        journal = StoreJournal(self.store, n)
-        self.delivery = Delivery(self.client, journal, self.clock, settings.command_ttl_s)
-        self.delivery.listeners.append(self._remember_sent_command)
-        self.delivery.restore(journal.load(self._command_topic))
-        self.client.session_listeners.append(self.delivery.on_connection)
-        self.client.publish_listeners.append(self.delivery.on_published)
+        self._undo = [
+            bus.subscribe(CommandChanged, self._remember_sent_command),
+            bus.subscribe(ReadingApplied, self._remember_wire_command),
+        ]
         self.watchdog = LoopWatchdog(
             lambda: self.client.loop_alive, self.client.restart_loop, self.client.announce
         )
@@ -131,7 +152,8 @@ class GridServer:
             target=self._housekeeping_loop, name="energrid-housekeeping", daemon=True
         )
         self._housekeeper.start()
-        self.state.start()
+        self.ledger.start()
+        self.state.start(self.bus)
         return self.client.start(wait_s)
 
     def stop(self) -> None:
@@ -142,6 +164,7 @@ class GridServer:
         if self._housekeeper is not None:
             self._housekeeper.join()
         self.state.stop()
+        self.ledger.stop()
         self.client.stop()  # the broker then publishes our will: status offline
         try:
             self.save_snapshot()
@@ -159,7 +182,7 @@ class GridServer:
         watching = self._housekeeper is not None and not self.client.stopping
         if watching and not self.watchdog.check():
             self.failed.set()
-        self.delivery.expire()
+        self.ledger.tick()
         due = time.monotonic() - self._snapshot_at >= self.settings.snapshot_interval_s
         if due and self.ingest.stats.messages_applied != self._snapshot_applied:
             self.save_snapshot()
@@ -217,7 +240,7 @@ class GridServer:
             self.grid.house(house)  # an unknown house is reported before touching the store
             self.store.remove_house(self.settings.neighborhood, house)
             removed = self.grid.rm_house(house)
-        self.delivery.cancel(house)
+        self.ledger.cancel(house)
         self.state.house_removed(removed)
         return removed
 
@@ -261,27 +284,29 @@ class GridServer:
             find(device)  # an unknown device is reported before touching the store
             self.store.remove_device(self.settings.neighborhood, house, kind, device)
             removed = (target.rm_consumer if kind == "consumer" else target.rm_supplier)(device)
-        self.delivery.cancel(house, kind, device)
+        self.ledger.cancel(house, kind, device)
         self.state.device_removed(house, kind, device)
         return removed
 
     # --- commands ------------------------------------------------------------------------------
 
-    def set_consumer(self, house: int, consumer: int, state: int) -> CommandEvent:
+    def set_consumer(self, house: int, consumer: int, state: int) -> Command:
         """1/0 on .../Consumer/<c>/set at QoS 1: SENT now, or QUEUED until the broker is back."""
         with self.lock:
-            self.grid.house(house).consumer(consumer)
-        return self._command(house, "consumer", consumer, state)
+            heard_at = self.grid.house(house).consumer(consumer).last_seen
+        return self._command(house, "consumer", consumer, state, heard_at)
 
-    def set_supplier(self, house: int, supplier: int, state: int) -> CommandEvent:
+    def set_supplier(self, house: int, supplier: int, state: int) -> Command:
         """1/0 on .../Supplier/<s>/booleanLoad at QoS 1: SENT now, or QUEUED."""
         with self.lock:
-            self.grid.house(house).supplier(supplier)
-        return self._command(house, "supplier", supplier, state)
+            heard_at = self.grid.house(house).supplier(supplier).last_seen
+        return self._command(house, "supplier", supplier, state, heard_at)
 
-    def _command(self, house: int, kind: str, device: int, state: int) -> CommandEvent:
+    def _command(
+        self, house: int, kind: str, device: int, state: int, heard_at: float | None
+    ) -> Command:
         topic = self._command_topic(house, kind, device)
-        return self.delivery.submit(self.delivery.command(house, kind, device, state, topic))
+        return self.ledger.submit(self.ledger.new(house, kind, device, state, topic), heard_at)
 
     def _command_topic(self, house: int, kind: str, device: int) -> str:
         n = self.settings.neighborhood
@@ -289,11 +314,11 @@ class GridServer:
             return consumer_command_topic(n, house, device)
         return supplier_command_topic(n, house, device)
 
-    def _remember_sent_command(self, event: CommandEvent) -> None:
+    def _remember_sent_command(self, event: CommandChanged) -> None:
         """A command went out: it is the device's commanded state, in the model and the store."""
-        if event.outcome is not Outcome.SENT:
-            return
         c = event.command
+        if c.phase is not Phase.SENT or c.sends != 1 or not c.from_server:
+            return
         with self.lock:
             target = self.grid.houses.get(c.house)
             devices = None if target is None else getattr(target, c.kind + "s")
@@ -301,16 +326,14 @@ class GridServer:
             if device is None:
                 return
             device.commanded = c.state
-        self.confirmations.expect(c.house, c.kind, c.device, c.state)
-        self.state.mark_house(c.house)
         self._save_commanded(c.house, c.kind, c.device, c.state)
 
-    def _remember_wire_command(self, house: int, decoded: Decoded) -> None:
+    def _remember_wire_command(self, event: ReadingApplied) -> None:
         """A command another client (the VR one) sent: saved as the device's commanded state."""
-        seen = decoded.command
+        seen = event.decoded.command
         if seen is not None:
             kind = "supplier" if seen.supplier else "consumer"
-            self._save_commanded(house, kind, seen.device, seen.state)
+            self._save_commanded(event.house, kind, seen.device, seen.state)
 
     def _save_commanded(self, house: int, kind: str, device: int, state: int) -> None:
         try:

@@ -21,7 +21,7 @@ from secure_site import SECURE_CONFIG, SecureSite, open_site, site_settings
 from energrid.app import running_server
 from energrid.broker import ensure_broker
 from energrid_core import auth
-from energrid_core.delivery import Outcome
+from energrid_core.command import Phase
 from energrid_core.errors import BrokerUnavailableError
 
 NOT_AUTHORIZED = 0x87
@@ -109,7 +109,7 @@ def test_the_server_works_end_to_end_with_its_account(site: SecureSite) -> None:
         server.set_consumer(1, 1, 1)
         message = board.received.get(timeout=10)
         assert (message.topic, message.payload) == ("Neighborhood/0/House/1/Consumer/1/set", b"1")
-        wait_for(lambda: server.delivery.counts[Outcome.DELIVERED] == 1, "the PUBACK")
+        wait_for(lambda: server.ledger.counts[Phase.DELIVERED] == 1, "the PUBACK")
     board.close()
 
 
@@ -202,7 +202,7 @@ def test_house_1_cannot_read_house_2_commands(site: SecureSite) -> None:
         server.set_consumer(1, 1, 1)  # after the others: when it arrives, they would have
         message = board.received.get(timeout=10)
         assert message.topic == "Neighborhood/0/House/1/Consumer/1/set"
-        wait_for(lambda: server.delivery.counts[Outcome.DELIVERED] == 3, "all three PUBACKs")
+        wait_for(lambda: server.ledger.counts[Phase.DELIVERED] == 3, "all three PUBACKs")
     assert board.messages() == []
     board.close()
 

@@ -167,7 +167,11 @@ class ShellCommands:
         with self.server.lock:
             house = self.server.grid.house(h)
             text = views.house_view(
-                house, self.server.clock(), self._mains_v, self._offline_after_s
+                house,
+                self.server.clock(),
+                self._mains_v,
+                self._offline_after_s,
+                self.server.ledger.latest,
             )
         out.say(text)
 
@@ -199,7 +203,8 @@ class ShellCommands:
                 else [house.consumer(whole_number(c, "the consumer"))]
             )
             now = self.server.clock()
-            text = views.consumers_table(chosen, now, self._mains_v, self._offline_after_s)
+            latest = self.server.ledger.latest
+            text = views.consumers_table(chosen, now, self._mains_v, self._offline_after_s, latest)
         out.say(f"House {h} consumers\n{text}")
 
     @command("setConsumer(h, c, 0|1)")
@@ -237,7 +242,8 @@ class ShellCommands:
                 if s is None
                 else [house.supplier(whole_number(s, "the supplier"))]
             )
-            text = views.suppliers_table(chosen, self.server.clock(), self._offline_after_s)
+            now, latest = self.server.clock(), self.server.ledger.latest
+            text = views.suppliers_table(chosen, now, self._offline_after_s, latest)
         out.say(f"House {h} suppliers\n{text}")
 
     @command("setSupplier(h, s, 0|1)")

@@ -54,15 +54,15 @@ def running_server(
         server.stop()
         raise
     if on_connection is not None:
-        server.client.connection_listeners.append(on_connection)
+        server.follow_connection(on_connection)
     watch = None
     if broker is not None:  # restarted if it dies, and said: a broker gone for good is not silent
-        watch = BrokerWatch(broker, server.client.announce)
+        watch = BrokerWatch(broker, server.announce)
         watch.start()
     try:
         if prepare is not None:
             prepare(server)
-        if not server.start(CONNECT_WAIT_S) and server.client.refusal is None:
+        if not server.start(CONNECT_WAIT_S) and server.connection_status().refusal is None:
             # (A refusal was said already, with what to check: the broker does answer.)
             log.warning(
                 "the broker at %s:%s does not answer yet; retrying in the background",

@@ -65,14 +65,6 @@ class ShellCommands:
         # One line per change of a command ("House 2 consumer 1 confirmed ON in 0.3 s").
         server.bus.subscribe(CommandChanged, _print_command_notice)
 
-    @property
-    def _mains_v(self) -> float:
-        return self.server.settings.mains_voltage_v
-
-    @property
-    def _offline_after_s(self) -> float:
-        return self.server.settings.offline_after_s
-
     def namespace(self) -> dict[str, Callable[..., Any]]:
         names = [
             "debug",
@@ -149,31 +141,13 @@ class ShellCommands:
     def showHouses(self, page: int = 1) -> None:
         """Neighborhood totals and one line per house."""
         page = whole_number(page, "the page")
-        with self.server.lock:
-            pages = views.page_count(len(self.server.grid.houses))
-            if page > pages:
-                verb = "is" if pages == 1 else "are"
-                raise BadArgumentError(f"there {verb} only {_plural(pages, 'page')}")
-            now = self.server.clock()
-            text = views.houses_view(
-                self.server.grid, now, self._mains_v, page, self._offline_after_s
-            )
-        out.say(text)
+        out.say(self.server.read(lambda g: views.houses_page(g, page)))
 
     @command("showHouse(h)")
     def showHouse(self, h: int) -> None:
         """Every consumer and supplier of house h with its last reading."""
         whole_number(h, "the house")
-        with self.server.lock:
-            house = self.server.grid.house(h)
-            text = views.house_view(
-                house,
-                self.server.clock(),
-                self._mains_v,
-                self._offline_after_s,
-                self.server.ledger.latest,
-            )
-        out.say(text)
+        out.say(self.server.read(lambda g: views.house_page(g, h)))
 
     @command("rmHouse(h)")
     def rmHouse(self, h: int) -> None:
@@ -195,17 +169,8 @@ class ShellCommands:
     def showConsumers(self, h: int, c: int | None = None) -> None:
         """The consumers of house h, or only consumer c."""
         whole_number(h, "the house")
-        with self.server.lock:
-            house = self.server.grid.house(h)
-            chosen = (
-                list(house.consumers.values())
-                if c is None
-                else [house.consumer(whole_number(c, "the consumer"))]
-            )
-            now = self.server.clock()
-            latest = self.server.ledger.latest
-            text = views.consumers_table(chosen, now, self._mains_v, self._offline_after_s, latest)
-        out.say(f"House {h} consumers\n{text}")
+        one = None if c is None else whole_number(c, "the consumer")
+        out.say(self.server.read(lambda g: views.consumers_page(g, h, one)))
 
     @command("setConsumer(h, c, 0|1)")
     def setConsumer(self, h: int, c: int, value: int) -> None:
@@ -235,16 +200,8 @@ class ShellCommands:
     def showSuppliers(self, h: int, s: int | None = None) -> None:
         """The suppliers of house h, or only supplier s."""
         whole_number(h, "the house")
-        with self.server.lock:
-            house = self.server.grid.house(h)
-            chosen = (
-                list(house.suppliers.values())
-                if s is None
-                else [house.supplier(whole_number(s, "the supplier"))]
-            )
-            now, latest = self.server.clock(), self.server.ledger.latest
-            text = views.suppliers_table(chosen, now, self._offline_after_s, latest)
-        out.say(f"House {h} suppliers\n{text}")
+        one = None if s is None else whole_number(s, "the supplier")
+        out.say(self.server.read(lambda g: views.suppliers_page(g, h, one)))
 
     @command("setSupplier(h, s, 0|1)")
     def setSupplier(self, h: int, s: int, value: int) -> None:
@@ -266,27 +223,23 @@ class ShellCommands:
     @command("showStats()")
     def showStats(self) -> None:
         """Messages received, readings applied, rejections by reason and the last ones rejected."""
-        with self.server.lock:
-            stats = self.server.stats.snapshot()
-        client = self.server.client
-        state_text = f"{'connected' if client.connected else 'NOT connected'} ({client.address})"
-        counts = self.server.ledger.counts
+        stats = self.server.stats_snapshot()
+        link = self.server.connection_status()
+        state_text = f"{'connected' if link.connected else 'NOT connected'} ({link.address})"
+        counts = self.server.command_counts()
+        published = self.server.state_counts()
         extra = [
-            f"Connection:        {client.connects} connects, {client.disconnects} disconnects, "
-            f"{client.connect_failures} failed attempts, "
-            f"{client.duplicates_dropped} redelivered duplicates dropped, "
-            f"{client.loop_restarts} network thread restarts",
-            f"Commands:          {counts[Phase.SENT]} sent, "
-            f"{len(self.server.ledger.pending)} waiting for the broker, "
-            f"{counts[Phase.EXPIRED]} expired, {counts[Phase.REFUSED]} refused, "
-            f"{counts[Phase.CONFIRMED]} confirmed, {counts[Phase.UNCONFIRMED]} unconfirmed",
+            f"Connection:        {link.connects} connects, {link.disconnects} disconnects, "
+            f"{link.connect_failures} failed attempts, "
+            f"{link.duplicates_dropped} redelivered duplicates dropped, "
+            f"{link.loop_restarts} network thread restarts",
+            f"Commands:          {counts.sent} sent, {counts.waiting} waiting for the broker, "
+            f"{counts.expired} expired, {counts.refused} refused, "
+            f"{counts.confirmed} confirmed, {counts.unconfirmed} unconfirmed",
+            f"State topics:      {published.published} published, "
+            f"{published.changes} changes coalesced into {published.flushes} updates, "
+            f"{published.cleared} cleared",
         ]
-        published = self.server.state.stats
-        extra.append(
-            f"State topics:      {published.messages_published} published, "
-            f"{published.changes_marked} changes coalesced into {published.flushes} updates, "
-            f"{published.topics_cleared} cleared"
-        )
         out.say(views.stats_view(stats, self.server.clock(), state_text, extra))
 
     @command("startDemo() or startDemo(lang='en')")

@@ -35,7 +35,7 @@ def run_headless(
     status = 0
     on_connection = lambda _up, text: log.info("%s", text)  # noqa: E731
     with running_server(settings, on_connection, prepare) as server:
-        server.ingest.notice_interval_s = 10.0  # a service's log says why readings are refused
+        server.notice_rejections_every(10.0)  # a service's log says why readings are refused
         server.bus.subscribe(CommandChanged, _log_command_event)
         log.info(
             "Energrid running headless on neighborhood %s; SIGINT or SIGTERM stops it",
@@ -46,12 +46,12 @@ def run_headless(
             reporter = StatsReporter(server, settings.stats_interval_s).start()
         while not stop.wait(0.2):
             if server.failed.is_set():
-                log.error("stopping: %s", server.watchdog.failure)
+                log.error("stopping: %s", server.failure)
                 status = 1
                 break
         if reporter is not None:
             reporter.stop()
-        stats = server.stats
+        stats = server.stats_snapshot()
         log.info(
             "stopped: messages received %s, readings applied %s, messages rejected %s",
             stats.messages_received,

@@ -27,9 +27,9 @@ Ctrl-D or exit() leaves the shell and stops the server."""
 
 
 def banner(server: GridServer) -> str:
-    client = server.client
-    state = "connected" if client.connected else "NOT connected, retrying"
-    return BANNER.format(n=server.settings.neighborhood, address=client.address, state=state)
+    link = server.connection_status()
+    state = "connected" if link.connected else "NOT connected, retrying"
+    return BANNER.format(n=server.settings.neighborhood, address=link.address, state=state)
 
 
 def build_namespace(server: GridServer, demo: Demo | None = None) -> dict[str, Any]:

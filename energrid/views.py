@@ -1,21 +1,21 @@
-"""The grid as text for the shell: pure functions, called under the server's lock."""
+"""The grid as text for the shell: pure functions, called under the server's lock (through
+`GridServer.read`, which hands them a `GridView`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from energrid import output as out
 from energrid_core.availability import is_online
 from energrid_core.command import Command
+from energrid_core.errors import BadArgumentError
+from energrid_core.grid_view import CommandLookup, GridView
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.state_payloads import Totals, grid_totals
 from energrid_core.stats import IngestStats
 
 PAGE_SIZE = 50
 OFFLINE_AFTER_S = 30.0  # the default of --offline-after-s
-
-# A device's last command, or None: (house, "consumer" | "supplier", device) -> a copy.
-CommandLookup = Callable[[int, str, int], Command | None]
 
 CONSUMER_HEADERS = ("#", "type", "online", "state", "current", "power", "commanded", "last reading")
 SUPPLIER_HEADERS = (
@@ -271,3 +271,35 @@ def stats_view(stats: IngestStats, now: float, connected: str, extra: Sequence[s
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# --- the shell's pages, from a GridView -----------------------------------------------------------
+
+
+def houses_page(g: GridView, page: int) -> str:
+    pages = page_count(len(g.grid.houses))
+    if page > pages:
+        verb = "is" if pages == 1 else "are"
+        raise BadArgumentError(f"there {verb} only {_plural(pages, 'page')}")
+    at = g.at
+    return houses_view(g.grid, at.now, at.mains_voltage_v, page, at.offline_after_s)
+
+
+def house_page(g: GridView, house: int) -> str:
+    at = g.at
+    h = g.grid.house(house)
+    return house_view(h, at.now, at.mains_voltage_v, at.offline_after_s, g.command)
+
+
+def consumers_page(g: GridView, house: int, consumer: int | None) -> str:
+    h, at = g.grid.house(house), g.at
+    chosen = list(h.consumers.values()) if consumer is None else [h.consumer(consumer)]
+    text = consumers_table(chosen, at.now, at.mains_voltage_v, at.offline_after_s, g.command)
+    return f"House {house} consumers\n{text}"
+
+
+def suppliers_page(g: GridView, house: int, supplier: int | None) -> str:
+    h, at = g.grid.house(house), g.at
+    chosen = list(h.suppliers.values()) if supplier is None else [h.supplier(supplier)]
+    text = suppliers_table(chosen, at.now, at.offline_after_s, g.command)
+    return f"House {house} suppliers\n{text}"

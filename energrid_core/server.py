@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from energrid_core import snapshot
 from energrid_core.auth import read_password
@@ -23,6 +24,13 @@ from energrid_core.events import (
     PublishAcknowledged,
     ReadingApplied,
 )
+from energrid_core.grid_view import (
+    CommandCounts,
+    Conditions,
+    ConnectionStatus,
+    GridView,
+    StateCounts,
+)
 from energrid_core.heap import settle
 from energrid_core.ingest import Ingest
 from energrid_core.journal import StoreJournal
@@ -33,6 +41,7 @@ from energrid_core.mqtt_client import ClientOptions, GridClient
 from energrid_core.state_payloads import encode, status_payload
 from energrid_core.state_publisher import StatePublisher
 from energrid_core.state_topics import status_topic
+from energrid_core.stats import IngestStats
 from energrid_core.store import ReadingRow, Store, resolve_calibration
 from energrid_core.topics import (
     consumer_command_topic,
@@ -43,6 +52,8 @@ from energrid_core.watchdog import LoopWatchdog
 from energrid_core.wire import Decoder
 
 log = logging.getLogger("energrid.server")
+
+T = TypeVar("T")
 
 MAX_BATCH = 100_000
 SNAPSHOT_SLICE = 20  # houses copied per hold of the lock when saving statistics (~5 ms)
@@ -340,6 +351,71 @@ class GridServer:
             self.store.set_commanded(self.settings.neighborhood, house, kind, device, state)
         except StoreError as exc:  # the network thread must go on; the next change retries
             log.warning("%s", exc)
+
+    # --- what the shell, the views and the demo read (grid_view.py) ---------------------------
+
+    def conditions(self) -> Conditions:
+        s = self.settings
+        return Conditions(self.clock(), s.mains_voltage_v, s.offline_after_s)
+
+    def read(self, view: Callable[[GridView], T]) -> T:
+        """view(GridView) under the server's lock: it reads, and returns text or copies."""
+        with self.lock:
+            return view(GridView(self.grid, self.conditions(), self.ledger.latest))
+
+    def command_of(self, house: int, kind: str, device: int) -> Command | None:
+        """A copy of the device's last command (its phase says what became of it)."""
+        return self.ledger.latest(house, kind, device)
+
+    def stats_snapshot(self) -> IngestStats:
+        with self.lock:
+            return self.ingest.stats.snapshot()
+
+    def connection_status(self) -> ConnectionStatus:
+        c = self.client
+        return ConnectionStatus(
+            c.connected,
+            c.address,
+            c.connects,
+            c.disconnects,
+            c.connect_failures,
+            c.duplicates_dropped,
+            c.loop_restarts,
+            c.refusal,
+        )
+
+    def command_counts(self) -> CommandCounts:
+        n = self.ledger.counts
+        waiting = len(self.ledger.pending)
+        return CommandCounts(
+            n[Phase.SENT],
+            waiting,
+            n[Phase.EXPIRED],
+            n[Phase.REFUSED],
+            n[Phase.CONFIRMED],
+            n[Phase.UNCONFIRMED],
+        )
+
+    def state_counts(self) -> StateCounts:
+        p = self.state.stats
+        return StateCounts(p.messages_published, p.changes_marked, p.flushes, p.topics_cleared)
+
+    def follow_connection(self, listener: Callable[[bool, str], None]) -> None:
+        """listener(connected, text) for every line about the connection meant for a person."""
+        self.client.connection_listeners.append(listener)
+
+    def announce(self, text: str) -> None:
+        """Say something about the broker through the connection listeners."""
+        self.client.announce(text)
+
+    def notice_rejections_every(self, interval_s: float | None) -> None:
+        """Log a line per rejection reason at most once an interval (None: at DEBUG only)."""
+        self.ingest.notice_interval_s = interval_s
+
+    @property
+    def failure(self) -> str | None:
+        """Why the watchdog gave up on the network thread, once `failed` is set."""
+        return self.watchdog.failure
 
 
 def _check_count(count: int) -> None:

@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from energrid_core.command import Command, Phase
 from energrid_core.wire import Decoded
@@ -56,6 +56,15 @@ class PublishAcknowledged:
     mid: int
     accepted: bool
     reason: str
+
+
+class Part(Protocol):
+    """A piece of the server that follows the bus from start() to stop() (the ledger, the state
+    publisher): stop() undoes every subscription start() made."""
+
+    def start(self) -> object: ...
+
+    def stop(self) -> None: ...
 
 
 class Bus:

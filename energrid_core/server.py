@@ -21,6 +21,7 @@ from energrid_core.events import (
     Bus,
     CommandChanged,
     ConnectionChanged,
+    Part,
     PublishAcknowledged,
     ReadingApplied,
 )
@@ -137,6 +138,7 @@ class GridServer:
             clock=self.clock,
             max_payloads_per_s=settings.state_max_payloads_per_s,
             backlog=lambda: self.client.unacked_publishes,
+            bus=bus,
         )
         offline = encode(status_payload(False))
         self.client.set_will(status_topic(n), offline, qos=1, retain=True)
@@ -144,6 +146,8 @@ class GridServer:
             bus.subscribe(CommandChanged, self._remember_sent_command),
             bus.subscribe(ReadingApplied, self._remember_wire_command),
         ]
+        # The parts that run beside the network thread, started in order, stopped in reverse.
+        self.parts: list[Part] = [self.ledger, self.state]
         self.watchdog = LoopWatchdog(
             lambda: self.client.loop_alive, self.client.restart_loop, self.client.announce
         )
@@ -163,8 +167,8 @@ class GridServer:
             target=self._housekeeping_loop, name="energrid-housekeeping", daemon=True
         )
         self._housekeeper.start()
-        self.ledger.start()
-        self.state.start(self.bus)
+        for part in self.parts:
+            part.start()
         return self.client.start(wait_s)
 
     def stop(self) -> None:
@@ -174,8 +178,8 @@ class GridServer:
         self._stop.set()
         if self._housekeeper is not None:
             self._housekeeper.join()
-        self.state.stop()
-        self.ledger.stop()
+        for part in reversed(self.parts):
+            part.stop()
         self.client.stop()  # the broker then publishes our will: status offline
         try:
             self.save_snapshot()

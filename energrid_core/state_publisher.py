@@ -90,6 +90,7 @@ class StatePublisher:
         monotonic: Callable[[], float] = time.monotonic,
         max_payloads_per_s: float = 3000.0,
         backlog: Callable[[], int] = lambda: 0,
+        bus: Bus | None = None,
     ) -> None:
         self.grid = grid
         self.lock = lock  # the server's: held while payloads are built, never while publishing
@@ -123,6 +124,7 @@ class StatePublisher:
         self._thread: threading.Thread | None = None
         self.max_payloads_per_s = max_payloads_per_s
         self.backlog = backlog  # our messages the broker has not acknowledged yet
+        self.bus = bus  # followed from start() to stop()
         self._room = threading.Event()  # set on every acknowledgement while a send waits
         self._tokens = max_payloads_per_s
         self._tokens_at: float | None = None
@@ -190,12 +192,12 @@ class StatePublisher:
             bus.subscribe(ConnectionChanged, self.on_connection),
         ]
 
-    def start(self, bus: Bus | None = None) -> None:
-        """Start the thread; with a bus, follow it too."""
+    def start(self) -> None:
+        """Start the thread, and follow the bus given when built."""
         if self._thread is not None:
             return
-        if bus is not None:
-            self.follow(bus)
+        if self.bus is not None:
+            self.follow(self.bus)
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="energrid-state", daemon=True)
         self._thread.start()

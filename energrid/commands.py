@@ -12,6 +12,7 @@ from energrid.arguments import DebugFlag, command, device_type, state, whole_num
 from energrid_core.command import Command, Phase
 from energrid_core.errors import BadArgumentError
 from energrid_core.events import CommandChanged, ReadingApplied
+from energrid_core.model import DeviceKind
 from energrid_core.server import MAX_BATCH, GridServer
 
 HELP = [
@@ -163,7 +164,7 @@ class ShellCommands:
         """Add consumers of a type ('LED', 'Lamp', 'Frigo'...) to house h."""
         house, count, type_ = _count_and_type(args, kwargs)
         made = self.server.new_consumers(house, count, type_)
-        out.say(_created("consumer", made, house, type_))
+        out.say(_created(DeviceKind.CONSUMER, made, house, type_))
 
     @command("showConsumers(h) or showConsumers(h, c)")
     def showConsumers(self, h: int, c: int | None = None) -> None:
@@ -194,7 +195,7 @@ class ShellCommands:
         """Add suppliers of a type ('Solar Panel', 'Wind Turbine'...) to house h."""
         house, count, type_ = _count_and_type(args, kwargs)
         made = self.server.new_suppliers(house, count, type_)
-        out.say(_created("supplier", made, house, type_))
+        out.say(_created(DeviceKind.SUPPLIER, made, house, type_))
 
     @command("showSuppliers(h) or showSuppliers(h, s)")
     def showSuppliers(self, h: int, s: int | None = None) -> None:
@@ -289,7 +290,7 @@ def _print_message(event: ReadingApplied) -> None:
     house, decoded = event.house, event.decoded
     command_seen = decoded.command
     if command_seen is not None:
-        kind = "supplier" if command_seen.supplier else "consumer"
+        kind = DeviceKind.of(command_seen.supplier)
         out.say(f"[debug] house {house} {kind} {command_seen.device}: set {command_seen.state}")
         return
     parts = [f"c{r.device}={r.current_a:.2f}A" for r in decoded.consumers]

@@ -10,7 +10,7 @@ from energrid_core.availability import is_online
 from energrid_core.command import Command
 from energrid_core.errors import BadArgumentError
 from energrid_core.grid_view import CommandLookup, GridView
-from energrid_core.model import Consumer, House, Neighborhood, Supplier
+from energrid_core.model import Consumer, DeviceKind, House, Neighborhood, Supplier
 from energrid_core.state_payloads import Totals, grid_totals
 from energrid_core.stats import IngestStats
 
@@ -86,7 +86,7 @@ def consumer_row(
         out.on_off(c.on),
         out.amps(current),
         out.watts(None if current is None else c.power_w(mains_v)),
-        commanded_text(c.commanded, commands(c.house, "consumer", c.identifier)),
+        commanded_text(c.commanded, commands(c.house, DeviceKind.CONSUMER, c.identifier)),
         out.age(now, c.last_seen),
     ]
 
@@ -110,7 +110,7 @@ def supplier_row(
         out.amps(s.value("battery_current_a")),
         out.percent(s.value("battery_remaining_pct")),
         out.watts(s.supply_w if s.value("load_voltage_v") is not None else None),
-        commanded_text(s.commanded, commands(s.house, "supplier", s.identifier)),
+        commanded_text(s.commanded, commands(s.house, DeviceKind.SUPPLIER, s.identifier)),
         out.age(now, s.last_seen),
     ]
 

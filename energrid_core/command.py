@@ -17,7 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 
-Key = tuple[int, str, int]  # house, "consumer" | "supplier", device
+from energrid_core.model import DeviceKind
+
+Key = tuple[int, DeviceKind, int]  # house, kind, device
 
 
 class Phase(Enum):
@@ -60,7 +62,7 @@ FINAL = frozenset(
 @dataclass(slots=True)
 class Command:
     house: int
-    kind: str  # "consumer" or "supplier"
+    kind: DeviceKind
     device: int
     state: int  # 1 ON, 0 OFF
     topic: str
@@ -87,8 +89,7 @@ class Command:
 
     @property
     def call(self) -> str:
-        name = "setConsumer" if self.kind == "consumer" else "setSupplier"
-        return f"{name}({self.house}, {self.device}, {self.state})"
+        return f"{DeviceKind(self.kind).command_name}({self.house}, {self.device}, {self.state})"
 
     @property
     def not_obeyed(self) -> bool:
@@ -100,7 +101,7 @@ class Command:
 
     def describe(self) -> str:
         """One line for whoever asks: 'House 2 consumer 1 confirmed ON in 0.3 s'."""
-        what = "load " if self.kind == "supplier" else ""
+        what = "load " if self.kind == DeviceKind.SUPPLIER else ""
         word = "ON" if self.state else "OFF"
         head = f"House {self.house} {self.kind} {self.device}"
         since = self.sent_at if self.sent_at is not None else self.created

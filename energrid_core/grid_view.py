@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from energrid_core.command import Command
-from energrid_core.model import Neighborhood
+from energrid_core.model import DeviceKind, Neighborhood
 
-# A device's last command, or None: (house, "consumer" | "supplier", device) -> a copy.
-CommandLookup = Callable[[int, str, int], Command | None]
+# A device's last command, or None: (house, kind, device) -> a copy.
+CommandLookup = Callable[[int, DeviceKind, int], Command | None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from energrid_core.events import Bus, ReadingApplied
-from energrid_core.model import Neighborhood
+from energrid_core.model import DeviceKind, Neighborhood
 from energrid_core.stats import IngestStats
 from energrid_core.wire import Decoded, Decoder, Rejected
 
@@ -82,7 +82,7 @@ class Ingest:
             devices = house.suppliers if command.supplier else house.consumers
             device = devices.get(command.device)
             if device is None:
-                kind = "supplier" if command.supplier else "consumer"
+                kind = DeviceKind.of(command.supplier)
                 detail = f"house {house.identifier} has no {kind} {command.device}"
                 self._reject(now, topic, "unknown_device", detail)
                 return False
@@ -123,5 +123,5 @@ class Ingest:
 def _none_known(house: int, decoded: Decoded) -> str:
     consumers = [str(r.device) for r in decoded.consumers]
     suppliers = [str(r.device) for r in decoded.suppliers]
-    kind, ids = ("consumer", consumers) if consumers else ("supplier", suppliers)
+    kind, ids = (DeviceKind.CONSUMER, consumers) if consumers else (DeviceKind.SUPPLIER, suppliers)
     return f"house {house} has no {kind} {', '.join(ids[:10])}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from energrid_core.command import Command, Key
+from energrid_core.model import DeviceKind
 from energrid_core.store import Store
 
 
@@ -26,7 +27,15 @@ class StoreJournal:
     def load(self, topic_of: Callable[[int, str, int], str]) -> list[Command]:
         """Commands journaled by an earlier run, expired ones included."""
         return [
-            Command(house, kind, device, state, topic_of(house, kind, device), created, expires)
+            Command(
+                house,
+                DeviceKind(kind),
+                device,
+                state,
+                topic_of(house, kind, device),
+                created,
+                expires,
+            )
             for house, kind, device, state, created, expires in self.store.pending(
                 self.neighborhood
             )

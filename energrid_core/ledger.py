@@ -38,9 +38,11 @@ from energrid_core.events import (
     PublishAcknowledged,
     ReadingApplied,
 )
+from energrid_core.model import DeviceKind
 
 log = logging.getLogger("energrid.commands")
 
+CONSUMER, SUPPLIER = DeviceKind.CONSUMER, DeviceKind.SUPPLIER
 MAX_BACKOFF_S = 60.0
 RESTORE_SETTLE_S = 1.0
 MAX_WAIT_S = 1.0
@@ -139,11 +141,11 @@ class Ledger:
 
     # --- what others read ----------------------------------------------------------------------
 
-    def new(self, house: int, kind: str, device: int, state: int, topic: str) -> Command:
+    def new(self, house: int, kind: DeviceKind, device: int, state: int, topic: str) -> Command:
         now = self.clock()
         return Command(house, kind, device, state, topic, now, now + self.ttl_s)
 
-    def latest(self, house: int, kind: str, device: int) -> Command | None:
+    def latest(self, house: int, kind: DeviceKind, device: int) -> Command | None:
         """A copy of the device's last command (its phase says what became of it), or None."""
         with self._lock:
             found = self._latest.get((house, kind, device))
@@ -190,7 +192,7 @@ class Ledger:
                 self._latest[command.key] = command
                 self._queued[command.key] = command
 
-    def cancel(self, house: int, kind: str | None = None, device: int | None = None) -> None:
+    def cancel(self, house: int, kind: DeviceKind | None = None, device: int | None = None) -> None:
         """A house or device was removed: its commands end (the store forgets it with it)."""
         events: list[CommandChanged] = []
         with self._lock:
@@ -238,18 +240,18 @@ class Ledger:
                 now = self.clock()
                 for reading in event.decoded.consumers:
                     self._shown(
-                        watched.get((event.house, "consumer", reading.device)),
+                        watched.get((event.house, CONSUMER, reading.device)),
                         reading.on,
                         now,
                         events,
                     )
                 for supplied in event.decoded.suppliers:
-                    key = (event.house, "supplier", supplied.device)
+                    key = (event.house, SUPPLIER, supplied.device)
                     self._shown(watched.get(key), supplied.load_on, now, events)
         self._emit(events)
 
     def _seen_on_wire(self, house: int, supplier: bool, device: int, state: int) -> None:
-        kind = "supplier" if supplier else "consumer"
+        kind = DeviceKind.of(supplier)
         now = self.clock()
         # Not ours to work on: it is watched for its confirmation for confirm_timeout_s.
         seen = Command(house, kind, device, state, "", now, now + self.confirm_timeout_s, False)

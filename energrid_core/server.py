@@ -37,7 +37,7 @@ from energrid_core.ingest import Ingest
 from energrid_core.journal import StoreJournal
 from energrid_core.ledger import Ledger
 from energrid_core.lock_slices import locked_slices
-from energrid_core.model import Consumer, House, Neighborhood, Supplier
+from energrid_core.model import Consumer, DeviceKind, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
 from energrid_core.state_payloads import encode, status_payload
 from energrid_core.state_publisher import StatePublisher
@@ -55,6 +55,7 @@ from energrid_core.wire import Decoder
 log = logging.getLogger("energrid.server")
 
 T = TypeVar("T")
+CONSUMER, SUPPLIER = DeviceKind.CONSUMER, DeviceKind.SUPPLIER
 
 MAX_BATCH = 100_000
 SNAPSHOT_SLICE = 20  # houses copied per hold of the lock when saving statistics (~5 ms)
@@ -309,23 +310,23 @@ class GridServer:
         """1/0 on .../Consumer/<c>/set at QoS 1: SENT now, or QUEUED until the broker is back."""
         with self.lock:
             heard_at = self.grid.house(house).consumer(consumer).last_seen
-        return self._command(house, "consumer", consumer, state, heard_at)
+        return self._command(house, CONSUMER, consumer, state, heard_at)
 
     def set_supplier(self, house: int, supplier: int, state: int) -> Command:
         """1/0 on .../Supplier/<s>/booleanLoad at QoS 1: SENT now, or QUEUED."""
         with self.lock:
             heard_at = self.grid.house(house).supplier(supplier).last_seen
-        return self._command(house, "supplier", supplier, state, heard_at)
+        return self._command(house, SUPPLIER, supplier, state, heard_at)
 
     def _command(
-        self, house: int, kind: str, device: int, state: int, heard_at: float | None
+        self, house: int, kind: DeviceKind, device: int, state: int, heard_at: float | None
     ) -> Command:
         topic = self._command_topic(house, kind, device)
         return self.ledger.submit(self.ledger.new(house, kind, device, state, topic), heard_at)
 
-    def _command_topic(self, house: int, kind: str, device: int) -> str:
+    def _command_topic(self, house: int, kind: DeviceKind, device: int) -> str:
         n = self.settings.neighborhood
-        if kind == "consumer":
+        if kind == CONSUMER:
             return consumer_command_topic(n, house, device)
         return supplier_command_topic(n, house, device)
 
@@ -347,10 +348,10 @@ class GridServer:
         """A command another client (the VR one) sent: saved as the device's commanded state."""
         seen = event.decoded.command
         if seen is not None:
-            kind = "supplier" if seen.supplier else "consumer"
+            kind = DeviceKind.of(seen.supplier)
             self._save_commanded(event.house, kind, seen.device, seen.state)
 
-    def _save_commanded(self, house: int, kind: str, device: int, state: int) -> None:
+    def _save_commanded(self, house: int, kind: DeviceKind, device: int, state: int) -> None:
         try:
             self.store.set_commanded(self.settings.neighborhood, house, kind, device, state)
         except StoreError as exc:  # the network thread must go on; the next change retries
@@ -367,7 +368,7 @@ class GridServer:
         with self.lock:
             return view(GridView(self.grid, self.conditions(), self.ledger.latest))
 
-    def command_of(self, house: int, kind: str, device: int) -> Command | None:
+    def command_of(self, house: int, kind: DeviceKind, device: int) -> Command | None:
         """A copy of the device's last command (its phase says what became of it)."""
         return self.ledger.latest(house, kind, device)
 

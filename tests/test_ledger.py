@@ -335,3 +335,28 @@ def test_a_newer_command_seen_after_a_restart_wins_over_the_journaled_one(desk: 
     assert desk.wire.sent == []
     assert desk.journal.rows == {}  # a later restart does not send it either
     assert desk.ledger.latest(1, "consumer", 1).state == 0
+
+
+# --- what the shell shows of it -------------------------------------------------------------------
+
+
+def test_the_commanded_column_says_what_became_of_the_command(desk: Desk) -> None:
+    from energrid.views import commanded_text
+
+    def column() -> str:
+        return commanded_text(1, desk.ledger.latest(1, "consumer", 1))
+
+    assert column() == "ON"  # no command this run: the saved commanded state
+    desk.connect(False)
+    desk.submit(0, heard_at=desk.clock())
+    assert column() == "OFF (waiting for the broker)"
+    desk.connect()
+    desk.ack(1)
+    assert column() == "OFF (pending)"
+    desk.shows(True)
+    desk.clock.advance(TTL_S)
+    desk.ledger.tick()
+    assert column() == "OFF (device ON: not obeyed)"
+    desk.submit(1)
+    desk.shows(True)
+    assert column() == "ON (confirmed)"

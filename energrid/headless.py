@@ -34,9 +34,15 @@ def run_headless(
     signal.signal(signal.SIGTERM, on_signal)
     status = 0
     on_connection = lambda _up, text: log.info("%s", text)  # noqa: E731
-    with running_server(settings, on_connection, prepare) as server:
-        server.notice_rejections_every(10.0)  # a service's log says why readings are refused
+
+    def before_connecting(server: GridServer) -> None:
+        # Commands settled right after the connection (journaled by an earlier run) are logged.
         server.bus.subscribe(CommandChanged, _log_command_event)
+        if prepare is not None:
+            prepare(server)
+
+    with running_server(settings, on_connection, before_connecting) as server:
+        server.notice_rejections_every(10.0)  # a service's log says why readings are refused
         log.info(
             "Energrid running headless on neighborhood %s; SIGINT or SIGTERM stops it",
             settings.neighborhood,

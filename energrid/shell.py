@@ -94,14 +94,21 @@ def run_shell(settings: Settings) -> int:
         stack.enter_context(patch_stdout())
         setup_logging(settings.log_level, sys.stdout, timestamps=False)
         on_connection = lambda _up, text: out.say(f"[broker] {text}")  # noqa: E731
-        server = stack.enter_context(running_server(settings, on_connection))
-        demo = Demo(server)
-        stack.callback(demo.close)  # the demo's boards stop before the server and its broker
+        built: dict[str, Any] = {}
+
+        def prepare(server: GridServer) -> None:
+            # Before the connection: the notices of commands settled right after it (one
+            # journaled by an earlier run, say) are printed too.
+            built["demo"] = Demo(server)
+            built["namespace"] = build_namespace(server, built["demo"])
+
+        server = stack.enter_context(running_server(settings, on_connection, prepare))
+        stack.callback(built["demo"].close)  # the demo's boards stop before the server, broker
         out.say(banner(server))
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         history = str(settings.state_dir / "shell_history")
         embed(
-            globals=build_namespace(server, demo),
+            globals=built["namespace"],
             configure=_configure,
             history_filename=history,
             title="Energrid",

@@ -11,7 +11,7 @@ from energrid import views
 from energrid.arguments import DebugFlag, command, device_type, state, whole_number
 from energrid_core.command import Command, Phase
 from energrid_core.errors import BadArgumentError
-from energrid_core.events import CommandChanged, ReadingApplied
+from energrid_core.events import CommandChanged, ReadingApplied, WireCommand
 from energrid_core.model import DeviceKind
 from energrid_core.server import MAX_BATCH, GridServer
 
@@ -102,7 +102,10 @@ class ShellCommands:
         DebugFlag.on = on
         logging.getLogger("energrid").setLevel(logging.DEBUG if on else logging.INFO)
         if on and self._debug_listener is None:
-            self._debug_listener = self.server.bus.subscribe(ReadingApplied, _print_message)
+            bus = self.server.bus
+            undo = [bus.subscribe(ReadingApplied, _print_message)]
+            undo.append(bus.subscribe(WireCommand, _print_message))
+            self._debug_listener = lambda: [each() for each in undo]
         elif not on and self._debug_listener is not None:
             self._debug_listener()
             self._debug_listener = None
@@ -286,13 +289,14 @@ def _created(kind: str, made: list, house: int, type_: str) -> str:
     return f"Created {which} ({out.printable(type_)}) in house {house}."
 
 
-def _print_message(event: ReadingApplied) -> None:
-    house, decoded = event.house, event.decoded
-    command_seen = decoded.command
-    if command_seen is not None:
+def _print_message(event: ReadingApplied | WireCommand) -> None:
+    house = event.house
+    if isinstance(event, WireCommand):
+        command_seen = event.command
         kind = DeviceKind.of(command_seen.supplier)
         out.say(f"[debug] house {house} {kind} {command_seen.device}: set {command_seen.state}")
         return
+    decoded = event.decoded
     parts = [f"c{r.device}={r.current_a:.2f}A" for r in decoded.consumers]
     for r in decoded.suppliers:
         values = " ".join(f"{name}={value:g}" for name, value in r.values.items())

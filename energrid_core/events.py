@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from energrid_core.command import Command, Phase
-from energrid_core.wire import Decoded
+from energrid_core.wire import CommandSeen, Decoded
 
 log = logging.getLogger("energrid.events")
 
@@ -28,10 +28,19 @@ Handler = Callable[[E], None]
 
 @dataclass(frozen=True, slots=True)
 class ReadingApplied:
-    """A board's message (readings, or a command seen on the wire) changed a house."""
+    """A board's readings changed a house (`decoded` holds them)."""
 
     house: int
     decoded: Decoded
+
+
+@dataclass(frozen=True, slots=True)
+class WireCommand:
+    """A command another client published on a command topic, applied to the grid (the
+    device's commanded state). Apart from ReadingApplied: a reading's handlers need not look."""
+
+    house: int
+    command: CommandSeen
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from energrid_core.events import Bus, ReadingApplied
+from energrid_core.events import Bus, ReadingApplied, WireCommand
 from energrid_core.model import DeviceKind, Neighborhood
 from energrid_core.stats import IngestStats
 from energrid_core.wire import Decoded, Decoder, Rejected
@@ -31,7 +31,7 @@ class Ingest:
         self.lock = lock
         self.clock = clock
         self.stats = IngestStats()
-        self.bus = bus or Bus()  # hears of every message that changed the grid: ReadingApplied
+        self.bus = bus or Bus()  # ReadingApplied, WireCommand
         # Seconds between two INFO lines about rejections of one reason (None: only at DEBUG).
         self.notice_interval_s: float | None = None
         self._next_notice: dict[str, float] = {}
@@ -50,7 +50,9 @@ class Ingest:
                 return
             with self.lock:
                 applied = self._apply(topic, decoded)
-            if applied:
+            if applied and decoded.command is not None:
+                self.bus.publish(WireCommand(decoded.house, decoded.command))
+            elif applied:
                 self.bus.publish(ReadingApplied(decoded.house, decoded))
         except Exception:  # a bug must cost one message, never the network thread
             stats.callback_errors += 1

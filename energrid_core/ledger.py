@@ -37,6 +37,7 @@ from energrid_core.events import (
     ConnectionChanged,
     PublishAcknowledged,
     ReadingApplied,
+    WireCommand,
 )
 from energrid_core.model import DeviceKind
 
@@ -102,12 +103,17 @@ class Ledger:
 
     # --- life --------------------------------------------------------------------------------
 
-    def start(self) -> Ledger:
+    def follow(self) -> None:
+        """Hear of the connection, acknowledgements, readings and wire commands (stop() undoes)."""
         self._undo = [
             self.bus.subscribe(ConnectionChanged, self.on_connection),
             self.bus.subscribe(PublishAcknowledged, self.on_published),
             self.bus.subscribe(ReadingApplied, self.on_reading),
+            self.bus.subscribe(WireCommand, self.on_wire_command),
         ]
+
+    def start(self) -> Ledger:
+        self.follow()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="energrid-commands", daemon=True)
         self._thread.start()
@@ -225,12 +231,8 @@ class Ledger:
         self._drain()
 
     def on_reading(self, event: ReadingApplied) -> None:
-        """Every applied message: a command another client sent, or readings that may settle
-        one of ours. O(1) for a house with no command waiting (nearly every reading)."""
-        seen = event.decoded.command
-        if seen is not None:
-            self._seen_on_wire(event.house, seen.supplier, seen.device, seen.state)
-            return
+        """Readings that may settle a command. O(1) for a house with no command under watch
+        (nearly every reading)."""
         if event.house not in self._watched:  # no lock: a stale answer only delays one reading
             return
         events: list[CommandChanged] = []
@@ -250,8 +252,11 @@ class Ledger:
                     self._shown(watched.get(key), supplied.load_on, now, events)
         self._emit(events)
 
-    def _seen_on_wire(self, house: int, supplier: bool, device: int, state: int) -> None:
-        kind = DeviceKind.of(supplier)
+    def on_wire_command(self, event: WireCommand) -> None:
+        """Another client's command: newer than any of ours for the device, which it ends."""
+        house, seen_command = event.house, event.command
+        kind, device = DeviceKind.of(seen_command.supplier), seen_command.device
+        state = seen_command.state
         now = self.clock()
         # Not ours to work on: it is watched for its confirmation for confirm_timeout_s.
         seen = Command(house, kind, device, state, "", now, now + self.confirm_timeout_s, False)

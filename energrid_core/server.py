@@ -23,7 +23,7 @@ from energrid_core.events import (
     ConnectionChanged,
     Part,
     PublishAcknowledged,
-    ReadingApplied,
+    WireCommand,
 )
 from energrid_core.grid_view import (
     CommandCounts,
@@ -145,7 +145,7 @@ class GridServer:
         self.client.set_will(status_topic(n), offline, qos=1, retain=True)
         self._undo = [
             bus.subscribe(CommandChanged, self._remember_sent_command),
-            bus.subscribe(ReadingApplied, self._remember_wire_command),
+            bus.subscribe(WireCommand, self._remember_wire_command),
         ]
         # The parts that run beside the network thread, started in order, stopped in reverse.
         self.parts: list[Part] = [self.ledger, self.state]
@@ -344,12 +344,10 @@ class GridServer:
             device.commanded = c.state
         self._save_commanded(c.house, c.kind, c.device, c.state)
 
-    def _remember_wire_command(self, event: ReadingApplied) -> None:
+    def _remember_wire_command(self, event: WireCommand) -> None:
         """A command another client (the VR one) sent: saved as the device's commanded state."""
-        seen = event.decoded.command
-        if seen is not None:
-            kind = DeviceKind.of(seen.supplier)
-            self._save_commanded(event.house, kind, seen.device, seen.state)
+        seen = event.command
+        self._save_commanded(event.house, DeviceKind.of(seen.supplier), seen.device, seen.state)
 
     def _save_commanded(self, house: int, kind: DeviceKind, device: int, state: int) -> None:
         try:

@@ -35,6 +35,7 @@ from energrid_core.events import (
     ConnectionChanged,
     PublishAcknowledged,
     ReadingApplied,
+    WireCommand,
 )
 from energrid_core.lock_slices import locked_slices
 from energrid_core.model import House, Neighborhood
@@ -142,7 +143,7 @@ class StatePublisher:
                 self._dirty.add(NEIGHBORHOOD)
                 self._cond.notify()
 
-    def on_reading(self, event: ReadingApplied) -> None:
+    def on_reading(self, event: ReadingApplied | WireCommand) -> None:
         """In the MQTT thread, after a message changed the house."""
         self.mark_house(event.house)
 
@@ -187,6 +188,7 @@ class StatePublisher:
         """Hear of readings, commands, acknowledgements and the connection (stop() undoes it)."""
         self._undo = [
             bus.subscribe(ReadingApplied, self.on_reading),
+            bus.subscribe(WireCommand, self.on_reading),
             bus.subscribe(CommandChanged, self.on_command),
             bus.subscribe(PublishAcknowledged, self.on_published),
             bus.subscribe(ConnectionChanged, self.on_connection),

@@ -20,6 +20,7 @@ from energrid_core.events import (
     ConnectionChanged,
     PublishAcknowledged,
     ReadingApplied,
+    WireCommand,
 )
 from energrid_core.ledger import RESTORE_SETTLE_S, Ledger
 from energrid_core.wire import CommandSeen, ConsumerReading, Decoded, SupplierReading
@@ -49,6 +50,7 @@ class Desk:
         self.bus.subscribe(ConnectionChanged, self.ledger.on_connection)
         self.bus.subscribe(PublishAcknowledged, self.ledger.on_published)
         self.bus.subscribe(ReadingApplied, self.ledger.on_reading)
+        self.bus.subscribe(WireCommand, self.ledger.on_wire_command)
 
     def submit(self, state: int, device: int = 1, heard_at: float | None = None) -> Command:
         topic = f"Neighborhood/0/House/1/Consumer/{device}/set"
@@ -277,8 +279,7 @@ def test_a_device_that_never_obeys_is_unconfirmed_at_the_end_of_the_ttl(desk: De
 def test_a_command_seen_on_the_wire_supersedes_ours_and_is_followed(desk: Desk) -> None:
     desk.submit(1, heard_at=desk.clock())
     desk.ack(1)
-    seen = Decoded(1, command=CommandSeen(1, False, 0))
-    desk.bus.publish(ReadingApplied(1, seen))
+    desk.bus.publish(WireCommand(1, CommandSeen(1, False, 0)))
     assert ("superseded", 1) in desk.phases()
     assert "[command] superseded: setConsumer(1, 1, 1) (a newer command from another client)" in (
         desk.notices()
@@ -292,13 +293,13 @@ def test_a_command_seen_on_the_wire_supersedes_ours_and_is_followed(desk: Desk) 
 
 
 def test_another_clients_command_is_confirmed_or_not_but_never_sent(desk: Desk) -> None:
-    desk.bus.publish(ReadingApplied(1, Decoded(1, command=CommandSeen(1, True, 1))))
+    desk.bus.publish(WireCommand(1, CommandSeen(1, True, 1)))
     decoded = Decoded(1, suppliers=(SupplierReading(1, {}, True),))
     desk.bus.publish(ReadingApplied(1, decoded))
     assert desk.notices() == [
         "House 1 supplier 1 confirmed load ON in 0.0 s (command from another client)"
     ]
-    desk.bus.publish(ReadingApplied(1, Decoded(1, command=CommandSeen(2, False, 1))))
+    desk.bus.publish(WireCommand(1, CommandSeen(2, False, 1)))
     desk.clock.advance(CONFIRM_S)
     desk.ledger.tick()
     assert desk.ledger.latest(1, "consumer", 2).phase is Phase.UNCONFIRMED
@@ -329,7 +330,7 @@ def test_a_newer_command_seen_after_a_restart_wins_over_the_journaled_one(desk: 
     desk.journal.rows[(1, "consumer", 1)] = journaled(desk, 1)
     desk.ledger.restore([journaled(desk, 1)])
     desk.connect()
-    desk.bus.publish(ReadingApplied(1, Decoded(1, command=CommandSeen(1, False, 0))))
+    desk.bus.publish(WireCommand(1, CommandSeen(1, False, 0)))
     desk.clock.advance(RESTORE_SETTLE_S)
     desk.ledger.tick()
     assert desk.wire.sent == []

@@ -13,7 +13,7 @@ from ledger_fakes import Journal, Wire
 
 from energrid_core import state_publisher
 from energrid_core.errors import BrokerUnavailableError
-from energrid_core.events import Bus, PublishAcknowledged, ReadingApplied
+from energrid_core.events import Bus, PublishAcknowledged, ReadingApplied, WireCommand
 from energrid_core.ingest import Ingest
 from energrid_core.ledger import Ledger
 from energrid_core.model import Neighborhood
@@ -101,6 +101,7 @@ class Rig:
         )
         self.ingest = Ingest(self.grid, Decoder(N), self.lock, self.clock, self.bus)
         self.bus.subscribe(ReadingApplied, self.ledger.on_reading)
+        self.bus.subscribe(WireCommand, self.ledger.on_wire_command)
         self.publisher.follow(self.bus)  # no thread: the tests call run_once()
 
     def reading(self, house: int = 1, **raw: int) -> None:

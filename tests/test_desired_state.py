@@ -8,8 +8,11 @@
 
 from __future__ import annotations
 
+import logging
+import signal
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -19,6 +22,7 @@ from grid_helpers import Peer, running, server_settings
 from helpers import wait_for
 from paho.mqtt.enums import CallbackAPIVersion
 
+from energrid import headless
 from energrid.commands import ShellCommands
 from energrid_core.command import Phase
 from energrid_core.server import GridServer
@@ -153,3 +157,47 @@ def test_a_newer_command_from_another_client_wins_over_one_journaled_before_a_cr
     finally:
         other.close()
         board.close()
+
+
+@pytest.fixture
+def headless_leaves_no_trace() -> Iterator[None]:
+    """run_headless sets signal handlers and the 'energrid' logger: put them back."""
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    logger = logging.getLogger("energrid")
+    saved = (list(logger.handlers), logger.propagate, logger.level)
+    yield
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+    logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]
+
+
+@pytest.mark.usefixtures("headless_leaves_no_trace")
+def test_headless_says_a_journaled_command_was_superseded_right_after_connecting(
+    make_broker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broker = make_broker(persistence=True)
+    settings = server_settings(broker.port, tmp_path / "state")
+    with running(settings) as server:  # the grid, and Energrid's session at the broker
+        server.new_houses(1)
+        server.new_consumers(1, 2, "Lamp")
+    server = GridServer(settings)
+    server.store.save_pending(0, (1, "consumer", 2, 1, server.clock(), server.clock() + 120))
+    server.store.close()
+    other = Peer(broker.port).wait_connected()
+    other.wait_acked(other.publish(SET.format(2), b"0"))
+    other.close()
+    stop = threading.Event()
+
+    def watch(started: GridServer) -> None:
+        def settled() -> None:
+            wait_for(lambda: started.store.pending(0) == [], "the journaled command settled")
+            stop.set()
+
+        threading.Thread(target=settled, daemon=True).start()
+
+    try:
+        assert headless.run_headless(settings, stop, watch) == 0
+    finally:
+        stop.set()
+    printed = capsys.readouterr().out
+    assert "[command] superseded: setConsumer(1, 2, 1) (a newer command from another" in printed

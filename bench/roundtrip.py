@@ -33,8 +33,8 @@ from pathlib import Path
 from bench.scratch import scratch_state_dir
 from energrid.commands import ShellCommands
 from energrid_core.config import Settings
+from energrid_core.events import ReadingApplied
 from energrid_core.server import GridServer
-from energrid_core.wire import Decoded
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_RESPONDER = f"{sys.executable} -m bench.responder --port {{port}}"
@@ -55,11 +55,11 @@ class Confirmation:
         self.event.clear()
         self.target = (house, consumer, on)
 
-    def __call__(self, house: int, decoded: Decoded) -> None:
+    def __call__(self, event: ReadingApplied) -> None:
         target = self.target
-        if target is None or house != target[0]:
+        if target is None or event.house != target[0]:
             return
-        for reading in decoded.consumers:
+        for reading in event.decoded.consumers:
             if reading.device == target[1] and reading.on is target[2]:
                 self.confirmed_at = time.monotonic()
                 self.target = None
@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         server.new_consumers(house, args.consumers, "LED")
     commands = ShellCommands(server)
     confirmation = Confirmation()
-    server.ingest.listeners.append(confirmation)
+    server.bus.subscribe(ReadingApplied, confirmation)
     if not server.start(10.0):
         raise RuntimeError(f"cannot connect to the broker on port {args.port}")
     template = args.responder

@@ -77,12 +77,12 @@ def running_server(
     if on_broker is not None:
         on_broker(broker)
     if on_connection is not None:
-        server.client.connection_listeners.append(on_connection)
+        server.follow_connection(on_connection)
     watch = None
     metrics = None
     discovery = None
     if broker is not None:  # restarted if it dies, and said: a broker gone for good is not silent
-        watch = BrokerWatch(broker, server.client.announce)
+        watch = BrokerWatch(broker, server.announce)
         watch.start()
     try:
         if settings.metrics_port:
@@ -95,9 +95,10 @@ def running_server(
             discovery.start()
         if prepare is not None:
             prepare(server)
-        if not server.start(CONNECT_WAIT_S) and not server.client.explained:
-            # (A refusal or a failed attempt was said already, with its cause.)
-            log.warning("%s", server.client.problem)
+        if not server.start(CONNECT_WAIT_S):
+            link = server.connection_status()
+            if not link.explained:  # (a refusal or a failed attempt was said, with its cause)
+                log.warning("%s", link.problem)
         yield server
     finally:
         if discovery is not None:

@@ -10,10 +10,11 @@ from energrid import binding_commands, views
 from energrid import output as out
 from energrid.arguments import DebugFlag, command, device_type, state, whole_number
 from energrid.place_arguments import place
-from energrid_core.delivery import CommandEvent, Outcome
+from energrid_core.command import Command, Phase
 from energrid_core.errors import BadArgumentError
+from energrid_core.events import CommandChanged, ReadingApplied, WireCommand
+from energrid_core.model import DeviceKind
 from energrid_core.server import MAX_BATCH, GridServer
-from energrid_core.wire import Decoded
 
 HELP = [
     ("debug(True|False)", "show live traffic and tracebacks, or stop"),
@@ -65,17 +66,8 @@ class ShellCommands:
         self._demo = demo
         self._debug_listener = None
         self.registry: dict[str, Callable[..., Any]] = {}
-        # "House 2 consumer 1 confirmed ON in 0.3 s", from the state publisher's thread.
-        server.state.outcome_listeners.append(lambda command: out.say(command.describe()))
-        server.delivery.listeners.append(_print_command_notice)
-
-    @property
-    def _mains_v(self) -> float:
-        return self.server.settings.mains_voltage_v
-
-    @property
-    def _offline_after_s(self) -> float:
-        return self.server.settings.offline_after_s
+        # One line per change of a command ("House 2 consumer 1 confirmed ON in 0.3 s").
+        server.bus.subscribe(CommandChanged, _print_command_notice)
 
     def namespace(self) -> dict[str, Callable[..., Any]]:
         names = [
@@ -114,12 +106,13 @@ class ShellCommands:
             raise BadArgumentError(f"debug takes True or False, not {on!r}")
         DebugFlag.on = on
         logging.getLogger("energrid").setLevel(logging.DEBUG if on else logging.INFO)
-        listeners = self.server.ingest.listeners
         if on and self._debug_listener is None:
-            self._debug_listener = _print_message
-            listeners.append(_print_message)
+            bus = self.server.bus
+            undo = [bus.subscribe(ReadingApplied, _print_message)]
+            undo.append(bus.subscribe(WireCommand, _print_message))
+            self._debug_listener = lambda: [each() for each in undo]
         elif not on and self._debug_listener is not None:
-            listeners.remove(self._debug_listener)
+            self._debug_listener()
             self._debug_listener = None
         out.say(f"DEBUG mode {'ON' if on else 'OFF'}")
 
@@ -157,27 +150,13 @@ class ShellCommands:
     def showHouses(self, page: int = 1) -> None:
         """Neighborhood totals and one line per house."""
         page = whole_number(page, "the page")
-        with self.server.lock:
-            pages = views.page_count(len(self.server.grid.houses))
-            if page > pages:
-                verb = "is" if pages == 1 else "are"
-                raise BadArgumentError(f"there {verb} only {_plural(pages, 'page')}")
-            now = self.server.clock()
-            text = views.houses_view(
-                self.server.grid, now, self._mains_v, page, self._offline_after_s
-            )
-        out.say(text)
+        out.say(self.server.read(lambda g: views.houses_page(g, page)))
 
     @command("showHouse(h)")
     def showHouse(self, h: int) -> None:
         """Every consumer and supplier of house h with its last reading."""
         whole_number(h, "the house")
-        with self.server.lock:
-            house = self.server.grid.house(h)
-            text = views.house_view(
-                house, self.server.clock(), self._mains_v, self._offline_after_s
-            )
-        out.say(text)
+        out.say(self.server.read(lambda g: views.house_page(g, h)))
 
     @command("setHouse(h, name='Mairie', x=0, y=14)")
     def setHouse(self, h: int, name: Any = None, x: Any = None, y: Any = None) -> None:
@@ -205,22 +184,14 @@ class ShellCommands:
         """Add consumers of a type ('LED', 'Lamp', 'Frigo'...) to house h."""
         house, count, type_ = _count_and_type(args, kwargs)
         made = self.server.new_consumers(house, count, type_)
-        out.say(_created("consumer", made, house, type_))
+        out.say(_created(DeviceKind.CONSUMER, made, house, type_))
 
     @command("showConsumers(h) or showConsumers(h, c)")
     def showConsumers(self, h: int, c: int | None = None) -> None:
         """The consumers of house h, or only consumer c."""
         whole_number(h, "the house")
-        with self.server.lock:
-            house = self.server.grid.house(h)
-            chosen = (
-                list(house.consumers.values())
-                if c is None
-                else [house.consumer(whole_number(c, "the consumer"))]
-            )
-            now = self.server.clock()
-            text = views.consumers_table(chosen, now, self._mains_v, self._offline_after_s)
-        out.say(f"House {h} consumers\n{text}")
+        one = None if c is None else whole_number(c, "the consumer")
+        out.say(self.server.read(lambda g: views.consumers_page(g, h, one)))
 
     @command("setConsumer(h, c, 0|1)")
     def setConsumer(self, h: int, c: int, value: int) -> None:
@@ -244,21 +215,14 @@ class ShellCommands:
         """Add suppliers of a type ('Solar Panel', 'Wind Turbine'...) to house h."""
         house, count, type_ = _count_and_type(args, kwargs)
         made = self.server.new_suppliers(house, count, type_)
-        out.say(_created("supplier", made, house, type_))
+        out.say(_created(DeviceKind.SUPPLIER, made, house, type_))
 
     @command("showSuppliers(h) or showSuppliers(h, s)")
     def showSuppliers(self, h: int, s: int | None = None) -> None:
         """The suppliers of house h, or only supplier s."""
         whole_number(h, "the house")
-        with self.server.lock:
-            house = self.server.grid.house(h)
-            chosen = (
-                list(house.suppliers.values())
-                if s is None
-                else [house.supplier(whole_number(s, "the supplier"))]
-            )
-            text = views.suppliers_table(chosen, self.server.clock(), self._offline_after_s)
-        out.say(f"House {h} suppliers\n{text}")
+        one = None if s is None else whole_number(s, "the supplier")
+        out.say(self.server.read(lambda g: views.suppliers_page(g, h, one)))
 
     @command("setSupplier(h, s, 0|1)")
     def setSupplier(self, h: int, s: int, value: int) -> None:
@@ -280,26 +244,24 @@ class ShellCommands:
     @command("showStats()")
     def showStats(self) -> None:
         """Messages received, readings applied, rejections by reason and the last ones rejected."""
-        with self.server.lock:
-            stats = self.server.stats.snapshot()
-        client = self.server.client
-        state_text = f"{'connected' if client.connected else 'NOT connected'} ({client.address})"
-        counts = self.server.delivery.counts
+        stats = self.server.stats_snapshot()
+        link = self.server.connection_status()
+        state_text = f"{'connected' if link.connected else 'NOT connected'} ({link.address})"
+        counts = self.server.command_counts()
+        published = self.server.state_counts()
         extra = [
-            f"Connection: {client.connects} connects, {client.disconnects} disconnects, "
-            f"{client.connect_failures} failed attempts, "
-            f"{client.duplicates_dropped} redelivered duplicates dropped, "
-            f"{client.loop_restarts} network thread restarts",
-            f"Commands from this server: {counts[Outcome.SENT]} sent, "
-            f"{len(self.server.delivery.pending)} waiting for the broker, "
-            f"{counts[Outcome.EXPIRED]} expired, {counts[Outcome.REFUSED]} refused",
+            f"Connection: {link.connects} connects, {link.disconnects} disconnects, "
+            f"{link.connect_failures} failed attempts, "
+            f"{link.duplicates_dropped} redelivered duplicates dropped, "
+            f"{link.loop_restarts} network thread restarts",
+            f"Commands from this server: {counts.sent} sent, "
+            f"{counts.waiting} waiting for the broker, "
+            f"{counts.expired} expired, {counts.refused} refused, "
+            f"{counts.confirmed} confirmed, {counts.unconfirmed} unconfirmed",
+            f"State topics: {published.published} published, "
+            f"{published.changes} changes coalesced into {published.flushes} updates, "
+            f"{published.cleared} cleared",
         ]
-        published = self.server.state.stats
-        extra.append(
-            f"State topics: {published.messages_published} published, "
-            f"{published.changes_marked} changes coalesced into {published.flushes} updates, "
-            f"{published.topics_cleared} cleared"
-        )
         out.say(views.stats_view(stats, self.server.clock(), state_text, extra))
 
     @command("startDemo() or startDemo(lang='en')")
@@ -320,44 +282,23 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def command_result(event: CommandEvent) -> str:
+def command_result(command: Command) -> str:
     """What setConsumer/setSupplier print: sent, or queued until the broker is back."""
-    c = event.command
+    c = command
     what = f"{c.state} ({out.on_off(c.state)})"
-    if event.outcome is Outcome.SENT:
+    if c.phase is Phase.SENT:
         return f"Sent {what} to {c.topic}"
     ttl = max(0, round(c.expires_at - c.created))
-    also = f" ({event.detail})" if event.detail else ""
+    also = f" ({c.detail})" if c.detail else ""
     return (
         f"Queued: the broker is not connected; {what} for {c.topic} will be sent when it is "
         f"back, if within {ttl} s{also}"
     )
 
 
-def command_notice(event: CommandEvent) -> str | None:
-    """The line printed later about a command, or None when there is nothing to add."""
-    c, outcome = event.command, event.outcome
-    if outcome is Outcome.REFUSED:
-        return f"[command] not delivered: the broker refused {c.describe()}: {event.detail}"
-    if not event.waited:
-        return None
-    if outcome is Outcome.SENT:
-        return f"[command] sending {c.describe()} now that the broker is back"
-    if outcome is Outcome.DELIVERED:
-        no_one = "No matching subscribers" in event.detail
-        note = " (no device is subscribed to it right now)" if no_one else ""
-        return f"[command] delivered: {c.describe()} to {c.topic}{note}"
-    if outcome is Outcome.EXPIRED:
-        return f"[command] expired, not delivered: {c.describe()} ({event.detail})"
-    if outcome is Outcome.CANCELLED:
-        return f"[command] cancelled: {c.describe()} ({event.detail})"
-    return None
-
-
-def _print_command_notice(event: CommandEvent) -> None:
-    text = command_notice(event)
-    if text is not None:
-        out.say(text)
+def _print_command_notice(event: CommandChanged) -> None:
+    if event.notice is not None:
+        out.say(event.notice)
 
 
 def _created(kind: str, made: list, house: int, type_: str) -> str:
@@ -366,12 +307,14 @@ def _created(kind: str, made: list, house: int, type_: str) -> str:
     return f"Created {which} ({out.printable(type_)}) in house {house}."
 
 
-def _print_message(house: int, decoded: Decoded) -> None:
-    command_seen = decoded.command
-    if command_seen is not None:
-        kind = "supplier" if command_seen.supplier else "consumer"
+def _print_message(event: ReadingApplied | WireCommand) -> None:
+    house = event.house
+    if isinstance(event, WireCommand):
+        command_seen = event.command
+        kind = DeviceKind.of(command_seen.supplier)
         out.say(f"[debug] house {house} {kind} {command_seen.device}: set {command_seen.state}")
         return
+    decoded = event.decoded
     parts = [f"c{r.device}={r.current_a:.2f}A" for r in decoded.consumers]
     for r in decoded.suppliers:
         values = " ".join(f"{name}={value:g}" for name, value in r.values.items())

@@ -18,6 +18,7 @@ from energrid.simulator.clock import SimClock
 from energrid.simulator.fleet import BoardFleet, FleetOptions
 from energrid.simulator.wire import WireFormat
 from energrid_core.errors import BadArgumentError, BrokerUnavailableError
+from energrid_core.grid_view import GridView
 from energrid_core.model import Neighborhood
 from energrid_core.server import GridServer
 
@@ -174,10 +175,13 @@ class Demo:
         if self.fleet is not None:
             out.say(text["busy"])
             return
-        with self.server.lock:
-            built = bool(self.houses) and all(h in self.server.grid.houses for h in self.houses)
-            earlier = [] if built else find_demo_houses(self.server.grid)
-            following = self.server.grid.next_house
+        mine = list(self.houses)
+
+        def look(g: GridView) -> tuple[bool, list[int], int]:
+            built = bool(mine) and all(h in g.grid.houses for h in mine)
+            return built, [] if built else find_demo_houses(g.grid), g.grid.next_house
+
+        built, earlier, following = self.server.read(look)
         # Checked before anything is built: boards the broker refuses would leave houses that
         # never get a reading, and a refusal notice per board over the prompt.
         accounts = self._accounts(self.houses if built else earlier or [following, following + 1])
@@ -233,8 +237,7 @@ class Demo:
         return silent
 
     def _build(self, text: dict[str, str]) -> None:
-        with self.server.lock:
-            existing = len(self.server.grid.houses)
+        existing = self.server.read(lambda g: len(g.grid.houses))
         out.say(text["start"])
         houses = self.server.new_houses(2)
         self.houses = [house.identifier for house in houses]
@@ -256,8 +259,7 @@ class Demo:
 
     def _remove_houses(self) -> None:
         for house in self.houses:
-            with self.server.lock:
-                present = house in self.server.grid.houses
+            present = self.server.read(lambda g, h=house: h in g.grid.houses)
             if present:
                 self.server.rm_house(house)
         self.houses = []

@@ -8,10 +8,10 @@ import threading
 from collections.abc import Callable
 
 from energrid.app import running_server, setup_logging
-from energrid.commands import command_notice
 from energrid.stats_report import StatsReporter
+from energrid_core.command import Phase
 from energrid_core.config import Settings
-from energrid_core.delivery import CommandEvent, Outcome
+from energrid_core.events import CommandChanged
 from energrid_core.server import GridServer
 
 log = logging.getLogger("energrid")
@@ -34,10 +34,15 @@ def run_headless(
     signal.signal(signal.SIGTERM, on_signal)
     status = 0
     on_connection = lambda _up, text: log.info("%s", text)  # noqa: E731
-    with running_server(settings, on_connection, prepare) as server:
-        server.ingest.notice_interval_s = 10.0  # a service's log says why readings are refused
-        server.state.outcome_listeners.append(lambda command: log.info("%s", command.describe()))
-        server.delivery.listeners.append(_log_command_event)
+
+    def before_connecting(server: GridServer) -> None:
+        # Commands settled right after the connection (journaled by an earlier run) are logged.
+        server.bus.subscribe(CommandChanged, _log_command_event)
+        if prepare is not None:
+            prepare(server)
+
+    with running_server(settings, on_connection, before_connecting) as server:
+        server.notice_rejections_every(10.0)  # a service's log says why readings are refused
         log.info(
             "Energrid running headless on neighborhood %s; SIGINT or SIGTERM stops it",
             settings.neighborhood,
@@ -47,7 +52,7 @@ def run_headless(
             reporter = StatsReporter(server, settings.stats_interval_s).start()
         while not stop.wait(0.2):
             if server.failed.is_set():
-                log.error("stopping: %s", server.watchdog.failure)
+                log.error("stopping: %s", server.failure)
                 status = 1
                 break
             if server.client.gave_up is not None:  # said already, in one line
@@ -55,7 +60,7 @@ def run_headless(
                 break
         if reporter is not None:
             reporter.stop()
-        stats = server.stats
+        stats = server.stats_snapshot()
         log.info(
             "stopped: messages received %s, readings applied %s, messages rejected %s",
             stats.messages_received,
@@ -65,9 +70,8 @@ def run_headless(
     return status
 
 
-def _log_command_event(event: CommandEvent) -> None:
-    text = command_notice(event)
-    if text is not None:
-        bad = event.outcome in (Outcome.EXPIRED, Outcome.REFUSED)
+def _log_command_event(event: CommandChanged) -> None:
+    if event.notice is not None:
+        bad = event.command.phase in (Phase.EXPIRED, Phase.REFUSED, Phase.UNCONFIRMED)
         level = logging.WARNING if bad else logging.INFO
-        log.log(level, "%s", text)
+        log.log(level, "%s", event.notice)

@@ -36,8 +36,8 @@ Ctrl-D or exit() leaves the shell and stops the server{and_broker}."""
 
 def banner(server: GridServer, broker: ManagedBroker | None = None) -> str:
     """What the operator sees first: where the grid comes from, which profile and account."""
-    client, settings = server.client, server.settings
-    state = "connected" if client.connected else "NOT connected, retrying"
+    link, settings = server.connection_status(), server.settings
+    state = "connected" if link.connected else "NOT connected, retrying"
     if broker is None:
         about_broker = "Broker: not started by Energrid (it goes on after exit)."
         and_broker = ""
@@ -53,7 +53,7 @@ def banner(server: GridServer, broker: ManagedBroker | None = None) -> str:
         profile = "Profile: development, no account (anonymous)."
     return BANNER.format(
         n=settings.neighborhood,
-        address=client.address,
+        address=link.address,
         state=state,
         broker=about_broker,
         profile=profile,
@@ -130,13 +130,22 @@ def run_shell(settings: Settings) -> int:
         stack.enter_context(patch_stdout())
         setup_logging(settings.log_level, sys.stdout, timestamps=False)
         on_connection = lambda _up, text: out.say(f"[broker] {text}")  # noqa: E731
+        built: dict[str, Any] = {}
+
+        def prepare(server: GridServer) -> None:
+            # Before the connection: the notices of commands settled right after it (one
+            # journaled by an earlier run, say) are printed too.
+            built["demo"] = Demo(server)
+            built["namespace"] = build_namespace(server, built["demo"])
+
         brokers: list[ManagedBroker | None] = []
-        server = stack.enter_context(running_server(settings, on_connection, None, brokers.append))
-        demo = Demo(server)
-        stack.callback(demo.close)  # the demo's boards stop before the server and its broker
+        server = stack.enter_context(
+            running_server(settings, on_connection, prepare, brokers.append)
+        )
+        stack.callback(built["demo"].close)  # the demo's boards stop before the server, broker
         out.say(banner(server, brokers[0]))
         history = str(private_file(private_directory(settings.state_dir) / "shell_history"))
-        namespace = build_namespace(server, demo)
+        namespace = built["namespace"]
         embed(
             globals=namespace,
             configure=configure_for(namespace),

@@ -25,14 +25,13 @@ log = logging.getLogger("energrid.stats")
 
 def counters(server: GridServer) -> dict[str, int]:
     """received, applied, readings, rejected: one consistent reading of the counters."""
-    with server.lock:
-        stats = server.stats
-        return {
-            "received": stats.messages_received,
-            "applied": stats.messages_applied,
-            "readings": stats.readings_applied,
-            "rejected": stats.rejected_total,
-        }
+    stats = server.stats_snapshot()
+    return {
+        "received": stats.messages_received,
+        "applied": stats.messages_applied,
+        "readings": stats.readings_applied,
+        "rejected": stats.rejected_total,
+    }
 
 
 def stats_line(counts: dict[str, int], uptime_s: float, rate: float) -> str:

@@ -1,4 +1,5 @@
-"""The grid as text for the shell: pure functions, called under the server's lock."""
+"""The grid as text for the shell: pure functions, called under the server's lock (through
+`GridServer.read`, which hands them a `GridView`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from collections.abc import Sequence
 
 from energrid import output as out
 from energrid_core.availability import is_online
-from energrid_core.model import Consumer, House, Neighborhood, Supplier
+from energrid_core.command import Command
+from energrid_core.errors import BadArgumentError
+from energrid_core.grid_view import CommandLookup, GridView
+from energrid_core.model import Consumer, DeviceKind, House, Neighborhood, Supplier
 from energrid_core.state_payloads import Totals, grid_totals
 from energrid_core.stats import IngestStats
 
@@ -36,8 +40,43 @@ def online_text(last_seen: float | None, now: float, offline_after_s: float) -> 
     return "online" if is_online(last_seen, now, offline_after_s) else "OFFLINE"
 
 
+def command_status(state: int, phase: str, shows: int | None, obeyed: bool | None) -> str:
+    """A command and what became of it, as the commanded column and `watch` show it:
+    'OFF (confirmed)', 'OFF (device ON: not obeyed)', 'ON (pending)'..."""
+    word = out.on_off(state)
+    if obeyed is False:
+        return f"{word} (device {out.on_off(shows)}: not obeyed)"
+    if phase == "queued":
+        return f"{word} (waiting for the broker)"
+    if phase in ("sent", "delivered"):
+        return f"{word} (pending)"
+    if phase == "unconfirmed":
+        return f"{word} (no answer from the device)"
+    return f"{word} ({phase})"
+
+
+def commanded_text(commanded: int | None, command: Command | None) -> str:
+    """The commanded column: the last command with its fate, or the saved commanded state."""
+    if command is None:
+        return out.on_off(commanded)
+    shows = None if command.shown is None else int(command.shown)
+    obeyed = False if command.not_obeyed else None
+    text = command_status(command.state, command.phase.value, shows, obeyed)
+    if command.phase.value in ("expired", "refused", "cancelled") and commanded is not None:
+        return f"{out.on_off(commanded)}; {text}"  # it never went out: the older one stands
+    return text
+
+
+def _no_commands(_house: int, _kind: str, _device: int) -> Command | None:
+    return None
+
+
 def consumer_row(
-    c: Consumer, now: float, mains_v: float, offline_after_s: float = OFFLINE_AFTER_S
+    c: Consumer,
+    now: float,
+    mains_v: float,
+    offline_after_s: float = OFFLINE_AFTER_S,
+    commands: CommandLookup = _no_commands,
 ) -> list[str]:
     current = c.current_a.last
     return [
@@ -47,12 +86,17 @@ def consumer_row(
         out.on_off(c.on),
         out.amps(current),
         out.watts(None if current is None else c.power_w(mains_v)),
-        out.on_off(c.commanded),
+        commanded_text(c.commanded, commands(c.house, DeviceKind.CONSUMER, c.identifier)),
         out.age(now, c.last_seen),
     ]
 
 
-def supplier_row(s: Supplier, now: float, offline_after_s: float = OFFLINE_AFTER_S) -> list[str]:
+def supplier_row(
+    s: Supplier,
+    now: float,
+    offline_after_s: float = OFFLINE_AFTER_S,
+    commands: CommandLookup = _no_commands,
+) -> list[str]:
     return [
         str(s.identifier),
         s.type,
@@ -66,26 +110,34 @@ def supplier_row(s: Supplier, now: float, offline_after_s: float = OFFLINE_AFTER
         out.amps(s.value("battery_current_a")),
         out.percent(s.value("battery_remaining_pct")),
         out.watts(s.supply_w if s.value("load_voltage_v") is not None else None),
-        out.on_off(s.commanded),
+        commanded_text(s.commanded, commands(s.house, DeviceKind.SUPPLIER, s.identifier)),
         out.age(now, s.last_seen),
     ]
 
 
 def consumers_table(
-    devices: list[Consumer], now: float, mains_v: float, offline_after_s: float = OFFLINE_AFTER_S
+    devices: list[Consumer],
+    now: float,
+    mains_v: float,
+    offline_after_s: float = OFFLINE_AFTER_S,
+    commands: CommandLookup = _no_commands,
 ) -> str:
     if not devices:
         return "  no consumers"
-    rows = [consumer_row(c, now, mains_v, offline_after_s) for c in devices]
+    rows = [consumer_row(c, now, mains_v, offline_after_s, commands) for c in devices]
     return out.table(CONSUMER_HEADERS, rows)
 
 
 def suppliers_table(
-    devices: list[Supplier], now: float, offline_after_s: float = OFFLINE_AFTER_S
+    devices: list[Supplier],
+    now: float,
+    offline_after_s: float = OFFLINE_AFTER_S,
+    commands: CommandLookup = _no_commands,
 ) -> str:
     if not devices:
         return "  no suppliers"
-    return out.table(SUPPLIER_HEADERS, [supplier_row(s, now, offline_after_s) for s in devices])
+    rows = [supplier_row(s, now, offline_after_s, commands) for s in devices]
+    return out.table(SUPPLIER_HEADERS, rows)
 
 
 def house_summary(
@@ -102,15 +154,20 @@ def house_summary(
 
 
 def house_view(
-    h: House, now: float, mains_v: float, offline_after_s: float = OFFLINE_AFTER_S
+    h: House,
+    now: float,
+    mains_v: float,
+    offline_after_s: float = OFFLINE_AFTER_S,
+    commands: CommandLookup = _no_commands,
 ) -> str:
+    consumers = list(h.consumers.values())
     return "\n".join(
         [
             house_summary(h, now, mains_v, offline_after_s),
             f"Consumers ({len(h.consumers)})",
-            consumers_table(list(h.consumers.values()), now, mains_v, offline_after_s),
+            consumers_table(consumers, now, mains_v, offline_after_s, commands),
             f"Suppliers ({len(h.suppliers)})",
-            suppliers_table(list(h.suppliers.values()), now, offline_after_s),
+            suppliers_table(list(h.suppliers.values()), now, offline_after_s, commands),
         ]
     )
 
@@ -236,3 +293,35 @@ def _aligned(lines: Sequence[str]) -> list[str]:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# --- the shell's pages, from a GridView -----------------------------------------------------------
+
+
+def houses_page(g: GridView, page: int) -> str:
+    pages = page_count(len(g.grid.houses))
+    if page > pages:
+        verb = "is" if pages == 1 else "are"
+        raise BadArgumentError(f"there {verb} only {_plural(pages, 'page')}")
+    at = g.at
+    return houses_view(g.grid, at.now, at.mains_voltage_v, page, at.offline_after_s)
+
+
+def house_page(g: GridView, house: int) -> str:
+    at = g.at
+    h = g.grid.house(house)
+    return house_view(h, at.now, at.mains_voltage_v, at.offline_after_s, g.command)
+
+
+def consumers_page(g: GridView, house: int, consumer: int | None) -> str:
+    h, at = g.grid.house(house), g.at
+    chosen = list(h.consumers.values()) if consumer is None else [h.consumer(consumer)]
+    text = consumers_table(chosen, at.now, at.mains_voltage_v, at.offline_after_s, g.command)
+    return f"House {house} consumers\n{text}"
+
+
+def suppliers_page(g: GridView, house: int, supplier: int | None) -> str:
+    h, at = g.grid.house(house), g.at
+    chosen = list(h.suppliers.values()) if supplier is None else [h.supplier(supplier)]
+    text = suppliers_table(chosen, at.now, at.offline_after_s, g.command)
+    return f"House {house} suppliers\n{text}"

@@ -79,8 +79,14 @@ def command_lines(grid: WatchedGrid, limit: int = 5) -> list[str]:
     found.sort(reverse=True)
     lines = []
     for _sent, house, kind, device, command in found[:limit]:
-        word = ("" if kind == CONSUMER else "load ") + ("ON" if command.get("state") else "OFF")
-        lines.append(f"  house {house} {kind} {device}: {word} {command.get('status')}")
+        load = "" if kind == CONSUMER else "load "
+        text = views.command_status(
+            1 if command.get("state") else 0,
+            str(command.get("phase") or command.get("status")),
+            command.get("device_shows"),
+            command.get("obeyed"),
+        )
+        lines.append(f"  house {house} {kind} {device}: {load}{text}")
     return ["Latest commands:", *lines] if lines else []
 
 

@@ -61,14 +61,14 @@ class Settings:
     log_level: str = "INFO"
     state_max_rate_hz: float = 5.0  # state topics: publishes per second per house, at most
     offline_after_s: float = 30.0  # a device not heard from for this long is offline
-    confirm_timeout_s: float = 5.0  # how long a device has to confirm a command
+    confirm_timeout_s: float = 5.0  # a device's time to show a command before it is resent
     state_max_payloads_per_s: float = 3000.0  # state topics: payloads built per second, at most
     # Broker account (secure profile); the password file defaults to
     # <state_dir>/credentials/<username>.password, written by `energrid credentials add server`.
     mqtt_username: str = ""
     mqtt_password_file: str = ""
     mqtt_tls_ca: str = ""  # a CA certificate file: connect with TLS and check the broker's
-    command_ttl_s: float = 120.0  # how long a command waits for a broker that is down
+    command_ttl_s: float = 120.0  # how long a command is worked on (queued, resent)
     snapshot_interval_s: float = 60.0  # how often readings statistics are saved
     watchdog_s: float = 2.0  # how often the network thread is checked (and commands expire)
     # Names given by an environment variable or a flag (not a setting itself).
@@ -108,12 +108,13 @@ HELP = {
     "log_level": "DEBUG, INFO, WARNING or ERROR",
     "state_max_rate_hz": "state topics: updates per house per second, at most",
     "offline_after_s": "a device or house not heard from for this long is shown offline",
-    "confirm_timeout_s": "seconds a device has to confirm a command",
+    "confirm_timeout_s": "seconds a device has to show a command before it is sent again",
     "state_max_payloads_per_s": "state topics: payloads built per second for the whole grid",
     "mqtt_username": "the server's broker account (secure profile)",
     "mqtt_password_file": "file holding that account's password",
     "mqtt_tls_ca": "CA certificate: connect with TLS and check the broker's certificate",
-    "command_ttl_s": "how long a command waits for a broker that is down before it expires",
+    "command_ttl_s": "how long a command waits for the broker and is sent again to a device "
+    "that does not show it",
     "snapshot_interval_s": "seconds between two saves of the readings statistics",
     "watchdog_s": "seconds between two checks of the MQTT network thread",
     "stats_interval_s": "headless: log the ingest counters this often (0: never)",

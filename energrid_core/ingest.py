@@ -7,14 +7,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from energrid_core.model import Neighborhood
+from energrid_core.events import Bus, ReadingApplied, WireCommand
+from energrid_core.model import DeviceKind, Neighborhood
 from energrid_core.stats import IngestStats
 from energrid_core.wire import Decoded, Decoder, Rejected
 
 log = logging.getLogger("energrid.ingest")
-
-# Called after a message changed the grid, with the house number and the decoded message.
-Listener = Callable[[int, Decoded], None]
 
 
 class Ingest:
@@ -26,13 +24,14 @@ class Ingest:
         decoder: Decoder,
         lock: threading.RLock,
         clock: Callable[[], float] = time.time,
+        bus: Bus | None = None,
     ) -> None:
         self.grid = grid
         self.decoder = decoder
         self.lock = lock
         self.clock = clock
         self.stats = IngestStats()
-        self.listeners: list[Listener] = []
+        self.bus = bus or Bus()  # ReadingApplied, WireCommand
         # Seconds between two INFO lines about rejections of one reason (None: only at DEBUG).
         self.notice_interval_s: float | None = None
         self._next_notice: dict[str, float] = {}
@@ -58,9 +57,10 @@ class Ingest:
                 return
             with self.lock:
                 applied = self._apply(topic, decoded)
-            if applied:
-                for listener in self.listeners:
-                    listener(decoded.house, decoded)
+            if applied and decoded.command is not None:
+                self.bus.publish(WireCommand(decoded.house, decoded.command))
+            elif applied:
+                self.bus.publish(ReadingApplied(decoded.house, decoded))
         except Exception:  # a bug must cost one message, never the network thread
             stats.callback_errors += 1
             log.exception("internal error on %s (message dropped)", topic[:120])
@@ -102,7 +102,7 @@ class Ingest:
             devices = house.suppliers if command.supplier else house.consumers
             device = devices.get(command.device)
             if device is None:
-                kind = "supplier" if command.supplier else "consumer"
+                kind = DeviceKind.of(command.supplier)
                 detail = f"house {house.identifier} has no {kind} {command.device}"
                 self._reject(now, topic, "unknown_device", detail)
                 return False
@@ -143,5 +143,5 @@ class Ingest:
 def _none_known(house: int, decoded: Decoded) -> str:
     consumers = [str(r.device) for r in decoded.consumers]
     suppliers = [str(r.device) for r in decoded.suppliers]
-    kind, ids = ("consumer", consumers) if consumers else ("supplier", suppliers)
+    kind, ids = (DeviceKind.CONSUMER, consumers) if consumers else (DeviceKind.SUPPLIER, suppliers)
     return f"house {house} has no {kind} {', '.join(ids[:10])}"

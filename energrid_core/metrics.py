@@ -50,8 +50,8 @@ class GridCollector(Collector):
                         dict(stats.rejected), n)  # fmt: skip
         yield _by_label("readings_skipped", "readings of unknown devices skipped", "reason",
                         dict(stats.skipped_readings), n)  # fmt: skip
-        outcomes = {o.value: count for o, count in server.delivery.counts.items()}
-        yield _by_label("commands", "operator commands, by outcome", "outcome", outcomes, n)
+        outcomes = {phase.value: count for phase, count in server.ledger.counts.items()}
+        yield _by_label("commands", "commands, by the phases they reached", "outcome", outcomes, n)
         client = server.client
         yield _gauge(
             "broker_connected", "1 while connected to the broker", int(client.connected), n

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TypeVar
 
 from energrid_core.data import Data
@@ -16,6 +17,23 @@ from energrid_core.errors import UnknownDeviceError, UnknownHouseError
 from energrid_core.wire.readings import SUPPLIER_FIELDS
 
 T = TypeVar("T")
+
+
+class DeviceKind(StrEnum):
+    """The two kinds of device. A StrEnum: it is the word in the store, the state topics and
+    the messages ("consumer", "supplier"), and compares equal to it."""
+
+    CONSUMER = "consumer"
+    SUPPLIER = "supplier"
+
+    @classmethod
+    def of(cls, supplier: bool) -> DeviceKind:
+        return cls.SUPPLIER if supplier else cls.CONSUMER
+
+    @property
+    def command_name(self) -> str:
+        """The shell command that switches one: setConsumer or setSupplier."""
+        return "setConsumer" if self is DeviceKind.CONSUMER else "setSupplier"
 
 
 @dataclass(slots=True, eq=False)
@@ -162,13 +180,13 @@ class House:
     def consumer(self, identifier: int) -> Consumer:
         found = self.consumers.get(identifier)
         if found is None:
-            raise UnknownDeviceError(self._unknown("consumer", identifier, self.consumers))
+            raise UnknownDeviceError(self._unknown(DeviceKind.CONSUMER, identifier, self.consumers))
         return found
 
     def supplier(self, identifier: int) -> Supplier:
         found = self.suppliers.get(identifier)
         if found is None:
-            raise UnknownDeviceError(self._unknown("supplier", identifier, self.suppliers))
+            raise UnknownDeviceError(self._unknown(DeviceKind.SUPPLIER, identifier, self.suppliers))
         return found
 
     def rm_consumer(self, identifier: int) -> Consumer:

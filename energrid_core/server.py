@@ -10,26 +10,44 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from energrid_core import snapshot
 from energrid_core.adapters.binder import DeviceBinder
 from energrid_core.adapters.bindings import Binding, Bindings
 from energrid_core.adapters.bridge import AdapterBridge, CommandRouter
 from energrid_core.auth import read_password
+from energrid_core.command import Command, Phase
 from energrid_core.config import Settings, check
-from energrid_core.confirmations import Confirmations
-from energrid_core.delivery import CommandEvent, Delivery, Outcome, StoreJournal
 from energrid_core.errors import BadArgumentError, StoreError
+from energrid_core.events import (
+    Bus,
+    CommandChanged,
+    ConnectionChanged,
+    Part,
+    PublishAcknowledged,
+    WireCommand,
+)
+from energrid_core.grid_view import (
+    CommandCounts,
+    Conditions,
+    ConnectionStatus,
+    GridView,
+    StateCounts,
+)
 from energrid_core.heap import settle
 from energrid_core.ingest import Ingest
 from energrid_core.instance import default_client_id, instance_id
+from energrid_core.journal import StoreJournal
+from energrid_core.ledger import Ledger
 from energrid_core.lock_slices import locked_slices
-from energrid_core.model import Consumer, House, Neighborhood, Supplier
+from energrid_core.model import Consumer, DeviceKind, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
 from energrid_core.sole_server import check_alone
 from energrid_core.state_payloads import encode, status_payload
 from energrid_core.state_publisher import StatePublisher
 from energrid_core.state_topics import status_topic
+from energrid_core.stats import IngestStats
 from energrid_core.store import ReadingRow, Store, resolve_calibration
 from energrid_core.topics import (
     consumer_command_topic,
@@ -37,10 +55,13 @@ from energrid_core.topics import (
     supplier_command_topic,
 )
 from energrid_core.watchdog import LoopWatchdog
-from energrid_core.wire import Decoded, Decoder
+from energrid_core.wire import Decoder
 
 JSON = "application/json"  # the MQTT 5 content type of the state topics
 log = logging.getLogger("energrid.server")
+
+T = TypeVar("T")
+CONSUMER, SUPPLIER = DeviceKind.CONSUMER, DeviceKind.SUPPLIER
 
 MAX_BATCH = 100_000
 SNAPSHOT_SLICE = 20  # houses copied per hold of the lock when saving statistics (~5 ms)
@@ -78,9 +99,10 @@ class GridServer:
                 restored,
                 where,
             )
-        self.ingest = Ingest(self.grid, Decoder.from_settings(settings), self.lock, self.clock)
-        self.ingest.listeners.append(self._remember_wire_command)
         self.instance = instance_id(settings.state_dir)
+        self.bus = Bus()
+        decoder = Decoder.from_settings(settings)
+        self.ingest = Ingest(self.grid, decoder, self.lock, self.clock, self.bus)
         options = ClientOptions(
             host=settings.mqtt_host,
             port=settings.mqtt_port,
@@ -100,13 +122,30 @@ class GridServer:
         self.client.add_topic(neighborhood_filter(n))
         self.binder = DeviceBinder(self.grid, self.lock, self.store, self.client, self.bindings)
         self.binder.load()
+        bus = self.bus
+        self.client.session_listeners.append(
+            lambda up, text: bus.publish(ConnectionChanged(up, text))
+        )
+        self.client.publish_listeners.append(
+            lambda mid, ok, reason: bus.publish(PublishAcknowledged(mid, ok, reason))
+        )
+        journal = StoreJournal(self.store, n)
+        self.ledger = Ledger(
+            CommandRouter(self.client, self.bindings, n),  # a bound plug's command in its words
+            journal,
+            bus,
+            self.clock,
+            ttl_s=settings.command_ttl_s,
+            confirm_timeout_s=settings.confirm_timeout_s,
+            offline_after_s=settings.offline_after_s,
+        )
+        self.ledger.restore(journal.load(self._command_topic))
         # State topics for the VR interface and dashboards (docs/protocol.md, "State topics").
-        self.confirmations = Confirmations(settings.confirm_timeout_s, self.clock)
         self.state = StatePublisher(
             self.grid,
             self.lock,
             self._publish_state,
-            self.confirmations,
+            self.ledger.latest,
             mains_voltage_v=settings.mains_voltage_v,
             max_rate_hz=settings.state_max_rate_hz,
             offline_after_s=settings.offline_after_s,
@@ -114,19 +153,16 @@ class GridServer:
             max_payloads_per_s=settings.state_max_payloads_per_s,
             backlog=lambda: self.client.unacked_publishes,
             instance=self.instance,
+            bus=bus,
         )
-        self.ingest.listeners.append(self.state.on_message)
-        self.client.publish_listeners.append(self.state.on_published)
-        self.client.session_listeners.append(self.state.on_connection)
         offline = encode(status_payload(False))
         self.client.set_will(status_topic(n), offline, qos=1, retain=True, content_type=JSON)
-        journal = StoreJournal(self.store, n)
-        commands_out = CommandRouter(self.client, self.bindings, n)  # a bound plug's own words
-        self.delivery = Delivery(commands_out, journal, self.clock, settings.command_ttl_s)
-        self.delivery.listeners.append(self._remember_sent_command)
-        self.delivery.restore(journal.load(self._command_topic))
-        self.client.session_listeners.append(self.delivery.on_connection)
-        self.client.publish_listeners.append(self.delivery.on_published)
+        self._undo = [
+            bus.subscribe(CommandChanged, self._remember_sent_command),
+            bus.subscribe(WireCommand, self._remember_wire_command),
+        ]
+        # The parts that run beside the network thread, started in order, stopped in reverse.
+        self.parts: list[Part] = [self.ledger, self.state]
         self.watchdog = LoopWatchdog(
             lambda: self.client.loop_alive, self.client.restart_loop, self.client.announce
         )
@@ -153,7 +189,8 @@ class GridServer:
             target=self._housekeeping_loop, name="energrid-housekeeping", daemon=True
         )
         self._housekeeper.start()
-        self.state.start()
+        for part in self.parts:
+            part.start()
         return self.client.start(wait_s)
 
     def stop(self) -> None:
@@ -163,7 +200,8 @@ class GridServer:
         self._stop.set()
         if self._housekeeper is not None:
             self._housekeeper.join()
-        self.state.stop()
+        for part in reversed(self.parts):
+            part.stop()
         self.client.stop()  # the broker then publishes our will: status offline
         try:
             self.save_snapshot()
@@ -182,7 +220,7 @@ class GridServer:
         watching = self._housekeeper is not None and not self.client.stopping
         if watching and not self.watchdog.check():
             self.failed.set()
-        self.delivery.expire()
+        self.ledger.tick()
         due = time.monotonic() - self._snapshot_at >= self.settings.snapshot_interval_s
         if due and self.ingest.stats.messages_applied != self._snapshot_applied:
             self._periodic_snapshot()
@@ -276,7 +314,7 @@ class GridServer:
             self.store.remove_house(self.settings.neighborhood, house)
             removed = self.grid.rm_house(house)
         self.binder.forget(house)
-        self.delivery.cancel(house)
+        self.ledger.cancel(house)
         self.state.house_removed(removed)
         return removed
 
@@ -324,9 +362,9 @@ class GridServer:
             find(device)  # an unknown device is reported before touching the store
             self.store.remove_device(self.settings.neighborhood, house, kind, device)
             removed = (target.rm_consumer if kind == "consumer" else target.rm_supplier)(device)
-        if kind == "consumer":
+        if kind == CONSUMER:
             self.binder.forget(house, device)
-        self.delivery.cancel(house, kind, device)
+        self.ledger.cancel(house, kind, device)
         self.state.device_removed(house, kind, device)
         return removed
 
@@ -339,33 +377,35 @@ class GridServer:
 
     # --- commands ------------------------------------------------------------------------------
 
-    def set_consumer(self, house: int, consumer: int, state: int) -> CommandEvent:
+    def set_consumer(self, house: int, consumer: int, state: int) -> Command:
         """1/0 on .../Consumer/<c>/set at QoS 1: SENT now, or QUEUED until the broker is back."""
         with self.lock:
-            self.grid.house(house).consumer(consumer)
-        return self._command(house, "consumer", consumer, state)
+            heard_at = self.grid.house(house).consumer(consumer).last_seen
+        return self._command(house, CONSUMER, consumer, state, heard_at)
 
-    def set_supplier(self, house: int, supplier: int, state: int) -> CommandEvent:
+    def set_supplier(self, house: int, supplier: int, state: int) -> Command:
         """1/0 on .../Supplier/<s>/booleanLoad at QoS 1: SENT now, or QUEUED."""
         with self.lock:
-            self.grid.house(house).supplier(supplier)
-        return self._command(house, "supplier", supplier, state)
+            heard_at = self.grid.house(house).supplier(supplier).last_seen
+        return self._command(house, SUPPLIER, supplier, state, heard_at)
 
-    def _command(self, house: int, kind: str, device: int, state: int) -> CommandEvent:
+    def _command(
+        self, house: int, kind: DeviceKind, device: int, state: int, heard_at: float | None
+    ) -> Command:
         topic = self._command_topic(house, kind, device)
-        return self.delivery.submit(self.delivery.command(house, kind, device, state, topic))
+        return self.ledger.submit(self.ledger.new(house, kind, device, state, topic), heard_at)
 
-    def _command_topic(self, house: int, kind: str, device: int) -> str:
+    def _command_topic(self, house: int, kind: DeviceKind, device: int) -> str:
         n = self.settings.neighborhood
-        if kind == "consumer":
+        if kind == CONSUMER:
             return consumer_command_topic(n, house, device)
         return supplier_command_topic(n, house, device)
 
-    def _remember_sent_command(self, event: CommandEvent) -> None:
+    def _remember_sent_command(self, event: CommandChanged) -> None:
         """A command went out: it is the device's commanded state, in the model and the store."""
-        if event.outcome is not Outcome.SENT:
-            return
         c = event.command
+        if c.phase is not Phase.SENT or c.sends != 1 or not c.from_server:
+            return
         with self.lock:
             target = self.grid.houses.get(c.house)
             devices = None if target is None else getattr(target, c.kind + "s")
@@ -373,22 +413,85 @@ class GridServer:
             if device is None:
                 return
             device.commanded = c.state
-        self.confirmations.expect(c.house, c.kind, c.device, c.state)
-        self.state.mark_house(c.house)
         self._save_commanded(c.house, c.kind, c.device, c.state)
 
-    def _remember_wire_command(self, house: int, decoded: Decoded) -> None:
+    def _remember_wire_command(self, event: WireCommand) -> None:
         """A command another client (the VR one) sent: saved as the device's commanded state."""
-        seen = decoded.command
-        if seen is not None:
-            kind = "supplier" if seen.supplier else "consumer"
-            self._save_commanded(house, kind, seen.device, seen.state)
+        seen = event.command
+        self._save_commanded(event.house, DeviceKind.of(seen.supplier), seen.device, seen.state)
 
-    def _save_commanded(self, house: int, kind: str, device: int, state: int) -> None:
+    def _save_commanded(self, house: int, kind: DeviceKind, device: int, state: int) -> None:
         try:
             self.store.set_commanded(self.settings.neighborhood, house, kind, device, state)
         except StoreError as exc:  # the network thread must go on; the next change retries
             log.warning("%s", exc)
+
+    # --- what the shell, the views and the demo read (grid_view.py) ---------------------------
+
+    def conditions(self) -> Conditions:
+        s = self.settings
+        return Conditions(self.clock(), s.mains_voltage_v, s.offline_after_s)
+
+    def read(self, view: Callable[[GridView], T]) -> T:
+        """view(GridView) under the server's lock: it reads, and returns text or copies."""
+        with self.lock:
+            return view(GridView(self.grid, self.conditions(), self.ledger.latest))
+
+    def command_of(self, house: int, kind: DeviceKind, device: int) -> Command | None:
+        """A copy of the device's last command (its phase says what became of it)."""
+        return self.ledger.latest(house, kind, device)
+
+    def stats_snapshot(self) -> IngestStats:
+        with self.lock:
+            return self.ingest.stats.snapshot()
+
+    def connection_status(self) -> ConnectionStatus:
+        c = self.client
+        return ConnectionStatus(
+            c.connected,
+            c.address,
+            c.connects,
+            c.disconnects,
+            c.connect_failures,
+            c.duplicates_dropped,
+            c.loop_restarts,
+            c.refusal,
+            c.explained,
+            c.problem,
+        )
+
+    def command_counts(self) -> CommandCounts:
+        n = self.ledger.counts
+        waiting = len(self.ledger.pending)
+        return CommandCounts(
+            n[Phase.SENT],
+            waiting,
+            n[Phase.EXPIRED],
+            n[Phase.REFUSED],
+            n[Phase.CONFIRMED],
+            n[Phase.UNCONFIRMED],
+        )
+
+    def state_counts(self) -> StateCounts:
+        p = self.state.stats
+        return StateCounts(p.messages_published, p.changes_marked, p.flushes, p.topics_cleared)
+
+    def follow_connection(self, listener: Callable[[bool, str], None]) -> None:
+        """listener(connected, text) for every line about the connection meant for a person."""
+        self.client.connection_listeners.append(listener)
+
+    def announce(self, text: str) -> None:
+        """Say something about the broker through the connection listeners."""
+        self.client.announce(text)
+
+    def notice_rejections_every(self, interval_s: float | None) -> None:
+        """Log a line per rejection reason at most once an interval (None: at DEBUG only)."""
+        self.ingest.notice_interval_s = interval_s
+
+    @property
+    def failure(self) -> str | None:
+        """Why the watchdog gave up on the network thread, once `failed` is set."""
+        return self.watchdog.failure
 
 
 def _check_count(count: int) -> None:

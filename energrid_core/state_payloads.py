@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import orjson
 
 from energrid_core.availability import is_online
-from energrid_core.confirmations import Command
+from energrid_core.command import Command, Phase
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.state_topics import (
     CONSUMER,
@@ -248,14 +248,19 @@ def house_state(
 def command_state(command: Command | None) -> JsonDict | None:
     if command is None:
         return None
+    obeyed = True if command.phase is Phase.CONFIRMED else False if command.not_obeyed else None
     return {
         "state": command.state,
-        "status": command.status,
+        "status": command.phase.status,
+        "phase": command.phase.value,
         "sent_unix_s": finite(command.sent_at),
         "resolved_unix_s": finite(command.resolved_at),
-        "timeout_s": finite(command.timeout_s),
+        "timeout_s": finite(command.expires_at - command.created),
         "source": "server" if command.from_server else "other",
         "client": command.client,
+        "sends": command.sends,
+        "device_shows": None if command.shown is None else int(command.shown),
+        "obeyed": obeyed,
     }
 
 

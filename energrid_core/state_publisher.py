@@ -3,9 +3,9 @@
 The MQTT thread and the operator only *mark* a house as changed (O(1), no publishing in the hot
 path). The publisher's thread flushes marked houses, each at most `max_rate_hz` times a second
 however fast its readings come, and only the topics whose payload changed. The same thread sweeps
-availability (a device silent for `offline_after_s` goes offline), times out unconfirmed commands,
-clears the retained topics of removed houses and devices, and republishes everything after a
-reconnect. Tests drive `run_once()` with fake clocks instead of starting the thread.
+availability (a device silent for `offline_after_s` goes offline), clears the retained topics of
+removed houses and devices, and republishes everything after a reconnect. Tests drive
+`run_once()` with fake clocks instead of starting the thread.
 
 Two limits keep a large grid from drowning the server in its own state: a budget of payloads
 built per second for the whole grid (`max_payloads_per_s`; a house costs one per topic, the
@@ -28,11 +28,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from energrid_core.availability import availability
-from energrid_core.confirmations import Command, Confirmations
 from energrid_core.errors import BrokerUnavailableError
+from energrid_core.events import (
+    Bus,
+    CommandChanged,
+    ConnectionChanged,
+    PublishAcknowledged,
+    ReadingApplied,
+    WireCommand,
+)
 from energrid_core.lock_slices import locked_slices
 from energrid_core.model import House, Neighborhood
 from energrid_core.state_payloads import (
+    CommandLookup,
     HouseSums,
     encode,
     house_messages,
@@ -43,7 +51,6 @@ from energrid_core.state_payloads import (
     status_payload,
 )
 from energrid_core.state_topics import device_state_topic, status_topic
-from energrid_core.wire import Decoded
 
 log = logging.getLogger("energrid.state")
 
@@ -58,7 +65,6 @@ HOUSES_PER_NEIGHBORHOOD_TOKEN = 50
 
 # Publishes a retained message; raises BrokerUnavailableError when it cannot go out now.
 Sink = Callable[[str, bytes], None]
-OutcomeListener = Callable[[Command], None]
 
 
 @dataclass
@@ -77,7 +83,7 @@ class StatePublisher:
         grid: Neighborhood,
         lock: threading.RLock,
         sink: Sink,
-        confirmations: Confirmations,
+        commands: CommandLookup,
         *,
         mains_voltage_v: float,
         max_rate_hz: float,
@@ -87,11 +93,12 @@ class StatePublisher:
         max_payloads_per_s: float = 3000.0,
         backlog: Callable[[], int] = lambda: 0,
         instance: str = "",
+        bus: Bus | None = None,
     ) -> None:
         self.grid = grid
         self.lock = lock  # the server's: held while payloads are built, never while publishing
         self.sink = sink
-        self.confirmations = confirmations
+        self.commands = commands  # a device's last command (the ledger's)
         self.mains_voltage_v = mains_voltage_v
         self.interval_s = 1.0 / max_rate_hz
         self.offline_after_s = offline_after_s
@@ -100,7 +107,7 @@ class StatePublisher:
         self.monotonic = monotonic
         self.stats = PublisherStats()
         self.instance = instance  # the server's id, in its online status
-        self.outcome_listeners: list[OutcomeListener] = []
+        self._undo: list[Callable[[], None]] = []
         self._cond = threading.Condition()
         # Shared with the marking threads, under _cond.
         self._dirty: set[int] = set()
@@ -122,6 +129,7 @@ class StatePublisher:
         self._thread: threading.Thread | None = None
         self.max_payloads_per_s = max_payloads_per_s
         self.backlog = backlog  # our messages the broker has not acknowledged yet
+        self.bus = bus  # followed from start() to stop()
         self._room = threading.Event()  # set on every acknowledgement while a send waits
         self._tokens = max_payloads_per_s
         self._tokens_at: float | None = None
@@ -139,17 +147,23 @@ class StatePublisher:
                 self._dirty.add(NEIGHBORHOOD)
                 self._cond.notify()
 
-    def on_message(self, house: int, decoded: Decoded) -> None:
-        """Ingest listener: called in the MQTT thread after a message changed the house."""
-        self.confirmations.observe(house, decoded)
-        self.mark_house(house)
+    def on_reading(self, event: ReadingApplied | WireCommand) -> None:
+        """In the MQTT thread, after a message changed the house."""
+        self.mark_house(event.house)
 
-    def on_published(self, _mid: int, _accepted: bool, _reason: str) -> None:
-        """Publish listener (MQTT thread): an acknowledgement may have freed the window."""
+    def on_command(self, event: CommandChanged) -> None:
+        """A command changed: its device's topic shows it."""
+        self.mark_house(event.command.house)
+
+    def on_published(self, _event: PublishAcknowledged) -> None:
+        """(MQTT thread) an acknowledgement may have freed the window."""
         self._room.set()
 
-    def on_connection(self, connected: bool, _text: str = "") -> None:
-        """Connection listener: on every connect, announce `online` and republish everything."""
+    def on_connection(self, event: ConnectionChanged) -> None:
+        """On every connect, announce `online` and republish everything."""
+        self.connection(event.connected)
+
+    def connection(self, connected: bool) -> None:
         with self._cond:
             self._connected = connected
             if connected:
@@ -160,7 +174,6 @@ class StatePublisher:
     def house_removed(self, house: House) -> None:
         """Clear the retained topics of a removed house and of all its devices."""
         topics = house_topics(self.grid.identifier, house)
-        self.confirmations.forget(house.identifier)
         with self._cond:
             self._clears.append((house.identifier, None, topics))
             self._dirty.discard(house.identifier)
@@ -169,21 +182,36 @@ class StatePublisher:
 
     def device_removed(self, house: int, kind: str, device: int) -> None:
         topic = device_state_topic(self.grid.identifier, house, kind, device)
-        self.confirmations.forget(house, kind, device)
         with self._cond:
             self._clears.append((house, topic, [topic]))
         self.mark_house(house)
 
     # --- the thread -----------------------------------------------------------------------------
 
+    def follow(self, bus: Bus) -> None:
+        """Hear of readings, commands, acknowledgements and the connection (stop() undoes it)."""
+        self._undo = [
+            bus.subscribe(ReadingApplied, self.on_reading),
+            bus.subscribe(WireCommand, self.on_reading),
+            bus.subscribe(CommandChanged, self.on_command),
+            bus.subscribe(PublishAcknowledged, self.on_published),
+            bus.subscribe(ConnectionChanged, self.on_connection),
+        ]
+
     def start(self) -> None:
+        """Start the thread, and follow the bus given when built."""
         if self._thread is not None:
             return
+        if self.bus is not None:
+            self.follow(self.bus)
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="energrid-state", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        for undo in self._undo:
+            undo()
+        self._undo = []
         with self._cond:
             self._stopping = True
             self._cond.notify()
@@ -209,9 +237,6 @@ class StatePublisher:
     def _wait_s(self, now: float) -> float:
         """Seconds until the next cycle has work; called under _cond."""
         wake = [self._next_sweep - now, MAX_WAIT_S]
-        deadline = self.confirmations.next_deadline()
-        if deadline is not None:
-            wake.append(deadline - self.clock())
         if self._connected:
             if self._clears or self._republish or self._announce_at is not None:
                 return 0.0
@@ -224,13 +249,11 @@ class StatePublisher:
     # --- one cycle ------------------------------------------------------------------------------
 
     def run_once(self) -> None:
-        """Sweep, time out commands, then publish whatever is due (when connected)."""
+        """Sweep, then publish whatever is due (when connected)."""
         now = self.monotonic()
         if now >= self._next_sweep:
             self._next_sweep = now + self.sweep_s
             self._sweep()
-        for house in self.confirmations.expire():
-            self.mark_house(house)
         with self._cond:
             republish = self._republish and self._connected
         houses: list[int] = []
@@ -249,7 +272,6 @@ class StatePublisher:
             finally:
                 with self._cond:
                     self._in_hand = False
-        self._report_outcomes()
 
     def _take_work(
         self, now: float, republish: bool, houses: list[int]
@@ -411,7 +433,7 @@ class StatePublisher:
             if self._sums.get(identifier) != sums:
                 self._sums[identifier] = sums
                 self._totals_stale = True
-            latest = self.confirmations.latest
+            latest = self.commands
             return house_messages(self.grid.identifier, house, mains_v, now, after_s, latest, sums)
 
     def _neighborhood_message(self) -> tuple[str, bytes]:
@@ -451,15 +473,6 @@ class StatePublisher:
                 if self._stopping or not self._connected:
                     raise BrokerUnavailableError("state publishing waits for the broker")
             self._room.wait(ROOM_POLL_S)
-
-    def _report_outcomes(self) -> None:
-        for command in self.confirmations.take_outcomes():
-            log.debug("%s", command.describe())
-            for listener in self.outcome_listeners:
-                try:
-                    listener(command)
-                except Exception:
-                    log.exception("command outcome listener failed")
 
     @property
     def waiting(self) -> int:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from energrid_core.model import DeviceKind
 from energrid_core.topics import parse_id
 
 ROOT = "energrid"
-CONSUMER = "consumer"
-SUPPLIER = "supplier"
+CONSUMER = DeviceKind.CONSUMER
+SUPPLIER = DeviceKind.SUPPLIER
 DEVICE_KINDS = (CONSUMER, SUPPLIER)
 
 

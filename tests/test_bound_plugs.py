@@ -11,7 +11,8 @@ from helpers import TestClient, unique, wait_for
 
 from energrid.simulator.plug_client import PlugClient, run_plugs
 from energrid.simulator.plugs import SimPlug
-from energrid_core.confirmations import CONFIRMED
+from energrid_core.command import Phase
+from energrid_core.model import DeviceKind
 from energrid_core.errors import BadArgumentError
 from energrid_core.server import GridServer
 
@@ -60,8 +61,8 @@ def test_bound_plugs_report_their_watts_and_obey_set_consumer(server: GridServer
             wait_for(lambda p=plug: not p.on, f"{plug.device} to switch off")
             wait_for(
                 lambda c=consumer: (
-                    (latest := server.confirmations.latest(1, "consumer", c)) is not None
-                    and latest.status == CONFIRMED
+                    (latest := server.command_of(1, DeviceKind.CONSUMER, c)) is not None
+                    and latest.phase is Phase.CONFIRMED
                 ),
                 f"consumer {consumer}'s OFF to be confirmed by its plug",
             )

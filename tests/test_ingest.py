@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from energrid_core.events import ReadingApplied
 from energrid_core.ingest import Ingest
 from energrid_core.model import Neighborhood
 from energrid_core.wire import Decoder
@@ -91,13 +92,13 @@ def test_commands_seen_record_the_commanded_state(ingest: Ingest) -> None:
 
 @pytest.mark.allow_callback_errors
 def test_a_bug_costs_one_message_not_the_caller(ingest: Ingest) -> None:
-    def broken(house: int, decoded: object) -> None:
+    def broken(event: object) -> None:
         raise RuntimeError("listener bug")
 
-    ingest.listeners.append(broken)
+    undo = ingest.bus.subscribe(ReadingApplied, broken)
     ingest.handle("Neighborhood/0/House/1/Consumer", b'{"1": 900}')  # must not raise
-    assert ingest.stats.callback_errors == 1
-    ingest.listeners.clear()
+    assert ingest.bus.handler_errors == 1
+    undo()
     ingest.handle("Neighborhood/0/House/1/Consumer", b'{"1": 901}')
     assert ingest.stats.messages_applied == 2
 

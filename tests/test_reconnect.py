@@ -16,8 +16,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from energrid.app import running_server
+from energrid_core.events import ReadingApplied
 from energrid_core.mqtt_client import ClientOptions, GridClient
-from energrid_core.wire import Decoded
 
 
 def consumer_topic(house: int, consumer: int) -> str:
@@ -77,11 +77,11 @@ def test_a_broker_restart_mid_stream_loses_nothing_acknowledged(
         applied: list[tuple[int, float]] = []
         lock = threading.Lock()
 
-        def record(house: int, decoded: Decoded) -> None:
+        def record(event: ReadingApplied) -> None:
             with lock:
-                applied.extend((house, r.current_a) for r in decoded.consumers)
+                applied.extend((event.house, r.current_a) for r in event.decoded.consumers)
 
-        server.ingest.listeners.append(record)
+        server.bus.subscribe(ReadingApplied, record)
         boards = [Peer(broker.port, client_id=f"board-{h}").wait_connected() for h in (1, 2, 3)]
         sent: dict[int, dict[int, float]] = {1: {}, 2: {}, 3: {}}  # house -> mid -> value
         values = itertools.count(1)

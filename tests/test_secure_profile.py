@@ -22,7 +22,7 @@ from energrid.app import running_server
 from energrid.broker import ensure_broker
 from energrid.shell import banner
 from energrid_core import auth
-from energrid_core.delivery import Outcome
+from energrid_core.command import Phase
 from energrid_core.errors import BrokerUnavailableError
 
 NOT_AUTHORIZED = 0x87
@@ -110,7 +110,7 @@ def test_the_server_works_end_to_end_with_its_account(site: SecureSite) -> None:
         server.set_consumer(1, 1, 1)
         message = board.received.get(timeout=10)
         assert (message.topic, message.payload) == ("Neighborhood/0/House/1/Consumer/1/set", b"1")
-        wait_for(lambda: server.delivery.counts[Outcome.DELIVERED] == 1, "the PUBACK")
+        wait_for(lambda: server.ledger.counts[Phase.DELIVERED] == 1, "the PUBACK")
         said = banner(server, None)
     board.close()
     assert "Profile: secure, account energrid-server." in said  # the shell's banner says so
@@ -205,7 +205,7 @@ def test_house_1_cannot_read_house_2_commands(site: SecureSite) -> None:
         server.set_consumer(1, 1, 1)  # after the others: when it arrives, they would have
         message = board.received.get(timeout=10)
         assert message.topic == "Neighborhood/0/House/1/Consumer/1/set"
-        wait_for(lambda: server.delivery.counts[Outcome.DELIVERED] == 3, "all three PUBACKs")
+        wait_for(lambda: server.ledger.counts[Phase.DELIVERED] == 3, "all three PUBACKs")
     assert board.messages() == []
     board.close()
 

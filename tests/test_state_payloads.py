@@ -1,14 +1,12 @@
-"""State payloads, topics and confirmations: pure functions, no broker."""
+"""State payloads and topics: pure functions, no broker."""
 
 from __future__ import annotations
 
-import orjson
 import pytest
 from asyncapi_contract import Contract
 
 from energrid import views
 from energrid_core.availability import is_online
-from energrid_core.confirmations import CONFIRMED, PENDING, UNCONFIRMED, Confirmations
 from energrid_core.model import Neighborhood
 from energrid_core.state_payloads import (
     consumer_state,
@@ -26,7 +24,6 @@ from energrid_core.state_topics import (
     parse_state_topic,
     status_topic,
 )
-from energrid_core.wire import ConsumerReading, Decoded, SupplierReading
 
 MAINS_V = 230.0
 
@@ -110,62 +107,3 @@ def test_availability_threshold() -> None:
     assert is_online(100.0, 110.0, 10.0)
     assert not is_online(100.0, 110.5, 10.0)
     assert not is_online(None, 0.0, 10.0)
-
-
-class Clock:
-    now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def reading(device: int, on: bool | None) -> Decoded:
-    return Decoded(1, consumers=(ConsumerReading(device, 1.0, on),))
-
-
-def test_confirmations_follow_the_readings() -> None:
-    clock = Clock()
-    confirmations = Confirmations(5.0, clock)
-    confirmations.expect(1, "consumer", 2, 1)
-    assert confirmations.latest(1, "consumer", 2).status == PENDING
-    confirmations.observe(1, reading(2, None))  # says nothing about on/off
-    confirmations.observe(1, reading(2, False))
-    confirmations.observe(1, reading(3, True))  # another device
-    assert confirmations.take_outcomes() == []
-    clock.now = 50.75
-    confirmations.observe(1, reading(2, True))
-    [done] = confirmations.take_outcomes()
-    assert (
-        done.status == CONFIRMED and done.describe() == "House 1 consumer 2 confirmed ON in 0.8 s"
-    )
-    assert confirmations.next_deadline() is None
-
-
-def test_a_newer_command_replaces_the_pending_one_and_removal_forgets() -> None:
-    clock = Clock()
-    confirmations = Confirmations(2.0, clock)
-    confirmations.expect(1, "consumer", 2, 1)
-    confirmations.expect(1, "consumer", 2, 0)
-    clock.now += 2.0
-    assert confirmations.expire() == [1]
-    [done] = confirmations.take_outcomes()
-    assert done.status == UNCONFIRMED and done.state == 0
-    confirmations.expect(1, "supplier", 1, 1)
-    confirmations.forget(1)
-    assert confirmations.latest(1, "supplier", 1) is None
-    assert confirmations.latest(1, "consumer", 2) is None
-    clock.now += 10.0
-    assert confirmations.expire() == []
-
-
-def test_a_command_from_another_client_is_followed_too() -> None:
-    from energrid_core.wire import CommandSeen
-
-    confirmations = Confirmations(5.0, Clock())
-    confirmations.observe(1, Decoded(1, command=CommandSeen(1, True, 1)))
-    confirmations.observe(1, Decoded(1, suppliers=(SupplierReading(1, {}, True),)))
-    [done] = confirmations.take_outcomes()
-    assert done.describe() == (
-        "House 1 supplier 1 confirmed load ON in 0.0 s (command from another client)"
-    )
-    assert orjson.loads(encode({"x": float("nan")})) == {"x": None}

@@ -9,11 +9,13 @@ import orjson
 import pytest
 from asyncapi_contract import Contract
 from helpers import TIMEOUT_S, FakeClock, wait_for
+from ledger_fakes import Journal, Wire
 
 from energrid_core import state_publisher
-from energrid_core.confirmations import Confirmations
 from energrid_core.errors import BrokerUnavailableError
+from energrid_core.events import Bus, PublishAcknowledged, ReadingApplied, WireCommand
 from energrid_core.ingest import Ingest
+from energrid_core.ledger import Ledger
 from energrid_core.model import Neighborhood
 from energrid_core.state_publisher import StatePublisher
 from energrid_core.wire import Decoder
@@ -74,12 +76,23 @@ class Rig:
         house.add_supplier("Solar Panel")
         self.grid.add_house()
         self.sink = Recorder()
-        self.confirmations = Confirmations(5.0, self.clock)
+        self.bus = Bus()
+        self.wire = Wire()
+        self.ledger = Ledger(
+            self.wire,
+            Journal(),
+            self.bus,
+            self.clock,
+            ttl_s=5.0,
+            confirm_timeout_s=5.0,
+            offline_after_s=offline_after_s,
+        )
+        self.bus.subscribe(PublishAcknowledged, self.ledger.on_published)
         self.publisher = StatePublisher(
             self.grid,
             self.lock,
             self.sink,
-            self.confirmations,
+            self.ledger.latest,
             mains_voltage_v=230.0,
             max_rate_hz=rate_hz,
             offline_after_s=offline_after_s,
@@ -87,8 +100,10 @@ class Rig:
             monotonic=self.clock,
             max_payloads_per_s=payloads_per_s,
         )
-        self.ingest = Ingest(self.grid, Decoder(N), self.lock, self.clock)
-        self.ingest.listeners.append(self.publisher.on_message)
+        self.ingest = Ingest(self.grid, Decoder(N), self.lock, self.clock, self.bus)
+        self.bus.subscribe(ReadingApplied, self.ledger.on_reading)
+        self.bus.subscribe(WireCommand, self.ledger.on_wire_command)
+        self.publisher.follow(self.bus)  # no thread: the tests call run_once()
 
     def reading(self, house: int = 1, **raw: int) -> None:
         payload = orjson.dumps({k.removeprefix("c"): v for k, v in raw.items()})
@@ -96,7 +111,7 @@ class Rig:
         assert self.ingest.stats.messages_applied > 0
 
     def connect_and_flush(self) -> None:
-        self.publisher.on_connection(True)
+        self.publisher.connection(True)
         self.publisher.run_once()
 
 
@@ -233,8 +248,8 @@ def test_a_reconnect_republishes_everything() -> None:
     rig.connect_and_flush()
     first = sorted(rig.sink.topics())
     rig.sink.clear()
-    rig.publisher.on_connection(False)
-    rig.publisher.on_connection(True)
+    rig.publisher.connection(False)
+    rig.publisher.connection(True)
     rig.publisher.run_once()
     assert sorted(rig.sink.topics()) == first
 
@@ -268,48 +283,51 @@ def test_a_non_finite_value_is_published_as_null() -> None:
     assert rig.sink.last(NEIGHBORHOOD)["net_w"] is None
 
 
+def command(rig: Rig, kind: str, state: int) -> None:
+    topic = f"Neighborhood/0/House/1/{kind.title()}/1/set"
+    rig.ledger.submit(rig.ledger.new(1, kind, 1, state, topic), rig.clock())
+    rig.bus.publish(PublishAcknowledged(len(rig.wire.sent), True, ""))
+
+
 def test_a_command_is_confirmed_by_a_reading_that_shows_it() -> None:
     rig = Rig()
-    outcomes = []
-    rig.publisher.outcome_listeners.append(outcomes.append)
     rig.connect_and_flush()
     rig.clock.advance(1.0)
-    rig.confirmations.expect(1, "consumer", 1, 1)
-    rig.publisher.mark_house(1)
+    command(rig, "consumer", 1)
     rig.publisher.run_once()
     assert rig.sink.last(LAMP)["command"]["status"] == "pending"
     rig.clock.advance(0.25)
     rig.reading(c1=800)  # still OFF: not yet
     rig.clock.advance(0.25)
     rig.reading(c1=1200)  # ON
+    rig.clock.advance(1.0)
     rig.publisher.run_once()
-    assert [o.describe() for o in outcomes] == ["House 1 consumer 1 confirmed ON in 0.5 s"]
     assert rig.sink.last(LAMP)["command"] == {
         "state": 1,
         "status": "confirmed",
+        "phase": "confirmed",
         "sent_unix_s": 1001.0,
         "resolved_unix_s": 1001.5,
         "timeout_s": 5.0,
         "source": "server",
         "client": None,
+        "sends": 1,
+        "device_shows": 1,
+        "obeyed": True,
     }
 
 
-def test_a_command_not_shown_within_the_timeout_is_unconfirmed() -> None:
+def test_a_command_not_shown_within_its_time_to_live_is_shown_not_obeyed() -> None:
     rig = Rig()
-    outcomes = []
-    rig.publisher.outcome_listeners.append(outcomes.append)
     rig.connect_and_flush()
-    rig.confirmations.expect(1, "supplier", 1, 0)
-    rig.clock.advance(4.9)
+    command(rig, "consumer", 0)
+    rig.clock.advance(1.0)
+    rig.reading(c1=1200)  # ON
+    rig.clock.advance(4.1)
+    rig.ledger.tick()
     rig.publisher.run_once()
-    assert outcomes == []
-    rig.clock.advance(0.2)
-    rig.publisher.run_once()
-    assert [o.describe() for o in outcomes] == [
-        "House 1 supplier 1 did not confirm load OFF within 5 s"
-    ]
-    assert rig.sink.last(PANEL)["command"]["status"] == "unconfirmed"
+    shown = rig.sink.last(LAMP)["command"]
+    assert (shown["status"], shown["device_shows"], shown["obeyed"]) == ("unconfirmed", 1, False)
 
 
 def test_over_the_budget_houses_wait_with_their_latest_values() -> None:
@@ -351,7 +369,9 @@ def test_state_waits_for_a_free_slot_in_the_send_window() -> None:
     window, flushing = flush_against_a_full_window(rig)
     assert rig.sink.sent == []  # nothing handed to the client while the window is full
     window.unacked = 0
-    rig.publisher.on_published(1, True, "")  # the acknowledgement that freed a slot
+    rig.publisher.on_published(
+        PublishAcknowledged(1, True, "")
+    )  # the acknowledgement that freed a slot
     flushing.join(TIMEOUT_S)
     assert not flushing.is_alive()
     assert {STATUS, HOUSE, LAMP, NEIGHBORHOOD} <= set(rig.sink.topics())
@@ -360,7 +380,7 @@ def test_state_waits_for_a_free_slot_in_the_send_window() -> None:
 def test_a_connection_lost_while_waiting_for_the_window_keeps_the_state_marked() -> None:
     rig = Rig()
     window, flushing = flush_against_a_full_window(rig)
-    rig.publisher.on_connection(False)
+    rig.publisher.connection(False)
     flushing.join(TIMEOUT_S)
     assert not flushing.is_alive() and rig.sink.sent == []
     assert rig.publisher.stats.publish_failures == 1 and not rig.publisher.idle()

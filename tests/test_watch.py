@@ -92,7 +92,12 @@ def test_render_shows_status_totals_houses_and_commands() -> None:
     assert "server OFFLINE" in text
     assert views.neighborhood_line(0, grid.totals()) in text
     assert "Online: 1 of 1 houses, 0 of 1 devices" in text
-    assert "house 1 consumer 1: ON confirmed" in text
+    assert "house 1 consumer 1: ON (confirmed)" in text
+    ignored = {"state": 0, "status": "unconfirmed", "phase": "unconfirmed", "sent_unix_s": 100.0}
+    ignored |= {"device_shows": 1, "obeyed": False}
+    grid.apply("energrid/0/state/house/1/consumer/1", j({"online": True, "command": ignored}))
+    text = render(grid, "127.0.0.1:1883", 101.0)
+    assert "house 1 consumer 1: OFF (device ON: not obeyed)" in text
 
 
 def test_watch_once_prints_what_show_houses_prints(

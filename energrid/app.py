@@ -112,7 +112,7 @@ def running_server(
             log.info(
                 "Stopped the Energrid server; the broker at %s was not started by Energrid and "
                 "goes on",
-                server.client.address,
+                server.connection_status().address,
             )
         else:
             pid = broker.last_pid

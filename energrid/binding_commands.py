@@ -19,7 +19,7 @@ HELP = [
 
 def plug_note(server: GridServer, house: int, consumer: int) -> str:
     """' (as ON on cmnd/plug-kitchen/POWER, to its tasmota plug)' for a bound consumer, else ''."""
-    binding = server.bindings.get(house, consumer)
+    binding = server.binding(house, consumer)
     if binding is None:
         return ""
     return f" (it goes to {binding.describe()} on {binding.wire.command_topic(binding.device)})"
@@ -56,7 +56,7 @@ class BindingCommands:
     @command("showBindings()")
     def showBindings(self) -> None:
         """Every consumer fed by a plug: the plug, its relay, its watts, its own online flag."""
-        bindings = self.server.bindings.all()
+        bindings = self.server.all_bindings()
         if not bindings:
             out.say("No consumer is bound to a plug: bindDevice(h, c, 'tasmota', topic) binds one.")
             return

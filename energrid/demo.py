@@ -213,18 +213,22 @@ class Demo:
 
     def _not_heard(self, since: float) -> list[int]:
         """The demo houses with a device that has published nothing since `since`."""
-        silent = []
-        with self.server.lock:
-            for number in self.houses:
-                house = self.server.grid.houses.get(number)
+        numbers = list(self.houses)
+
+        def silent(view: GridView) -> list[int]:
+            found = []
+            for number in numbers:
+                house = view.grid.houses.get(number)
                 devices = (
                     [] if house is None else [*house.consumers.values(), *house.suppliers.values()]
                 )
                 if house is None or any(
                     d.last_seen is None or d.last_seen < since for d in devices
                 ):
-                    silent.append(number)
-        return silent
+                    found.append(number)
+            return found
+
+        return self.server.read(silent)
 
     def _wait_until_heard(self, since: float) -> list[int]:
         """Wait (ready_wait_s at most) for every demo device's first reading: "ready" means

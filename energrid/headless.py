@@ -55,7 +55,7 @@ def run_headless(
                 log.error("stopping: %s", server.failure)
                 status = 1
                 break
-            if server.client.gave_up is not None:  # said already, in one line
+            if server.connection_status().gave_up is not None:  # said already, in one line
                 status = 2
                 break
         if reporter is not None:

@@ -48,6 +48,7 @@ class ConnectionStatus:
     refusal: str | None
     explained: bool  # why it is not connected was said already (a refusal, a failed attempt)
     problem: str  # why it is not connected, in one line
+    gave_up: str | None  # why it stopped reconnecting (its client id taken over), or None
 
 
 @dataclass(frozen=True, slots=True)

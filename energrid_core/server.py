@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from energrid_core import snapshot
@@ -375,6 +376,15 @@ class GridServer:
     def unbind_device(self, house: int, consumer: int) -> Binding:
         return self.binder.unbind(house, consumer)
 
+    def binding(self, house: int, consumer: int) -> Binding | None:
+        """A copy of the plug consumer c of house h is bound to, or None."""
+        found = self.bindings.get(house, consumer)
+        return None if found is None else replace(found)
+
+    def all_bindings(self) -> list[Binding]:
+        """Copies of every binding, by house and consumer."""
+        return [replace(b) for b in self.bindings.all()]
+
     # --- commands ------------------------------------------------------------------------------
 
     def set_consumer(self, house: int, consumer: int, state: int) -> Command:
@@ -458,6 +468,7 @@ class GridServer:
             c.refusal,
             c.explained,
             c.problem,
+            c.gave_up,
         )
 
     def command_counts(self) -> CommandCounts:

@@ -55,10 +55,19 @@ def command_status(state: int, phase: str, shows: int | None, obeyed: bool | Non
     return f"{word} ({phase})"
 
 
-def commanded_text(commanded: int | None, command: Command | None) -> str:
-    """The commanded column: the last command with its fate, or the saved commanded state."""
-    if command is None:
-        return out.on_off(commanded)
+def commanded_text(
+    commanded: int | None, command: Command | None, device_on: bool | None = None
+) -> str:
+    """The commanded column: the last command with its fate, or the saved commanded state.
+
+    device_on: what the device's last reading showed. Where no command is worked on any more
+    (settled before a restart, or confirmed and switched by hand since), a device that shows
+    the other state is said, so that a bare 'OFF' never stands beside a device that is ON.
+    """
+    differs = device_on is not None and commanded is not None and int(device_on) != commanded
+    if command is None or (differs and command.phase.value == "confirmed"):
+        text = out.on_off(commanded)
+        return f"{text} (device {out.on_off(int(device_on))})" if differs else text
     shows = None if command.shown is None else int(command.shown)
     obeyed = False if command.not_obeyed else None
     text = command_status(command.state, command.phase.value, shows, obeyed)
@@ -86,7 +95,7 @@ def consumer_row(
         out.on_off(c.on),
         out.amps(current),
         out.watts(None if current is None else c.power_w(mains_v)),
-        commanded_text(c.commanded, commands(c.house, DeviceKind.CONSUMER, c.identifier)),
+        commanded_text(c.commanded, commands(c.house, DeviceKind.CONSUMER, c.identifier), c.on),
         out.age(now, c.last_seen),
     ]
 
@@ -110,7 +119,9 @@ def supplier_row(
         out.amps(s.value("battery_current_a")),
         out.percent(s.value("battery_remaining_pct")),
         out.watts(s.supply_w if s.value("load_voltage_v") is not None else None),
-        commanded_text(s.commanded, commands(s.house, DeviceKind.SUPPLIER, s.identifier)),
+        commanded_text(
+            s.commanded, commands(s.house, DeviceKind.SUPPLIER, s.identifier), s.load_on
+        ),
         out.age(now, s.last_seen),
     ]
 

@@ -198,15 +198,22 @@ class Ledger:
                 self._latest[command.key] = command
                 self._queued[command.key] = command
 
-    def cancel(self, house: int, kind: DeviceKind | None = None, device: int | None = None) -> None:
-        """A house or device was removed: its commands end (the store forgets it with it)."""
+    def cancel(
+        self,
+        house: int,
+        kind: DeviceKind | None = None,
+        device: int | None = None,
+        why: str = "device removed",
+    ) -> None:
+        """A house or device was removed, or another device now stands behind it (a plug bound
+        to a consumer): its commands end, and are no longer worked on."""
         events: list[CommandChanged] = []
         with self._lock:
             for key in [k for k in self._latest if k[0] == house and kind in (None, k[1])]:
                 if device in (None, key[2]):
                     command = self._latest.pop(key)
                     if not command.phase.final:
-                        self._end(command, Phase.CANCELLED, "device removed", events)
+                        self._end(command, Phase.CANCELLED, why, events)
         self._emit(events)
 
     # --- the network thread's side -----------------------------------------------------------

@@ -370,8 +370,16 @@ class GridServer:
         return removed
 
     def bind_device(self, house: int, consumer: int, flavour: str, device: str) -> Binding:
-        """Feed consumer c of house h from a Tasmota or Shelly plug; its commands go to the plug."""
-        return self.binder.bind(house, consumer, flavour, device)
+        """Feed consumer c of house h from a Tasmota or Shelly plug; its commands go to the plug.
+
+        A command still worked on for the consumer was meant for what stood there before: it
+        ends, so that binding a plug never switches it by an older command.
+        """
+        binding = self.binder.bind(house, consumer, flavour, device)
+        self.ledger.cancel(
+            house, CONSUMER, consumer, why=f"the consumer is now {binding.describe()}"
+        )
+        return binding
 
     def unbind_device(self, house: int, consumer: int) -> Binding:
         return self.binder.unbind(house, consumer)

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
-from mosquitto_fixture import free_port
 
 from energrid.commands import ShellCommands
-from energrid_core.config import Settings
+from energrid_core.model import DeviceKind
 from energrid_core.server import GridServer
 
 
 @pytest.fixture
-def server(tmp_path) -> GridServer:  # noqa: ANN001 - not connected: these are unit tests
-    return GridServer(Settings(state_dir=tmp_path, start_broker=False, mqtt_port=free_port()))
+def server(make_offline_server: Callable[..., GridServer]) -> GridServer:
+    return make_offline_server()  # not connected: these are unit tests; stopped after each
+
+
+def test_binding_a_plug_ends_a_command_meant_for_what_stood_there(
+    sh: dict, server: GridServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sh["setConsumer"](1, 1, 0)  # the broker is away: it waits for it
+    assert server.command_counts().waiting == 1
+    sh["bindDevice"](1, 1, "tasmota", "plug-kitchen")
+    assert server.command_counts().waiting == 0  # never sent to the plug once connected
+    assert server.command_of(1, DeviceKind.CONSUMER, 1) is None
 
 
 @pytest.fixture

@@ -128,8 +128,13 @@ def test_each_neighborhood_is_one_line_with_its_reach() -> None:
         "(920.0 W), supply 1.00 A (12.0 W), net -908.0 W"
     )
     assert lines[2].startswith("Neighborhood 2: OFFLINE")
+    assert "; last known: 1 of 2 houses online" in lines[2]
     assert lines[3].startswith("Neighborhood 3: UNREACHABLE")
-    assert lines[4].startswith("City: 6 houses; consumption 12.00 A (2760.0 W)")
+    # The city's totals are neighborhood 1's alone; 2 and 3 are left out with their last draw.
+    assert lines[4] == (
+        "City: 2 houses; consumption 4.00 A (920.0 W), supply 1.00 A (12.0 W), net -908.0 W; "
+        "left out: 2 neighborhoods not online, last known 8.00 A (1840.0 W)"
+    )
     city.apply("energrid/bridge/3", b"1")
     assert city.summary(3).reach is Reach.ONLINE
 

@@ -361,3 +361,21 @@ def test_the_commanded_column_says_what_became_of_the_command(desk: Desk) -> Non
     desk.submit(1)
     desk.shows(True)
     assert column() == "ON (confirmed)"
+
+
+def test_a_settled_or_forgotten_command_beside_a_device_in_the_other_state_is_said(
+    desk: Desk,
+) -> None:
+    """After a restart no record is left, and a confirmed device may be switched by hand since:
+    the commanded column never shows a bare OFF beside a device that is ON."""
+    from energrid.views import commanded_text
+
+    assert commanded_text(0, None, True) == "OFF (device ON)"
+    assert commanded_text(0, None, False) == "OFF"
+    assert commanded_text(0, None, None) == "OFF"  # not heard from yet: nothing to compare
+    desk.submit(1)
+    desk.ack(1)
+    desk.shows(True)
+    confirmed = desk.ledger.latest(1, "consumer", 1)
+    assert commanded_text(1, confirmed, True) == "ON (confirmed)"
+    assert commanded_text(1, confirmed, False) == "ON (device OFF)"  # switched by hand since

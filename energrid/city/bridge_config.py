@@ -145,8 +145,9 @@ def section(options: BridgeOptions) -> str:
         ]
     lines += [
         "# Every retained state topic is queued for the bridge at once when it connects: the",
-        "# queue must hold them all (mosquitto.conf's 10,000 does not hold 1,000 houses of 10",
-        "# devices). A global option: it applies to every client of this broker.",
+        "# queue must hold them all (about 12 per house; a broker left at Mosquitto's default",
+        "# of 1,000 does not hold 100 houses). The shipped mosquitto.conf says the same; a global",
+        "# option: it applies to every client of this broker.",
         f"max_queued_messages {MAX_QUEUED_MESSAGES}",
         "# The neighborhood's state, out to the city (retained, re-sent at every connect).",
         f"topic {root_filter(n)} out {STATE_QOS}",

@@ -195,7 +195,11 @@ def build_plugs(args: argparse.Namespace) -> list[SimPlug]:
 def run_plug_sim(args: argparse.Namespace, settings: config.Settings) -> int:
     plugs = build_plugs(args)
     if args.print_setup:
-        print("# bind each plug to a consumer you created (here consumers 1.. of house 1):")
+        print(
+            "# Each plug feeds a consumer of house 1, numbered from 1: paste these into a house 1\n"
+            "# that has no consumers yet. Where it has some, newConsumer prints the number it\n"
+            "# gave: bind that one (bindDevice(1, <that number>, ...)) instead."
+        )
         for i, plug in enumerate(plugs, 1):
             print(f"newConsumer(1, {plug.load_type!r})")
             print(f"bindDevice(1, {i}, {plug.flavour!r}, {plug.device!r})")

@@ -73,6 +73,7 @@ class Settings:
     # Names given by an environment variable or a flag (not a setting itself).
     explicit: set[str] = field(default_factory=set, repr=False, compare=False, metadata=_INTERNAL)
     stats_interval_s: float = 0.0  # headless: log the ingest counters this often; 0: never
+    energy_gap_s: float = 15.0  # readings further apart are not integrated: unmeasured time
 
     @property
     def calibration(self) -> Calibration:
@@ -109,6 +110,8 @@ HELP = {
     "snapshot_interval_s": "seconds between two saves of the readings statistics",
     "watchdog_s": "seconds between two checks of the MQTT network thread",
     "stats_interval_s": "headless: log the ingest counters this often (0: never)",
+    "energy_gap_s": "readings further apart than this are not integrated into energy but "
+    "counted as unmeasured time",
 }
 
 # name -> (lowest, highest) accepted value
@@ -129,6 +132,7 @@ LIMITS = {
     "snapshot_interval_s": (0, 86400),
     "watchdog_s": (0.1, 3600),
     "stats_interval_s": (0, 86400),
+    "energy_gap_s": (0.1, 86400),
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

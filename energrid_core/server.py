@@ -15,6 +15,7 @@ from energrid_core import snapshot
 from energrid_core.auth import read_password
 from energrid_core.command import Command, Phase
 from energrid_core.config import Settings, check
+from energrid_core.energy import EnergyTracker
 from energrid_core.errors import BadArgumentError, StoreError
 from energrid_core.events import (
     Bus,
@@ -80,6 +81,10 @@ class GridServer:
                 restored,
                 where,
             )
+        self.energy = EnergyTracker(
+            self.grid, self.lock, settings.mains_voltage_v, settings.energy_gap_s, self.clock
+        )
+        self.energy.restore(self.store.energy(n))
         self.bus = Bus()
         decoder = Decoder.from_settings(settings)
         self.ingest = Ingest(self.grid, decoder, self.lock, self.clock, self.bus)
@@ -126,6 +131,7 @@ class GridServer:
             clock=self.clock,
             max_payloads_per_s=settings.state_max_payloads_per_s,
             backlog=lambda: self.client.unacked_publishes,
+            energy=self.energy,
         )
         offline = encode(status_payload(False))
         self.client.set_will(status_topic(n), offline, qos=1, retain=True)
@@ -153,6 +159,7 @@ class GridServer:
         )
         self._housekeeper.start()
         self.ledger.start()
+        self.energy.start(self.bus)  # before the state: a house's payload shows its new energy
         self.state.start(self.bus)
         return self.client.start(wait_s)
 
@@ -164,6 +171,7 @@ class GridServer:
         if self._housekeeper is not None:
             self._housekeeper.join()
         self.state.stop()
+        self.energy.stop()
         self.ledger.stop()
         self.client.stop()  # the broker then publishes our will: status offline
         try:
@@ -205,6 +213,7 @@ class GridServer:
             # of the whole grid as dicts and lists made it walk them for 0.2 s.
             rows += snapshot.encode(snapshot.export_houses(h for h in chosen if h is not None))
         self.store.save_readings(self.settings.neighborhood, rows)
+        self.store.save_energy(self.settings.neighborhood, self.energy.export())
         self._snapshot_at = time.monotonic()
         self._snapshot_applied = applied
         return len(rows)

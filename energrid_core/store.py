@@ -24,7 +24,7 @@ log = logging.getLogger("energrid.store")
 
 STORE_NAME = "grid.sqlite3"
 LOCK_NAME = "grid.lock"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 WAL_CHECKPOINT_PAGES = 4000
 
 
@@ -71,7 +71,15 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         for table in ("houses", "devices", "pending_commands", "readings", "next_numbers")
         for statement in _without_rowid(table)
     ),
+    # Energy counters (energrid_core.energy): kind 'house' and 'neighborhood' too.
+    3: (
+        "CREATE TABLE energy (neighborhood INTEGER NOT NULL, house INTEGER NOT NULL,"
+        " kind TEXT NOT NULL, device INTEGER NOT NULL, state BLOB NOT NULL,"
+        " PRIMARY KEY (neighborhood, house, kind, device)) WITHOUT ROWID",
+    ),
 }
+
+_HOUSE_TABLES = ("houses", "devices", "pending_commands", "readings", "next_numbers", "energy")
 
 _SAVE_NEXT = (
     "INSERT INTO next_numbers VALUES (?, ?, ?, ?) ON CONFLICT (neighborhood, house, kind)"
@@ -215,7 +223,7 @@ class Store:
 
     def remove_house(self, n: int, house: int) -> None:
         with self._transaction() as db:
-            for table in ("houses", "devices", "pending_commands", "readings", "next_numbers"):
+            for table in _HOUSE_TABLES:
                 db.execute(f"DELETE FROM {table} WHERE neighborhood = ? AND house = ?", (n, house))
 
     def add_devices(
@@ -242,7 +250,7 @@ class Store:
         key = (n, house, kind, device)
         where = "neighborhood = ? AND house = ? AND kind = ? AND device = ?"
         with self._transaction() as db:
-            for table in ("devices", "pending_commands", "readings"):
+            for table in ("devices", "pending_commands", "readings", "energy"):
                 db.execute(f"DELETE FROM {table} WHERE {where}", key)
 
     def set_commanded(self, n: int, house: int, kind: str, device: int, state: int) -> None:
@@ -305,6 +313,24 @@ class Store:
                 " AND house = ?2 AND kind = ?3 AND device = ?4))",
                 ((n,) + row for row in rows),
             )
+
+    def save_energy(self, n: int, rows: list[ReadingRow]) -> None:
+        """Replace the neighborhood's energy counters in one transaction; rows of a house or
+        device removed meanwhile are left out (the neighborhood's own row always stays)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM energy WHERE neighborhood = ?", (n,))
+            db.executemany(
+                "INSERT INTO energy SELECT ?1, ?2, ?3, ?4, ?5 WHERE ?3 = 'neighborhood'"
+                " OR (EXISTS (SELECT 1 FROM houses WHERE neighborhood = ?1 AND house = ?2)"
+                " AND (?3 = 'house' OR EXISTS (SELECT 1 FROM devices WHERE neighborhood = ?1"
+                " AND house = ?2 AND kind = ?3 AND device = ?4)))",
+                ((n,) + row for row in rows),
+            )
+
+    def energy(self, n: int) -> list[ReadingRow]:
+        return self._query(
+            "SELECT house, kind, device, state FROM energy WHERE neighborhood = ?", (n,)
+        )
 
     def readings(self, n: int) -> list[ReadingRow]:
         return self._query(

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from energrid import manage_commands, views
 from energrid import output as out
-from energrid import views
 from energrid.arguments import DebugFlag, command, device_type, state, whole_number
 from energrid_core.command import Command, Phase
 from energrid_core.errors import BadArgumentError
@@ -32,6 +32,7 @@ HELP = [
     ("showStats()", "messages received, applied and rejected by reason"),
     ("startDemo() / startDemo(lang='en')", "demo neighborhood with live simulated boards"),
     ("stopDemo()", "stop the demo's simulated boards (its houses stay)"),
+    *manage_commands.HELP,
 ]
 
 
@@ -93,6 +94,7 @@ class ShellCommands:
             "startDemo",
         ]
         self.registry.update({name: getattr(self, name) for name in names})
+        self.registry.update(manage_commands.ManageCommands(self.server).namespace())
         return dict(self.registry)
 
     def register(self, name: str, fn: Callable[..., Any]) -> None:

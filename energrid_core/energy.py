@@ -130,7 +130,10 @@ class EnergyTracker:
         if counter is None:
             counter = counters[key] = EnergyCounter()
         delta = counter.add(now, self._house_draw_w(house, now), gap_s, day)
-        counters[NEIGHBORHOOD_KEY].take(delta, day)
+        total = counters[NEIGHBORHOOD_KEY]
+        total.take(delta, day)
+        if total.since is None:
+            total.since = now
 
     def _house_draw_w(self, house: House, now: float) -> float:
         """The house's net draw now (consumption - supply), from what was heard within a gap."""

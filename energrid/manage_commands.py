@@ -5,28 +5,119 @@ They join ShellCommands' namespace (energrid.commands) and print through energri
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from energrid import output as out
 from energrid import views_energy
 from energrid.arguments import command, whole_number
+from energrid_core.alarms import NEIGHBORHOOD, AlarmChanged
 from energrid_core.errors import BadArgumentError
+from energrid_core.manage_store import CRITICAL
 from energrid_core.server import GridServer
 
 HELP = [
     ("showEnergy() / showEnergy(h)", "kWh imported and exported today and since creation"),
     ("showTypes() / showTypes(h)", "per device type: count, ON, power now, energy today, share"),
+    ("setLimit(watts) / setLimit(h, watts)", "the neighborhood's / house h's limit (None: none)"),
+    ("showAlarms()", "limits, active alarms and the alarm and shedding history"),
+    ("setShedding(True|False)", "switch load shedding on or off (off by default)"),
+    ("setPriority(h, c, p)", "consumer's shedding priority: 1 (shed first)..9, or 'critical'"),
 ]
+
+MAX_WATTS = 1e9
 
 
 class ManageCommands:
     def __init__(self, server: GridServer, lang: Callable[[], str] = lambda: "en") -> None:
         self.server = server
         self.lang = lang  # the shell's language for type names (the demo's)
+        # One line per alarm raised or cleared and per shedding action, as it happens.
+        server.bus.subscribe(AlarmChanged, lambda event: out.say(event.text))
 
     def namespace(self) -> dict[str, Callable[..., Any]]:
-        return {"showEnergy": self.showEnergy, "showTypes": self.showTypes}
+        names = ["showEnergy", "showTypes", "setLimit", "showAlarms", "setShedding", "setPriority"]
+        return {name: getattr(self, name) for name in names}
+
+    @command("setLimit(watts) or setLimit(h, watts)")
+    def setLimit(self, *args: Any) -> None:
+        """The most watts the neighborhood (its transformer) or house h (its contract) should
+        draw from the grid, net of its own supply; None removes the limit. Over it for the
+        alarms' minimum duration raises an alarm (and, with setShedding(True), sheds)."""
+        if len(args) == 1:
+            scope, watts = NEIGHBORHOOD, args[0]
+        elif len(args) == 2:
+            scope = whole_number(args[0], "the house")
+            self.server.grid.house(scope)
+            watts = args[1]
+        else:
+            raise BadArgumentError(f"expected 1 or 2 arguments, got {len(args)}")
+        if watts is not None:
+            if type(watts) not in (int, float) or not 0 < watts <= MAX_WATTS:
+                raise BadArgumentError(
+                    f"the limit must be watts above 0 (at most {MAX_WATTS:.0f}) or None, "
+                    f"not {watts!r}"
+                )
+            watts = float(watts)
+        self.server.alarms.set_limit(scope, watts)
+        name = "the neighborhood" if scope == NEIGHBORHOOD else f"house {scope}"
+        if watts is None:
+            out.say(f"No limit for {name} now.")
+        else:
+            out.say(f"Limit of {name}: {watts:.0f} W drawn from the grid.")
+
+    @command("setShedding(True) or setShedding(False)")
+    def setShedding(self, on: bool = True) -> None:
+        """Load shedding: while over a limit, switch off the lowest-priority consumers, and
+        switch them back on once under it long enough. Off until turned on."""
+        if type(on) is not bool:
+            raise BadArgumentError(f"setShedding takes True or False, not {on!r}")
+        self.server.shedding.set_enabled(on)
+        limits = self.server.alarms.limits
+        also = "" if limits or not on else " (no limit is set yet: setLimit(watts))"
+        out.say(f"Load shedding {'ON' if on else 'OFF'}{also}.")
+
+    @command("setPriority(h, c, p)")
+    def setPriority(self, h: int, c: int, p: Any) -> None:
+        """Shedding priority of consumer c of house h: 1 is shed first, 9 last (5 when not
+        set); 'critical' is never shed."""
+        house = whole_number(h, "the house")
+        consumer = whole_number(c, "the consumer")
+        with self.server.lock:
+            self.server.grid.house(house).consumer(consumer)
+        if isinstance(p, str) and p.strip().lower() in ("critical", "critique"):
+            priority = CRITICAL
+        else:
+            priority = whole_number(p, "the priority", low=1, high=9) if type(p) is int else None
+            if priority is None:
+                raise BadArgumentError(f"the priority must be 1..9 or 'critical', not {p!r}")
+        self.server.shedding.set_priority(house, consumer, priority)
+        word = "critical (never shed)" if priority == CRITICAL else str(priority)
+        out.say(f"House {house} consumer {consumer}: priority {word}.")
+
+    @command("showAlarms()")
+    def showAlarms(self, last: int = 30) -> None:
+        """Limits and shedding, the alarms active now, then the latest history (raised,
+        cleared, shed, restored), oldest first."""
+        last = whole_number(last, "the number of history lines", high=10_000)
+        alarms, shedding = self.server.alarms, self.server.shedding
+        now = self.server.clock()
+        lines = [_limits_line(alarms.limits, shedding.enabled)]
+        active = sorted(alarms.active.values(), key=lambda a: a.raised_at)
+        lines.append(f"Active alarms: {len(active) or 'none'}")
+        lines += [
+            f"  since {_clock(a.raised_at)} ({out.age(now, a.raised_at)}): {a.text}" for a in active
+        ]
+        shed = sorted(shedding.shed.values(), key=lambda r: r.shed_at)
+        if shed:
+            lines.append(
+                "Shed now: " + ", ".join(f"house {r.house} consumer {r.device}" for r in shed)
+            )
+        history = alarms.history(last)
+        lines.append(f"History (last {len(history)}):" if history else "History: nothing yet")
+        lines += [f"  {_clock(row.at)}  {row.text}" for row in history]
+        out.say("\n".join(lines))
 
     @command("showEnergy() or showEnergy(h)")
     def showEnergy(self, h: int | None = None, page: int = 1) -> None:
@@ -63,3 +154,16 @@ class ManageCommands:
                 houses, server.energy, now, server.settings.mains_voltage_v, self.lang()
             )
         out.say(views_energy.types_view(table, where))
+
+
+def _clock(t: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
+
+
+def _limits_line(limits: dict[int, float], shedding: bool) -> str:
+    parts = [
+        ("neighborhood" if scope == NEIGHBORHOOD else f"house {scope}") + f" {watts:.0f} W"
+        for scope, watts in sorted(limits.items())
+    ]
+    shown = ", ".join(parts) if parts else "none (setLimit(watts), setLimit(h, watts))"
+    return f"Limits: {shown}; load shedding {'ON' if shedding else 'OFF'}"

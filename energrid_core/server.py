@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from energrid_core import snapshot
+from energrid_core.alarms import AlarmMonitor
 from energrid_core.auth import read_password
 from energrid_core.command import Command, Phase
 from energrid_core.config import Settings, check
@@ -29,8 +30,10 @@ from energrid_core.ingest import Ingest
 from energrid_core.journal import StoreJournal
 from energrid_core.ledger import Ledger
 from energrid_core.lock_slices import locked_slices
+from energrid_core.manage_store import ManageStore
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
+from energrid_core.shedding import Shedder
 from energrid_core.state_payloads import encode, status_payload
 from energrid_core.state_publisher import StatePublisher
 from energrid_core.state_topics import status_topic
@@ -133,6 +136,13 @@ class GridServer:
             backlog=lambda: self.client.unacked_publishes,
             energy=self.energy,
         )
+        manage = ManageStore(self.store, n)
+        self.alarms = AlarmMonitor(
+            self.grid, self.lock, self.energy, manage, self.clock, sink=self._publish_state
+        )
+        self.shedding = Shedder(
+            self.grid, self.lock, self.energy, self.alarms, manage, self.set_consumer, self.clock
+        )
         offline = encode(status_payload(False))
         self.client.set_will(status_topic(n), offline, qos=1, retain=True)
         self._undo = [
@@ -161,6 +171,8 @@ class GridServer:
         self.ledger.start()
         self.energy.start(self.bus)  # before the state: a house's payload shows its new energy
         self.state.start(self.bus)
+        self.alarms.start(self.bus)
+        self.shedding.start(self.bus)
         return self.client.start(wait_s)
 
     def stop(self) -> None:
@@ -170,6 +182,8 @@ class GridServer:
         self._stop.set()
         if self._housekeeper is not None:
             self._housekeeper.join()
+        self.shedding.stop()
+        self.alarms.stop()
         self.state.stop()
         self.energy.stop()
         self.ledger.stop()

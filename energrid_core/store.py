@@ -76,10 +76,36 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE energy (neighborhood INTEGER NOT NULL, house INTEGER NOT NULL,"
         " kind TEXT NOT NULL, device INTEGER NOT NULL, state BLOB NOT NULL,"
         " PRIMARY KEY (neighborhood, house, kind, device)) WITHOUT ROWID",
+        # Limits (house 0: the neighborhood's), priorities, shed consumers, the alarm history
+        # and on/off options (energrid_core.manage_store).
+        "CREATE TABLE limits (neighborhood INTEGER NOT NULL, house INTEGER NOT NULL,"
+        " watts REAL NOT NULL, PRIMARY KEY (neighborhood, house)) WITHOUT ROWID",
+        "CREATE TABLE priorities (neighborhood INTEGER NOT NULL, house INTEGER NOT NULL,"
+        " kind TEXT NOT NULL, device INTEGER NOT NULL, priority INTEGER NOT NULL,"
+        " PRIMARY KEY (neighborhood, house, kind, device)) WITHOUT ROWID",
+        "CREATE TABLE shed (neighborhood INTEGER NOT NULL, house INTEGER NOT NULL,"
+        " kind TEXT NOT NULL, device INTEGER NOT NULL, scope INTEGER NOT NULL,"
+        " shed_at REAL NOT NULL, power_w REAL NOT NULL,"
+        " PRIMARY KEY (neighborhood, house, kind, device)) WITHOUT ROWID",
+        "CREATE TABLE alarm_history (neighborhood INTEGER NOT NULL, at REAL NOT NULL,"
+        " alarm TEXT NOT NULL, event TEXT NOT NULL, text TEXT NOT NULL)",
+        "CREATE INDEX alarm_history_at ON alarm_history (neighborhood, at)",
+        "CREATE TABLE options (neighborhood INTEGER NOT NULL, name TEXT NOT NULL,"
+        " value TEXT NOT NULL, PRIMARY KEY (neighborhood, name)) WITHOUT ROWID",
     ),
 }
 
-_HOUSE_TABLES = ("houses", "devices", "pending_commands", "readings", "next_numbers", "energy")
+_HOUSE_TABLES = (
+    "houses",
+    "devices",
+    "pending_commands",
+    "readings",
+    "next_numbers",
+    "energy",
+    "limits",
+    "priorities",
+    "shed",
+)
 
 _SAVE_NEXT = (
     "INSERT INTO next_numbers VALUES (?, ?, ?, ?) ON CONFLICT (neighborhood, house, kind)"
@@ -250,7 +276,14 @@ class Store:
         key = (n, house, kind, device)
         where = "neighborhood = ? AND house = ? AND kind = ? AND device = ?"
         with self._transaction() as db:
-            for table in ("devices", "pending_commands", "readings", "energy"):
+            for table in (
+                "devices",
+                "pending_commands",
+                "readings",
+                "energy",
+                "priorities",
+                "shed",
+            ):
                 db.execute(f"DELETE FROM {table} WHERE {where}", key)
 
     def set_commanded(self, n: int, house: int, kind: str, device: int, state: int) -> None:

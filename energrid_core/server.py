@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from energrid_core import snapshot
-from energrid_core.alarms import AlarmMonitor
+from energrid_core.alarms import AlarmMonitor, AlarmSettings
 from energrid_core.auth import read_password
 from energrid_core.command import Command, Phase
 from energrid_core.config import Settings, check
@@ -33,7 +33,7 @@ from energrid_core.lock_slices import locked_slices
 from energrid_core.manage_store import ManageStore
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
-from energrid_core.shedding import Shedder
+from energrid_core.shedding import Shedder, SheddingSettings
 from energrid_core.state_payloads import encode, status_payload
 from energrid_core.state_publisher import StatePublisher
 from energrid_core.state_topics import status_topic
@@ -137,11 +137,28 @@ class GridServer:
             energy=self.energy,
         )
         manage = ManageStore(self.store, n)
+        alarm_settings = AlarmSettings(min_s=settings.alarm_min_s)
         self.alarms = AlarmMonitor(
-            self.grid, self.lock, self.energy, manage, self.clock, sink=self._publish_state
+            self.grid,
+            self.lock,
+            self.energy,
+            manage,
+            self.clock,
+            alarm_settings,
+            self._publish_state,
+        )
+        shed_settings = SheddingSettings(
+            settings.shed_margin_pct / 100, settings.shed_step_s, settings.shed_restore_after_s
         )
         self.shedding = Shedder(
-            self.grid, self.lock, self.energy, self.alarms, manage, self.set_consumer, self.clock
+            self.grid,
+            self.lock,
+            self.energy,
+            self.alarms,
+            manage,
+            self.set_consumer,
+            self.clock,
+            shed_settings,
         )
         offline = encode(status_payload(False))
         self.client.set_will(status_topic(n), offline, qos=1, retain=True)

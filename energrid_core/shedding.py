@@ -72,7 +72,8 @@ class Shedder:
         self.held: set[tuple[int, int]] = set()  # the operator's since the episode began
         self._next_step: dict[int, float] = {}
         self._under_since: dict[int, float] = {}
-        self._sending = False
+        self._sending: int | None = None  # the thread sending a shedding command, while it does
+        self._tick_count = 0
         self._undo: list[Callable[[], None]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -135,7 +136,8 @@ class Shedder:
     def on_command(self, event: CommandChanged) -> None:
         """A new command for a shed consumer that the shedder did not send: the operator's."""
         c = event.command
-        if event.previous is not None or self._sending or c.kind != "consumer":
+        ours = self._sending == threading.get_ident()
+        if event.previous is not None or ours or c.kind != "consumer":
             return
         self._release(c.house, c.device, "the operator's command")
 
@@ -160,6 +162,7 @@ class Shedder:
     def tick(self, now: float | None = None) -> None:
         with self._tick_lock:
             now = self.clock() if now is None else now
+            self._tick_count += 1
             if not self.engaged:
                 self.held.clear()
             if self.enabled:
@@ -251,7 +254,7 @@ class Shedder:
         self.alarms.record(f"shed/{row.house}/{row.device}", "restored", text, now)
 
     def _send(self, house: int, device: int, state: int) -> bool:
-        self._sending = True
+        self._sending = threading.get_ident()
         try:
             self.switch(house, device, state)
             return True
@@ -259,7 +262,7 @@ class Shedder:
             log.warning("shedding could not switch house %s consumer %s: %s", house, device, exc)
             return False
         finally:
-            self._sending = False
+            self._sending = None
 
     def _forget(self, house: int, device: int) -> None:
         try:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from energrid import output as out
-from energrid import views_energy
+from energrid import plot, views_energy
 from energrid.arguments import command, whole_number
 from energrid_core.alarms import NEIGHBORHOOD, AlarmChanged
 from energrid_core.errors import BadArgumentError
@@ -24,7 +24,14 @@ HELP = [
     ("showAlarms()", "limits, active alarms and the alarm and shedding history"),
     ("setShedding(True|False)", "switch load shedding on or off (off by default)"),
     ("setPriority(h, c, p)", "consumer's shedding priority: 1 (shed first)..9, or 'critical'"),
+    (
+        "showHistory(h) / showHistory(h, c)",
+        "plot of house h's draw / consumer c's power, period='1h'|'24h'|'7d'",
+    ),
 ]
+
+PERIODS = {"1h": 3600.0, "24h": 86400.0, "7d": 7 * 86400.0}
+PLOT_COLUMNS = 72
 
 MAX_WATTS = 1e9
 
@@ -37,8 +44,62 @@ class ManageCommands:
         server.bus.subscribe(AlarmChanged, lambda event: out.say(event.text))
 
     def namespace(self) -> dict[str, Callable[..., Any]]:
-        names = ["showEnergy", "showTypes", "setLimit", "showAlarms", "setShedding", "setPriority"]
+        names = [
+            "showEnergy",
+            "showTypes",
+            "setLimit",
+            "showAlarms",
+            "setShedding",
+            "setPriority",
+            "showHistory",
+        ]
         return {name: getattr(self, name) for name in names}
+
+    @command("showHistory(h), showHistory(h, c) or showHistory(h, s=S), period='1h'|'24h'|'7d'")
+    def showHistory(
+        self, h: int, c: int | None = None, period: str = "24h", s: int | None = None
+    ) -> None:
+        """A plot of house h's net draw (above zero it imports, below it exports), of its
+        consumer c's power or of its supplier s's supply, over the last hour, day or week."""
+        history = self.server.history
+        if history is None:
+            raise BadArgumentError("the history is off (--no-keep-history)")
+        span = PERIODS.get(period) if isinstance(period, str) else None
+        if span is None:
+            raise BadArgumentError(f"period must be '1h', '24h' or '7d', not {period!r}")
+        house = whole_number(h, "the house")
+        with self.server.lock:
+            target = self.server.grid.house(house)
+            if c is not None and s is not None:
+                raise BadArgumentError("give a consumer c or a supplier s, not both")
+            if c is not None:
+                kind, device = (
+                    "consumer",
+                    target.consumer(whole_number(c, "the consumer")).identifier,
+                )
+                title = f"House {house} consumer {device} ({target.consumers[device].type}): power"
+            elif s is not None:
+                kind, device = (
+                    "supplier",
+                    target.supplier(whole_number(s, "the supplier")).identifier,
+                )
+                title = f"House {house} supplier {device} ({target.suppliers[device].type}): supply"
+            else:
+                kind, device = "house", 0
+                title = f"House {house}: net draw (above 0 imported, below 0 exported)"
+        history.flush()  # what is still in memory is part of the picture
+        end = self.server.clock()
+        start = end - span
+        step = span / PLOT_COLUMNS
+        points = dict(history.store.series(house, kind, device, start, end, step))
+        times = [start + k * step for k in range(PLOT_COLUMNS)]
+        values = [points.get(t) for t in times]
+        tier = history.store.tier_for(start, end)
+        how = {"raw": "every reading", "minute": "1-minute means", "quarter": "15-minute means"}
+        out.say(
+            f"{title}, last {period} ({how[tier]}, {views_energy.duration(step)} a column)\n"
+            + plot.bar_chart(values, times=times)
+        )
 
     @command("setLimit(watts) or setLimit(h, watts)")
     def setLimit(self, *args: Any) -> None:

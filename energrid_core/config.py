@@ -78,6 +78,10 @@ class Settings:
     shed_margin_pct: float = 10.0  # shedding goes on down to the limit minus this margin
     shed_step_s: float = 2.0  # seconds between two shedding actions in one scope
     shed_restore_after_s: float = 60.0  # under the target this long before one comes back
+    keep_history: bool = True  # readings kept on disk in <state_dir>/history.sqlite3
+    history_raw_keep_s: float = 3600.0  # every reading kept this long...
+    history_minute_keep_s: float = 7 * 86400.0  # ...then 1-minute means this long...
+    history_quarter_keep_s: float = 365 * 86400.0  # ...then 15-minute means this long
 
     @property
     def calibration(self) -> Calibration:
@@ -121,6 +125,10 @@ HELP = {
     "shed_step_s": "seconds between two load shedding actions in one house or the neighborhood",
     "shed_restore_after_s": "seconds under the limit minus the margin before a shed consumer "
     "is switched back on",
+    "keep_history": "keep the readings on disk (history.sqlite3 in the state directory)",
+    "history_raw_keep_s": "history: seconds every reading is kept",
+    "history_minute_keep_s": "history: seconds 1-minute means are kept",
+    "history_quarter_keep_s": "history: seconds 15-minute means are kept",
 }
 
 # name -> (lowest, highest) accepted value
@@ -146,6 +154,9 @@ LIMITS = {
     "shed_margin_pct": (0, 90),
     "shed_step_s": (0.05, 3600),
     "shed_restore_after_s": (0, 86400),
+    "history_raw_keep_s": (60, 30 * 86400),
+    "history_minute_keep_s": (3600, 366 * 86400),
+    "history_quarter_keep_s": (86400, 10 * 366 * 86400),
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

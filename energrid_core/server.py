@@ -26,6 +26,8 @@ from energrid_core.events import (
     ReadingApplied,
 )
 from energrid_core.heap import settle
+from energrid_core.history.recorder import HistoryRecorder
+from energrid_core.history.store import HISTORY_NAME, HistoryStore, Retention
 from energrid_core.ingest import Ingest
 from energrid_core.journal import StoreJournal
 from energrid_core.ledger import Ledger
@@ -88,6 +90,15 @@ class GridServer:
             self.grid, self.lock, settings.mains_voltage_v, settings.energy_gap_s, self.clock
         )
         self.energy.restore(self.store.energy(n))
+        self.history: HistoryRecorder | None = None
+        if settings.keep_history:
+            keep = Retention(
+                settings.history_raw_keep_s,
+                settings.history_minute_keep_s,
+                settings.history_quarter_keep_s,
+            )
+            history_store = HistoryStore(self.store.path.parent / HISTORY_NAME, keep)
+            self.history = HistoryRecorder(self.grid, self.energy, history_store, self.clock)
         self.bus = Bus()
         decoder = Decoder.from_settings(settings)
         self.ingest = Ingest(self.grid, decoder, self.lock, self.clock, self.bus)
@@ -187,6 +198,8 @@ class GridServer:
         self._housekeeper.start()
         self.ledger.start()
         self.energy.start(self.bus)  # before the state: a house's payload shows its new energy
+        if self.history is not None:
+            self.history.start(self.bus)  # after energy: it records the house draw energy made
         self.state.start(self.bus)
         self.alarms.start(self.bus)
         self.shedding.start(self.bus)
@@ -201,6 +214,9 @@ class GridServer:
             self._housekeeper.join()
         self.shedding.stop()
         self.alarms.stop()
+        if self.history is not None:
+            self.history.stop()
+            self.history.store.close()
         self.state.stop()
         self.energy.stop()
         self.ledger.stop()

@@ -27,6 +27,7 @@ from energrid_core.events import (
 )
 from energrid_core.heap import settle
 from energrid_core.history.recorder import HistoryRecorder
+from energrid_core.history.requests import HistoryRequests, request_topic
 from energrid_core.history.store import HISTORY_NAME, HistoryStore, Retention
 from energrid_core.ingest import Ingest
 from energrid_core.journal import StoreJournal
@@ -115,6 +116,12 @@ class GridServer:
         )
         self.client = GridClient(options, self.ingest.handle)
         self.client.add_topic(neighborhood_filter(n))
+        self.history_requests: HistoryRequests | None = None
+        if self.history is not None:
+            self.history_requests = HistoryRequests(
+                self.grid, self.lock, self.history.store, self.client.respond, self.clock
+            )
+            self.client.add_request_route(request_topic(n), self.history_requests.on_request)
         bus = self.bus
         self.client.session_listeners.append(
             lambda up, text: bus.publish(ConnectionChanged(up, text))
@@ -200,6 +207,8 @@ class GridServer:
         self.energy.start(self.bus)  # before the state: a house's payload shows its new energy
         if self.history is not None:
             self.history.start(self.bus)  # after energy: it records the house draw energy made
+        if self.history_requests is not None:
+            self.history_requests.start()
         self.state.start(self.bus)
         self.alarms.start(self.bus)
         self.shedding.start(self.bus)
@@ -214,6 +223,8 @@ class GridServer:
             self._housekeeper.join()
         self.shedding.stop()
         self.alarms.stop()
+        if self.history_requests is not None:
+            self.history_requests.stop()
         if self.history is not None:
             self.history.stop()
             self.history.store.close()

@@ -88,3 +88,62 @@ def test_the_chart_rises_for_import_and_hangs_for_export() -> None:
     assert rows[0].endswith("█  ")  # the import column is full height above the axis
     assert rows[-1].endswith("  █")  # the export column hangs to the bottom
     assert plot.bar_chart([None, None]) == "  (no readings in this period)"
+
+
+def test_history_on_request_over_mqtt5(broker, contract) -> None:  # noqa: ANN001
+    """A client asks with a response topic and correlation data and gets the points back."""
+    import queue
+    import uuid
+
+    import paho.mqtt.client as mqtt
+    from jsonschema import Draft7Validator
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+    from simulated import connected_server
+
+    from energrid_core.history.requests import request_topic
+
+    with connected_server(broker) as server:
+        n = server.settings.neighborhood
+        server.new_houses(1)
+        server.new_consumers(1, 1, "Lamp")
+        for _ in range(5):
+            payload = orjson.dumps({"current_a": 2.0, "on": True})
+            server.ingest.handle(f"Neighborhood/{n}/House/1/Consumer/1", payload)
+        assert server.history is not None
+        server.history.flush()
+        answers: queue.Queue = queue.Queue()
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"req-{uuid.uuid4().hex[:8]}",
+            protocol=mqtt.MQTTv5,
+        )
+        reply_to = f"client/{uuid.uuid4().hex[:8]}/history"
+        client.on_message = lambda _c, _u, m: answers.put(m)
+        client.connect(broker.host, broker.port)
+        client.loop_start()
+        try:
+            client.subscribe(reply_to, qos=1)
+            for body, correlation in (
+                (b'{"house": 1, "consumer": 1, "period": "1h", "points": 60}', b"req-1"),
+                (b'{"house": 1, "period": "2h"}', b"req-2"),
+            ):
+                props = Properties(PacketTypes.PUBLISH)
+                props.ResponseTopic = reply_to
+                props.CorrelationData = correlation
+                client.publish(request_topic(n), body, qos=1, properties=props)
+            got = {}
+            for _ in range(2):
+                message = answers.get(timeout=10)
+                got[message.properties.CorrelationData] = orjson.loads(message.payload)
+        finally:
+            client.disconnect()
+            client.loop_stop()
+    schema = {"$ref": "urn:energrid:asyncapi#/components/schemas/HistoryResponse"}
+    validator = Draft7Validator(schema, registry=contract.registry)
+    for answer in got.values():
+        validator.validate(answer)
+    first = got[b"req-1"]
+    assert first["kind"] == "consumer" and first["device"] == 1
+    assert [round(w) for _t, w in first["points"]] == [460]
+    assert got[b"req-2"] == {"error": "period must be '1h', '24h' or '7d'"}

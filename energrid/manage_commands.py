@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from energrid import live as live_view
 from energrid import output as out
 from energrid import plot, views_energy
 from energrid.arguments import command, whole_number
@@ -40,6 +41,7 @@ class ManageCommands:
     def __init__(self, server: GridServer, lang: Callable[[], str] = lambda: "en") -> None:
         self.server = server
         self.lang = lang  # the shell's language for type names (the demo's)
+        self.clock_text: Callable[[], str] = lambda: ""  # the demo's simulated time, when on
         # One line per alarm raised or cleared and per shedding action, as it happens.
         server.bus.subscribe(AlarmChanged, lambda event: out.say(event.text))
 
@@ -52,6 +54,7 @@ class ManageCommands:
             "setShedding",
             "setPriority",
             "showHistory",
+            "live",
         ]
         return {name: getattr(self, name) for name in names}
 
@@ -100,6 +103,16 @@ class ManageCommands:
             f"{title}, last {period} ({how[tier]}, {views_energy.duration(step)} a column)\n"
             + plot.bar_chart(values, times=times)
         )
+
+    @command("live() or live(h)")
+    def live(self, h: int | None = None, refresh_s: float = 1.0, frames: int | None = None) -> None:
+        """The neighborhood's totals, energy today, alarms and houses (or house h and its
+        devices) redrawn in place every second until Ctrl-C."""
+        if h is not None:
+            self.server.grid.house(whole_number(h, "the house"))
+        if type(refresh_s) not in (int, float) or not 0.1 <= refresh_s <= 3600:
+            raise BadArgumentError(f"refresh_s must be 0.1..3600 seconds, not {refresh_s!r}")
+        live_view.run(self.server, h, float(refresh_s), frames, clock_text=self.clock_text)
 
     @command("setLimit(watts) or setLimit(h, watts)")
     def setLimit(self, *args: Any) -> None:

@@ -106,3 +106,22 @@ def test_show_types_counts_each_kind_once_whatever_its_spelling(
     sh["showTypes"](2)
     text = capsys.readouterr().out
     assert "Consumers of house 2 by type:" in text and "Radiator" not in text
+
+
+def test_live_redraws_in_place(sh: dict, server, clock, capsys) -> None:  # noqa: ANN001
+    build(sh)
+    feed(server, clock, 10)
+    server.alarms.set_limit(1, 100.0)
+    for _ in range(12):  # house 1 draws 2430 W against 100 W for more than the alarms' minimum
+        feed(server, clock, 1)
+        server.alarms.tick()
+    capsys.readouterr()
+    sh["live"](frames=2, refresh_s=0.1)
+    text = capsys.readouterr().out
+    assert text.count("\x1b[H\x1b[2J") == 2
+    assert "ALARM: House 1 over its limit" in text
+    assert "Energy: today imported" in text and "Neighborhood 0: 2 houses" in text
+    sh["live"](1, frames=1)
+    assert "House 1 (" in capsys.readouterr().out
+    sh["live"](7)
+    assert capsys.readouterr().out.startswith("error: no house 7")

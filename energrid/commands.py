@@ -94,7 +94,8 @@ class ShellCommands:
             "startDemo",
         ]
         self.registry.update({name: getattr(self, name) for name in names})
-        self.registry.update(manage_commands.ManageCommands(self.server).namespace())
+        self.manage = manage_commands.ManageCommands(self.server)
+        self.registry.update(self.manage.namespace())
         return dict(self.registry)
 
     def register(self, name: str, fn: Callable[..., Any]) -> None:

@@ -1,15 +1,20 @@
-"""Energy: kWh per device, house and neighborhood, integrated from the readings as they land.
+"""Energy: kWh per device, house and neighborhood, integrated from the readings.
 
-A part on the bus: it hears every `ReadingApplied` and feeds one counter per device the message
-carried, one for the house (its net: consumption - supply, so importing is drawn and exporting
-delivered) and, through the house's delta, the neighborhood's. The work per message is
-proportional to the message (the house's net needs its devices' last values), nothing per grid.
+A part on the bus. On paho's thread it only notes which house a message changed (one append
+to a deque: the ingest path stays as fast as without it). A thread of its own sweeps the houses
+noted, every `sweep_s` (1 s), a slice of houses at a time under the server lock: each device
+with a reading newer than the last one integrated feeds its counter (its power held since the
+previous one), then the house's counter gets its net draw (consumption - supply: importing is
+drawn, exporting delivered) and the neighborhood's counter the house's delta. A device reading
+faster than the sweep is integrated at the sweep's pace (its latest reading each second); at
+the boards' usual one reading a second or slower, every reading is integrated.
 
 A device or meter not heard for longer than `gap_s` counts for nothing in its house's net: a
 board that fell silent is unmeasured, not holding its last value for hours. The neighborhood's
 imported and exported energy is the sum of its houses' (what their meters would count); a house
 removed keeps its part in the neighborhood's total, since that energy did flow.
 
+Each sweep publishes the samples it integrated (`EnergySampled`): the history records them.
 The counters are saved with the readings' snapshot (energrid_core.server) and loaded at start.
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,12 +30,25 @@ import orjson
 
 from energrid_core.energy_counter import EnergyCounter, LocalDay
 from energrid_core.events import Bus, ReadingApplied
+from energrid_core.lock_slices import locked_slices
 from energrid_core.model import House, Neighborhood
 
 log = logging.getLogger("energrid.energy")
 
 Key = tuple[int, str, int]  # (house, "consumer" | "supplier" | "house" | "neighborhood", device)
 NEIGHBORHOOD_KEY: Key = (0, "neighborhood", 0)
+SWEEP_SLICE = 50  # houses integrated per hold of the server lock
+# house, kind code (SAMPLE_KINDS' index: 0 the house's net draw, 1 a consumer, 2 a supplier),
+# device (0 for the house), time, watts: the history's row, as it is written.
+Sample = tuple[int, int, int, float, float]
+SAMPLE_KINDS = ("house", "consumer", "supplier")
+
+
+@dataclass(frozen=True, slots=True)
+class EnergySampled:
+    """What one sweep integrated: each device's power and each house's net draw, with times."""
+
+    samples: list[Sample]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +84,7 @@ class EnergyTracker:
         mains_voltage_v: float,
         gap_s: float,
         clock: Callable[[], float],
+        sweep_s: float = 1.0,
     ) -> None:
         self.grid = grid
         self.lock = lock  # the server's: the model is read under it
@@ -72,68 +92,132 @@ class EnergyTracker:
         self.gap_s = gap_s
         self.clock = clock
         self.day = LocalDay()
+        self.sweep_s = sweep_s
         self.counters: dict[Key, EnergyCounter] = {NEIGHBORHOOD_KEY: EnergyCounter()}
+        self.bus: Bus | None = None
+        # A device's counter by the device object (identity hash: no key tuple per reading);
+        # a removed device's entry goes with the next snapshot's pruning.
+        self._by_device: dict[object, EnergyCounter] = {}
+        self._heard: deque[int] = deque()  # houses a message changed, appended on paho's thread
+        self._sweep_lock = threading.Lock()
         self._undo: list[Callable[[], None]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     # --- the part -------------------------------------------------------------------------------
 
-    def start(self, bus: Bus) -> None:
+    def start(self, bus: Bus, thread: bool = True) -> None:
+        """Follow the readings; with thread, sweep every sweep_s (tests call sweep() instead)."""
+        self.bus = bus
         self._undo.append(bus.subscribe(ReadingApplied, self.on_reading))
+        if thread:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="energrid-energy", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
         while self._undo:
             self._undo.pop()()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.sweep()  # what landed since the last sweep counts too
 
     def on_reading(self, event: ReadingApplied) -> None:
-        decoded = event.decoded
-        if decoded.command is not None:
-            return
-        with self.lock:
-            house = self.grid.houses.get(event.house)
-            if house is not None:
-                self._integrate(house, decoded)
+        """paho's thread: note the house, nothing more."""
+        if event.decoded.command is None:
+            self._heard.append(event.house)
 
-    def _integrate(self, house: House, decoded) -> None:  # noqa: ANN001 - wire.Decoded
-        counters, gap_s, h = self.counters, self.gap_s, house.identifier
+    def _run(self) -> None:
+        while not self._stop.wait(self.sweep_s):
+            try:
+                self.sweep()
+            except Exception:
+                log.warning("energy sweep failed", exc_info=True)
+
+    def sweep(self) -> int:
+        """Integrate the readings of the houses heard from since the last sweep; returns how
+        many samples it took."""
+        with self._sweep_lock:
+            heard = self._heard
+            houses: set[int] = set()
+            try:
+                while True:
+                    houses.add(heard.popleft())
+            except IndexError:
+                pass
+            samples: list[Sample] = []
+            # Today is the day of the sweep: a reading from before midnight swept after it
+            # goes to the day it was integrated in (at most one sweep's worth).
+            day = self.day.start_of(self.clock())
+            for some in locked_slices(self.lock, sorted(houses), SWEEP_SLICE):
+                for number in some:
+                    house = self.grid.houses.get(number)
+                    if house is not None:
+                        self._integrate(house, samples, day)
+        if samples and self.bus is not None:
+            self.bus.publish(EnergySampled(samples))
+        return len(samples)
+
+    def _integrate(self, house: House, samples: list[Sample], day: float) -> None:
+        """The house's new readings into its counters; call under the server lock.
+
+        Per device: one identity look-up and one counter step (this runs for every device of
+        every house heard from, each second)."""
+        by_device, gap_s, h = self._by_device, self.gap_s, house.identifier
         volts = self.mains_voltage_v
-        now = None
-        for reading in decoded.consumers:
-            consumer = house.consumers.get(reading.device)
-            if consumer is None:
-                continue
-            t = consumer.current_a.timestamp
+        latest = house.meter_a.timestamp
+        before = len(samples)
+        for c in house.consumers.values():
+            t = c.current_a.timestamp
             if t is None:
                 continue
-            now = t
-            day = self.day.start_of(t)
-            counter = counters.get((h, "consumer", reading.device))
+            counter = by_device.get(c)
             if counter is None:
-                counter = counters[(h, "consumer", reading.device)] = EnergyCounter()
-            counter.add(t, (consumer.current_a.last or 0.0) * volts, gap_s, day)
-        for reading in decoded.suppliers:
-            supplier = house.suppliers.get(reading.device)
-            if supplier is None or supplier.last_seen is None:
+                counter = self._counter((h, "consumer", c.identifier), c)
+            elif counter.last_t is not None and t <= counter.last_t:
+                continue  # no reading since the last sweep
+            watts = (c.current_a.last or 0.0) * volts
+            counter.step(t, watts, gap_s, day)
+            samples.append((h, 1, c.identifier, t, watts))
+            if latest is None or t > latest:
+                latest = t
+        for s in house.suppliers.values():
+            t = s.last_seen
+            if t is None:
                 continue
-            t = now = supplier.last_seen
-            day = self.day.start_of(t)
-            counter = counters.get((h, "supplier", reading.device))
+            counter = by_device.get(s)
             if counter is None:
-                counter = counters[(h, "supplier", reading.device)] = EnergyCounter()
-            counter.add(t, -supplier.supply_w, gap_s, day)
-        if decoded.consumers and house.meter_a.timestamp is not None:
-            now = max(now or 0.0, house.meter_a.timestamp)
-        if now is None:
-            return
-        day = self.day.start_of(now)
+                counter = self._counter((h, "supplier", s.identifier), s)
+            elif counter.last_t is not None and t <= counter.last_t:
+                continue
+            watts = s.supply_w
+            counter.step(t, -watts, gap_s, day)
+            samples.append((h, 2, s.identifier, t, watts))
+            if latest is None or t > latest:
+                latest = t
         key = (h, "house", 0)
-        counter = counters.get(key)
+        counter = self.counters.get(key)
         if counter is None:
-            counter = counters[key] = EnergyCounter()
-        delta = counter.add(now, self._house_draw_w(house, now), gap_s, day)
-        total = counters[NEIGHBORHOOD_KEY]
+            counter = self.counters[key] = EnergyCounter()
+        if latest is None or len(samples) == before and counter.last_t == latest:
+            return  # nothing new (a reading at the house's last time updates its draw)
+        draw_w = self._house_draw_w(house, latest)
+        delta = counter.add(latest, draw_w, gap_s, day)
+        samples.append((h, 0, 0, latest, draw_w))
+        total = self.counters[NEIGHBORHOOD_KEY]
         total.take(delta, day)
         if total.since is None:
-            total.since = now
+            total.since = latest
+
+    def _counter(self, key: Key, device: object) -> EnergyCounter:
+        """A device's counter: a restored one, or a new one; found by the device object next."""
+        counter = self.counters.get(key)
+        if counter is None:
+            counter = self.counters[key] = EnergyCounter()
+        self._by_device[device] = counter
+        return counter
 
     def _house_draw_w(self, house: House, now: float) -> float:
         """The house's net draw now (consumption - supply), from what was heard within a gap."""

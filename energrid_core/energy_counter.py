@@ -79,6 +79,35 @@ class EnergyCounter:
         self.last_w = power_w
         return delta
 
+    def step(self, t: float, power_w: float, gap_s: float, day_start: float) -> None:
+        """add() without the Delta: a device's counter, on the sweep's path."""
+        if day_start != self.day_start:
+            self.roll(day_start)
+        last_t = self.last_t
+        if last_t is None:
+            self.since = t
+        elif t > last_t:
+            span = t - last_t
+            today_span = t - last_t if last_t > day_start else t - day_start
+            if today_span < 0.0:
+                today_span = 0.0
+            if span > gap_s:
+                self.unmeasured_s += span
+                self.today_unmeasured_s += today_span
+            else:
+                power = self.last_w
+                if power >= 0.0:
+                    self.in_wh += power * span * WH_PER_WS
+                    self.today_in_wh += power * today_span * WH_PER_WS
+                else:
+                    self.out_wh -= power * span * WH_PER_WS
+                    self.today_out_wh -= power * today_span * WH_PER_WS
+        else:
+            self.last_w = power_w
+            return
+        self.last_t = t
+        self.last_w = power_w
+
     def take(self, delta: Delta, day_start: float) -> None:
         """Add another counter's delta (the neighborhood's total of its houses)."""
         if day_start != self.day_start:

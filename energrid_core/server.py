@@ -99,7 +99,7 @@ class GridServer:
                 settings.history_quarter_keep_s,
             )
             history_store = HistoryStore(self.store.path.parent / HISTORY_NAME, keep)
-            self.history = HistoryRecorder(self.grid, self.energy, history_store, self.clock)
+            self.history = HistoryRecorder(history_store, self.clock)
         self.bus = Bus()
         decoder = Decoder.from_settings(settings)
         self.ingest = Ingest(self.grid, decoder, self.lock, self.clock, self.bus)
@@ -206,7 +206,7 @@ class GridServer:
         self.ledger.start()
         self.energy.start(self.bus)  # before the state: a house's payload shows its new energy
         if self.history is not None:
-            self.history.start(self.bus)  # after energy: it records the house draw energy made
+            self.history.start(self.bus)  # records what the energy sweeps integrate
         if self.history_requests is not None:
             self.history_requests.start()
         self.state.start(self.bus)
@@ -225,11 +225,11 @@ class GridServer:
         self.alarms.stop()
         if self.history_requests is not None:
             self.history_requests.stop()
+        self.energy.stop()  # its last sweep, before the history's last write
         if self.history is not None:
             self.history.stop()
             self.history.store.close()
         self.state.stop()
-        self.energy.stop()
         self.ledger.stop()
         self.client.stop()  # the broker then publishes our will: status offline
         try:

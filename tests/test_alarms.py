@@ -27,7 +27,7 @@ def make(state_dir: Path, clock: FakeClock) -> GridServer:
     settings = Settings(state_dir=state_dir, start_broker=False, mqtt_port=free_port())
     settings.alarm_min_s = 10.0
     server = GridServer(settings, clock=clock)
-    server.energy.start(server.bus)
+    server.energy.start(server.bus, thread=False)
     server.alarms.start(server.bus, thread=False)  # ticks driven by the test's clock
     return server
 
@@ -44,6 +44,7 @@ def draw(server: GridServer, clock: FakeClock, amps: float, seconds: int) -> Non
     for _ in range(seconds):
         payload = orjson.dumps({"current_a": amps})
         server.ingest.handle("Neighborhood/0/House/1/Consumer/0", payload)
+        server.energy.sweep()
         server.alarms.tick()
         clock.advance(1.0)
 

@@ -82,7 +82,7 @@ def test_today_starts_at_local_midnight() -> None:
 
 def _server(state_dir: Path, clock: FakeClock) -> GridServer:
     server = GridServer(server_settings(free_port(), state_dir), clock=clock)
-    server.energy.start(server.bus)  # offline: only the energy part listens
+    server.energy.start(server.bus, thread=False)  # offline; the tests sweep
     return server
 
 
@@ -90,11 +90,13 @@ def _consumers(server: GridServer, house: int, amps: dict[int, float]) -> None:
     for device, current_a in amps.items():
         topic = f"Neighborhood/0/House/{house}/Consumer/{device}"
         server.ingest.handle(topic, orjson.dumps({"current_a": current_a, "on": current_a > 0}))
+    server.energy.sweep()
 
 
 def _supplier(server: GridServer, house: int, device: int, volts: float, amps: float) -> None:
     payload = {"load_voltage_v": volts, "load_current_a": amps}
     server.ingest.handle(f"Neighborhood/0/House/{house}/Supplier/{device}", orjson.dumps(payload))
+    server.energy.sweep()
 
 
 def test_houses_import_and_export_apart_and_the_neighborhood_adds_them(tmp_path: Path) -> None:

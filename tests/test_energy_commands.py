@@ -26,7 +26,7 @@ def clock() -> FakeClock:
 def server(tmp_path, clock: FakeClock) -> Iterator[GridServer]:  # noqa: ANN001
     settings = Settings(state_dir=tmp_path, start_broker=False, mqtt_port=free_port())
     server = GridServer(settings, clock=clock)
-    server.energy.start(server.bus)
+    server.energy.start(server.bus, thread=False)  # the tests sweep
     yield server
     server.stop()
 
@@ -47,6 +47,7 @@ def feed(server: GridServer, clock: FakeClock, seconds: int) -> None:
         for h, watts in ((1, 100.0), (2, 5000.0)):
             payload = orjson.dumps({"load_voltage_v": 100.0, "load_current_a": watts / 100})
             server.ingest.handle(f"Neighborhood/0/House/{h}/Supplier/1", payload)
+        server.energy.sweep()
         clock.advance(1.0)
 
 

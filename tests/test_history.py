@@ -22,9 +22,7 @@ def test_tiers_keep_means_and_drop_by_age(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "h.sqlite3", Retention(3600.0, 7 * DAY_S, 365 * DAY_S))
     start = 1_000_000_020.0 - 1_000_000_020.0 % 900  # a quarter's start
     # 2 hours of one sample a second: 100 W in even minutes, 300 W in odd ones.
-    samples = [
-        (1, "consumer", 1, start + k, 100.0 if (k // 60) % 2 == 0 else 300.0) for k in range(7200)
-    ]
+    samples = [(1, 1, 1, start + k, 100.0 if (k // 60) % 2 == 0 else 300.0) for k in range(7200)]
     for block in range(0, len(samples), 500):
         store.append(samples[block : block + 500])
     store.roll(start + 7200)
@@ -46,7 +44,7 @@ def server(tmp_path: Path) -> GridServer:
     server = GridServer(
         Settings(state_dir=tmp_path, start_broker=False, mqtt_port=free_port()), clock=clock
     )
-    server.energy.start(server.bus)
+    server.energy.start(server.bus, thread=False)
     assert server.history is not None
     server.history.start(server.bus, thread=False)
     server.clock_for_test = clock  # type: ignore[attr-defined]
@@ -66,6 +64,7 @@ def test_show_history_plots_a_house_that_imports_then_exports(server: GridServer
         amps = 0.0 if k < 1800 else 10.0  # 0 W, then 1000 W
         payload = orjson.dumps({"load_voltage_v": 100.0, "load_current_a": amps})
         server.ingest.handle("Neighborhood/0/House/1/Supplier/1", payload)
+        server.energy.sweep()
         clock.advance(1.0)
     assert server.history is not None
     assert server.history.flush() > 0
@@ -110,6 +109,7 @@ def test_history_on_request_over_mqtt5(broker, contract) -> None:  # noqa: ANN00
         for _ in range(5):
             payload = orjson.dumps({"current_a": 2.0, "on": True})
             server.ingest.handle(f"Neighborhood/{n}/House/1/Consumer/1", payload)
+        server.energy.sweep()
         assert server.history is not None
         server.history.flush()
         answers: queue.Queue = queue.Queue()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ TIERS = ("raw", "minute", "quarter")
 MINUTE_S = 60
 QUARTER_S = 900
 
-Sample = tuple[int, str, int, float, float]  # house, kind, device, t, watts
+Sample = tuple[int, int, int, float, float]  # house, KINDS index, device, t, watts
 
 
 @dataclass
@@ -78,10 +79,11 @@ class HistoryStore:
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot write the history {self.path}: {exc}") from None
 
-    def append(self, samples: list[Sample]) -> None:
+    def append(self, samples: Iterable[Sample]) -> None:
         """One block of samples in one transaction (a repeated time keeps the later value)."""
-        rows = [(h, KINDS.index(kind), d, t, w) for h, kind, d, t, w in samples]
-        self._run(lambda db: db.executemany("INSERT OR REPLACE INTO raw VALUES (?,?,?,?,?)", rows))
+        self._run(
+            lambda db: db.executemany("INSERT OR REPLACE INTO raw VALUES (?,?,?,?,?)", samples)
+        )
 
     def roll(self, now: float) -> None:
         """Means of the minutes and quarters closed since the last roll; drop the too old."""

@@ -94,14 +94,18 @@ class ManageCommands:
         history.flush()
         end = self.server.clock()
         start = end - span
-        step = span / PLOT_COLUMNS
+        first = history.store.first_time(house, kind, device, start)
+        if first is not None and first > start:  # a younger series: its own span, not blanks
+            start = first
+        step = max(1.0, end - start) / PLOT_COLUMNS
         points = dict(history.store.series(house, kind, device, start, end, step))
         times = [start + k * step for k in range(PLOT_COLUMNS)]
         values = [points.get(t) for t in times]
         tier = history.store.tier_for(start, end)
+        since = "" if start <= end - span else f" (its readings began {_clock(start)})"
         how = {"raw": "every reading", "minute": "1-minute means", "quarter": "15-minute means"}
         out.say(
-            f"{title}, last {period} ({how[tier]}, {views_energy.duration(step)} a column)\n"
+            f"{title}, last {period}{since} ({how[tier]}, {views_energy.duration(step)} a column)\n"
             + plot.bar_chart(values, times=times)
         )
 

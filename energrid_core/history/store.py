@@ -117,6 +117,21 @@ class HistoryStore:
                 raise StoreError(f"cannot read the history {self.path}: {exc}") from None
         return [(start + k * step_s, value) for k, value in rows]
 
+    def first_time(self, house: int, kind: str, device: int, since: float) -> float | None:
+        """The time of the series' first sample at or after `since`, in any tier."""
+        params = (house, KINDS.index(kind), device, since)
+        found = []
+        with self._lock:
+            for tier in TIERS:
+                row = self._db.execute(
+                    f"SELECT min(t) FROM {tier} WHERE house = ? AND kind = ? AND device = ?"
+                    " AND t >= ?",
+                    params,
+                ).fetchone()
+                if row[0] is not None:
+                    found.append(row[0])
+        return min(found) if found else None
+
     def tier_for(self, start: float, end: float) -> str:
         span = end - start
         if span <= self.retention.raw_keep_s:

@@ -74,6 +74,7 @@ class Settings:
     explicit: set[str] = field(default_factory=set, repr=False, compare=False, metadata=_INTERNAL)
     stats_interval_s: float = 0.0  # headless: log the ingest counters this often; 0: never
     energy_gap_s: float = 15.0  # readings further apart are not integrated: unmeasured time
+    energy_sweep_s: float = 1.0  # new readings are integrated (and recorded) this often
     alarm_min_s: float = 10.0  # a limit or battery condition holds this long to raise or clear
     shed_margin_pct: float = 10.0  # shedding goes on down to the limit minus this margin
     shed_step_s: float = 2.0  # seconds between two shedding actions in one scope
@@ -120,6 +121,8 @@ HELP = {
     "stats_interval_s": "headless: log the ingest counters this often (0: never)",
     "energy_gap_s": "readings further apart than this are not integrated into energy but "
     "counted as unmeasured time",
+    "energy_sweep_s": "seconds between two passes that integrate the new readings into energy "
+    "and history (a device's latest reading each pass)",
     "alarm_min_s": "seconds a limit or battery condition must hold before it raises or clears",
     "shed_margin_pct": "load shedding goes on until the draw is this many percent under the limit",
     "shed_step_s": "seconds between two load shedding actions in one house or the neighborhood",
@@ -150,6 +153,7 @@ LIMITS = {
     "watchdog_s": (0.1, 3600),
     "stats_interval_s": (0, 86400),
     "energy_gap_s": (0.1, 86400),
+    "energy_sweep_s": (0.05, 60),
     "alarm_min_s": (0, 86400),
     "shed_margin_pct": (0, 90),
     "shed_step_s": (0.05, 3600),

@@ -88,7 +88,12 @@ class GridServer:
                 where,
             )
         self.energy = EnergyTracker(
-            self.grid, self.lock, settings.mains_voltage_v, settings.energy_gap_s, self.clock
+            self.grid,
+            self.lock,
+            settings.mains_voltage_v,
+            settings.energy_gap_s,
+            self.clock,
+            settings.energy_sweep_s,
         )
         self.energy.restore(self.store.energy(n))
         self.history: HistoryRecorder | None = None

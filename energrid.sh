@@ -102,6 +102,8 @@ if [ "${1:-}" = "test" ]; then
     setup
     # The secure profile's TLS test makes its own certificate authority with openssl.
     command -v openssl >/dev/null 2>&1 || apt_install openssl
+    # The InfluxDB export's test writes to a real InfluxDB (Debian's 1.6 package).
+    command -v influxd >/dev/null 2>&1 || apt_install influxdb
     say "ruff check ."
     lint=0
     "$VENV/bin/ruff" check . || lint=$?

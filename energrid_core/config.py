@@ -80,6 +80,8 @@ class Settings:
     shed_step_s: float = 2.0  # seconds between two shedding actions in one scope
     shed_restore_after_s: float = 60.0  # under the target this long before one comes back
     keep_history: bool = True  # readings kept on disk in <state_dir>/history.sqlite3
+    influx_url: str = ""  # http://host:8086: the samples exported to InfluxDB too ("": no)
+    influx_db: str = "energrid"
     history_raw_keep_s: float = 3600.0  # every reading kept this long...
     history_minute_keep_s: float = 7 * 86400.0  # ...then 1-minute means this long...
     history_quarter_keep_s: float = 365 * 86400.0  # ...then 15-minute means this long
@@ -128,6 +130,8 @@ HELP = {
     "shed_step_s": "seconds between two load shedding actions in one house or the neighborhood",
     "shed_restore_after_s": "seconds under the limit minus the margin before a shed consumer "
     "is switched back on",
+    "influx_url": "export the readings to InfluxDB too (http://host:8086, line protocol)",
+    "influx_db": "the InfluxDB database the readings go to",
     "keep_history": "keep the readings on disk (history.sqlite3 in the state directory)",
     "history_raw_keep_s": "history: seconds every reading is kept",
     "history_minute_keep_s": "history: seconds 1-minute means are kept",

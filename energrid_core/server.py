@@ -26,6 +26,7 @@ from energrid_core.events import (
     ReadingApplied,
 )
 from energrid_core.heap import settle
+from energrid_core.history.influx import InfluxExport
 from energrid_core.history.recorder import HistoryRecorder
 from energrid_core.history.requests import HistoryRequests, request_topic
 from energrid_core.history.store import HISTORY_NAME, HistoryStore, Retention
@@ -121,6 +122,12 @@ class GridServer:
         )
         self.client = GridClient(options, self.ingest.handle)
         self.client.add_topic(neighborhood_filter(n))
+        self.influx: InfluxExport | None = None
+        if settings.influx_url:
+            try:
+                self.influx = InfluxExport(settings.influx_url, n, settings.influx_db)
+            except ValueError as exc:
+                raise BadArgumentError(str(exc)) from None
         self.history_requests: HistoryRequests | None = None
         if self.history is not None:
             self.history_requests = HistoryRequests(
@@ -214,6 +221,8 @@ class GridServer:
             self.history.start(self.bus)  # records what the energy sweeps integrate
         if self.history_requests is not None:
             self.history_requests.start()
+        if self.influx is not None:
+            self.influx.start(self.bus)
         self.state.start(self.bus)
         self.alarms.start(self.bus)
         self.shedding.start(self.bus)
@@ -234,6 +243,8 @@ class GridServer:
         if self.history is not None:
             self.history.stop()
             self.history.store.close()
+        if self.influx is not None:
+            self.influx.stop()
         self.state.stop()
         self.ledger.stop()
         self.client.stop()  # the broker then publishes our will: status offline

@@ -29,6 +29,7 @@ HELP = [
         "showHistory(h) / showHistory(h, c)",
         "plot of house h's draw / consumer c's power, period='1h'|'24h'|'7d'",
     ),
+    ("live() / live(h)", "the neighborhood / house h redrawn every second until Ctrl-C"),
 ]
 
 PERIODS = {"1h": 3600.0, "24h": 86400.0, "7d": 7 * 86400.0}

@@ -5,7 +5,9 @@ its own) is *engaged* from the raise of its over-limit alarm to its clear. While
 drawing more than limit * (1 - margin), the ON consumer of the scope with the lowest priority
 (1 first, 9 last, 5 when not set; the biggest draw first among equals; `critical` never) is
 switched OFF through the normal command path (the ledger) and marked shed, one consumer every
-`step_s` so that each one's effect shows in the readings before the next.
+`step_s` at most, and the next only once the last one shows in the draw (its reading says OFF
+and its house's draw was integrated after it; `effect_wait_s` at most for one that does not
+obey), so that a draw not yet updated never sheds a second consumer for nothing.
 
 Shed consumers come back in reverse order once the scope is no longer engaged and its draw has
 stayed under limit * (1 - margin) for `restore_after_s`, one per step, and only when the power
@@ -42,6 +44,7 @@ class SheddingSettings:
     margin: float = 0.10  # shed down to limit * (1 - margin)
     step_s: float = 2.0  # one action per scope per step
     restore_after_s: float = 30.0  # under the target this long before a consumer comes back
+    effect_wait_s: float = 15.0  # at most this long for a shed consumer to show in the draw
     tick_s: float = 0.25
 
 
@@ -71,6 +74,7 @@ class Shedder:
         self.engaged: set[int] = set()
         self.held: set[tuple[int, int]] = set()  # the operator's since the episode began
         self._next_step: dict[int, float] = {}
+        self._awaiting: dict[int, tuple[int, int, float]] = {}  # scope -> the last one shed
         self._under_since: dict[int, float] = {}
         self._sending: int | None = None  # the thread sending a shedding command, while it does
         self._tick_count = 0
@@ -180,6 +184,8 @@ class Shedder:
         target = self._target_w(scope)
         if target is None or now < self._next_step.get(scope, 0.0):
             return
+        if not self._effect_seen(scope, now):
+            return
         with self.lock:
             draw = scope_draw_w(self.grid, self.energy, scope, now)
             if draw <= target:
@@ -192,6 +198,7 @@ class Shedder:
         if not self._send(victim.house, victim.identifier, 0):
             return
         self.shed[(row.house, row.device)] = row
+        self._awaiting[scope] = (row.house, row.device, now)
         try:
             self.store.add_shed(row)
         except EnergridError as exc:
@@ -204,6 +211,36 @@ class Shedder:
             f"draws {draw:.0f} W, target {target:.0f} W"
         )
         self.alarms.record(f"shed/{row.house}/{row.device}", "shed", text, now)
+
+    def _effect_seen(self, scope: int, now: float) -> bool:
+        """Whether the scope's draw shows the last consumer shed in it: its reading says OFF
+        and its house's draw was integrated after that reading. A consumer that does not obey
+        holds the next step back for `effect_wait_s` at most."""
+        awaiting = self._awaiting.get(scope)
+        if awaiting is None:
+            return True
+        house, device, since = awaiting
+        with self.lock:
+            target = self.grid.houses.get(house)
+            consumer = None if target is None else target.consumers.get(device)
+            counters = self.energy.counters
+            mine = counters.get((house, "consumer", device))
+            draw = counters.get((house, "house", 0))
+            seen = (
+                consumer is None
+                or consumer.on is False
+                and mine is not None
+                and mine.last_t is not None
+                and mine.last_t >= (consumer.last_seen or 0.0)
+                and mine.last_t > since
+                and draw is not None
+                and draw.last_t is not None
+                and draw.last_t >= mine.last_t
+            )
+        if seen or now - since >= self.settings.effect_wait_s:
+            del self._awaiting[scope]
+            return True
+        return False
 
     def _lowest(self, scope: int) -> Consumer | None:
         """The ON consumer of the scope to shed first; call under the server lock."""

@@ -126,3 +126,35 @@ def test_a_device_not_obeying_raises_and_a_new_command_clears(server: GridServer
     )
     server.set_consumer(1, 1, 1)  # a new command: the old one's failure is history
     assert not server.alarms.active
+
+
+def test_shedding_waits_to_see_a_shed_consumer_in_the_draw(
+    server: GridServer, clock: FakeClock
+) -> None:
+    """A draw not yet updated never sheds a second consumer: the next waits for the first."""
+    server.new_houses(1)
+    server.new_consumers(1, 3, "Radiator")
+    shedding = server.shedding
+    shedding.start(server.bus, thread=False)
+    shedding.set_enabled(True)
+    server.alarms.set_limit(1, 1000.0)
+    amps = {1: 5.0, 2: 5.0, 3: 5.0}  # 3 x 1150 W
+
+    def second(times: int) -> None:
+        for _ in range(times):
+            for device, current_a in amps.items():
+                body = orjson.dumps({"current_a": current_a, "on": current_a > 0})
+                server.ingest.handle(f"Neighborhood/0/House/1/Consumer/{device}", body)
+            server.energy.sweep()
+            server.alarms.tick()
+            shedding.tick()
+            clock.advance(1.0)
+
+    second(12)  # over for 10 s: raised, and one consumer shed
+    assert len(shedding.shed) == 1
+    first = next(iter(shedding.shed))
+    second(5)  # it still reads ON (the command is not obeyed yet): nothing more is shed
+    assert len(shedding.shed) == 1
+    amps[first[1]] = 0.0  # it obeys: the draw shows it, 2300 W still over the limit
+    second(3)
+    assert len(shedding.shed) == 2

@@ -46,6 +46,11 @@ class ManageCommands:
         # One line per alarm raised or cleared and per shedding action, as it happens.
         server.bus.subscribe(AlarmChanged, lambda event: out.say(event.text))
 
+    def _dated(self, text: str) -> str:
+        """The demo's simulated time of day first, while the demo runs."""
+        clock = self.clock_text()
+        return f"({clock})\n{text}" if clock else text
+
     def namespace(self) -> dict[str, Callable[..., Any]]:
         names = [
             "showEnergy",
@@ -197,7 +202,7 @@ class ManageCommands:
         history = alarms.history(last)
         lines.append(f"History (last {len(history)}):" if history else "History: nothing yet")
         lines += [f"  {_clock(row.at)}  {row.text}" for row in history]
-        out.say("\n".join(lines))
+        out.say(self._dated("\n".join(lines)))
 
     @command("showEnergy() or showEnergy(h)")
     def showEnergy(self, h: int | None = None, page: int = 1) -> None:
@@ -213,7 +218,7 @@ class ManageCommands:
             else:
                 house = server.grid.house(whole_number(h, "the house"))
                 text = views_energy.house_energy_view(house, server.energy, now)
-        out.say(text)
+        out.say(self._dated(text))
 
     @command("showTypes() or showTypes(h)")
     def showTypes(self, h: int | None = None) -> None:
@@ -233,7 +238,7 @@ class ManageCommands:
             table = views_energy.type_statistics(
                 houses, server.energy, now, server.settings.mains_voltage_v, self.lang()
             )
-        out.say(views_energy.types_view(table, where))
+        out.say(self._dated(views_energy.types_view(table, where)))
 
 
 def _clock(t: float) -> str:

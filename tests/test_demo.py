@@ -272,3 +272,16 @@ def test_find_demo_houses_knows_the_demo_in_either_language(
         make = server.new_consumers if kind == "consumer" else server.new_suppliers
         make(house, 1, names.get(type_, type_))
     assert find_demo_houses(server.grid) == [1, 2]
+
+
+def test_the_simulated_time_of_day_is_shown(
+    server: GridServer, demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert demo.clock_text() == ""
+    demo.start()
+    namespace = build_namespace(server, demo)
+    wait_for(lambda: flowing(server, [1, 2]), "the demo's readings")
+    assert demo.clock_text().startswith("heure simulée 18:3")
+    capsys.readouterr()
+    namespace["showEnergy"]()
+    assert capsys.readouterr().out.startswith("(heure simulée 18:3")

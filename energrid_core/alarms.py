@@ -29,11 +29,13 @@ from energrid_core.command import Phase
 from energrid_core.energy import EnergyTracker
 from energrid_core.errors import EnergridError
 from energrid_core.events import Bus, CommandChanged
+from energrid_core.lock_slices import locked_slices
 from energrid_core.manage_store import HistoryRow, ManageStore
 from energrid_core.model import Neighborhood
 
 log = logging.getLogger("energrid.alarms")
 
+BATTERY_SLICE = 200  # houses whose batteries are read per hold of the server lock
 NEIGHBORHOOD = 0  # the scope of the neighborhood's limit; a house's scope is its number
 
 
@@ -230,12 +232,17 @@ class AlarmMonitor:
     def _check_batteries(self, now: float) -> None:
         low, clear = self.settings.battery_low_pct, self.settings.battery_clear_pct
         with self.lock:
-            readings = [
-                (h.identifier, s.identifier, s.value("battery_remaining_pct"))
-                for h in self.grid.houses.values()
-                for s in h.suppliers.values()
-                if "battery_remaining_pct" in s.sensors
-            ]
+            numbers = list(self.grid.houses)
+        readings = []
+        for some in locked_slices(self.lock, numbers, BATTERY_SLICE):  # let readings in
+            for number in some:
+                house = self.grid.houses.get(number)
+                if house is None:
+                    continue
+                for s in house.suppliers.values():
+                    if "battery_remaining_pct" in s.sensors:
+                        pct = s.value("battery_remaining_pct")
+                        readings.append((number, s.identifier, pct))
         for house, supplier, pct in readings:
             if pct is None:
                 continue

@@ -282,8 +282,17 @@ class EnergyTracker:
     def export(self) -> list[tuple[int, str, int, bytes]]:
         """Rows for the store. The dict is copied at once; a counter being updated meanwhile
         is saved as its fields stand (each one valid), and the next snapshot catches up."""
+        self._prune()
         copied = self.counters.copy()
         return [(k[0], k[1], k[2], orjson.dumps(c.export())) for k, c in copied.items()]
+
+    def _prune(self) -> None:
+        """Forget the counters of removed devices (the neighborhood keeps their energy)."""
+        houses = self.grid.houses
+        for device in [d for d in list(self._by_device) if _removed(houses, d)]:
+            self._by_device.pop(device, None)
+        for key in [k for k in list(self.counters) if _gone(houses, k)]:
+            self.counters.pop(key, None)
 
     def restore(self, rows: list[tuple[int, str, int, bytes]]) -> int:
         """Load saved counters; an unreadable row is skipped with a warning."""
@@ -299,6 +308,26 @@ class EnergyTracker:
             self.counters[(house, kind, device)] = counter
             restored += 1
         return restored
+
+
+def _removed(houses: dict[int, House], device: object) -> bool:
+    house = houses.get(device.house)  # type: ignore[attr-defined]
+    if house is None:
+        return True
+    devices = house.suppliers if hasattr(device, "sensors") else house.consumers
+    return devices.get(device.identifier) is not device  # type: ignore[attr-defined]
+
+
+def _gone(houses: dict[int, House], key: Key) -> bool:
+    h, kind, device = key
+    if kind == "neighborhood":
+        return False
+    house = houses.get(h)
+    if house is None:
+        return True
+    if kind == "house":
+        return False
+    return device not in (house.consumers if kind == "consumer" else house.suppliers)
 
 
 EMPTY = EnergyView(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, None)

@@ -178,3 +178,22 @@ def test_a_counter_comes_back_whole_from_its_export(power_w: float, count: int) 
     for k in range(count):
         counter.add(k * 2.0, power_w, GAP_S, DAY)
     assert EnergyCounter.restore(orjson.loads(orjson.dumps(counter.export()))) == counter
+
+
+def test_a_removed_device_leaves_its_energy_in_the_neighborhood_only(tmp_path: Path) -> None:
+    clock = FakeClock(1_750_000_000.0)
+    server = _server(tmp_path / "s", clock)
+    server.new_houses(2)
+    server.new_consumers(1, 2, "Lamp")
+    for _ in range(11):
+        _consumers(server, 1, {1: 10.0, 2: 10.0})
+        clock.advance(1.0)
+    total = server.energy.neighborhood().in_wh
+    server.rm_consumer(1, 2)
+    server.rm_house(2)
+    server.save_snapshot()
+    assert (1, "consumer", 2) not in server.energy.counters
+    assert (1, "consumer", 1) in server.energy.counters
+    assert len(server.energy._by_device) == 1
+    assert server.energy.neighborhood().in_wh == total
+    server.stop()

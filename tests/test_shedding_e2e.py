@@ -20,6 +20,9 @@ from energrid.simulator.wire import WireFormat
 from energrid_core.manage_store import CRITICAL
 from energrid_core.server import GridServer
 
+STEP_TIMEOUT_S = 30.0  # a step waits for an alarm's minimum, a command and readings: slack for
+# a machine busy with other test runs
+
 # House 1: a 500 W relay (priority 1), a 100 W lamp (critical), another 500 W relay (priority 9);
 # its meter adds 40 W nobody measures: about 1140 W in all.
 TYPES = ["Relais", "Lampe", "Relais"]
@@ -64,8 +67,10 @@ def history(server: GridServer) -> list[tuple[str, str]]:
 def test_overload_sheds_the_lowest_priority_never_a_critical_one_and_restores(
     server: GridServer, fleet: BoardFleet
 ) -> None:
-    wait_for(lambda: all(consumer_on(server, c) for c in (1, 2, 3)), "every consumer ON")
-    wait_for(lambda: server.energy.house(1) is not None, "the house's energy")
+    wait_for(
+        lambda: all(consumer_on(server, c) for c in (1, 2, 3)), "every consumer ON", STEP_TIMEOUT_S
+    )
+    wait_for(lambda: server.energy.house(1) is not None, "the house's energy", STEP_TIMEOUT_S)
     shedding = server.shedding
     shedding.set_priority(1, 1, 1)
     shedding.set_priority(1, 2, CRITICAL)
@@ -73,33 +78,43 @@ def test_overload_sheds_the_lowest_priority_never_a_critical_one_and_restores(
     shedding.set_enabled(True)
 
     server.alarms.set_limit(0, 800.0)  # the neighborhood's: 1140 W is over it
-    wait_for(lambda: ("limit/0", "raised") in history(server), "the over-limit alarm")
-    wait_for(lambda: consumer_on(server, 1) is False, "the priority 1 relay switched off")
+    wait_for(
+        lambda: ("limit/0", "raised") in history(server), "the over-limit alarm", STEP_TIMEOUT_S
+    )
+    wait_for(
+        lambda: consumer_on(server, 1) is False, "the priority 1 relay switched off", STEP_TIMEOUT_S
+    )
     assert (1, 1) in shedding.shed
     # 640 W is under 800 W minus the 10 % margin: nothing else goes.
-    wait_for(lambda: ("limit/0", "cleared") in history(server), "the alarm cleared")
+    wait_for(lambda: ("limit/0", "cleared") in history(server), "the alarm cleared", STEP_TIMEOUT_S)
     assert consumer_on(server, 3) is True and consumer_on(server, 2) is True
 
     server.alarms.set_limit(0, 100.0)  # only the critical lamp would be left: it stays
-    wait_for(lambda: consumer_on(server, 3) is False, "the priority 9 relay switched off")
+    wait_for(
+        lambda: consumer_on(server, 3) is False, "the priority 9 relay switched off", STEP_TIMEOUT_S
+    )
     with server.lock:
         assert shedding._lowest(0) is None  # nothing left that may be shed
     assert consumer_on(server, 2) is True
 
     # The operator switches the first relay back on: that wins over shedding.
     server.set_consumer(1, 1, 1)
-    wait_for(lambda: consumer_on(server, 1) is True, "the operator's ON obeyed")
+    wait_for(lambda: consumer_on(server, 1) is True, "the operator's ON obeyed", STEP_TIMEOUT_S)
     assert (1, 1) not in shedding.shed
     assert ("shed/1/1", "released") in history(server)
     ticks = len(server.alarms.history(1000))
     server.alarms.set_limit(0, 90.0)  # still over: a shedder that ignored the operator would act
     seen = shedding._tick_count
-    wait_for(lambda: shedding._tick_count > seen + 12, "a few shedding steps")
+    wait_for(lambda: shedding._tick_count > seen + 12, "a few shedding steps", STEP_TIMEOUT_S)
     assert consumer_on(server, 1) is True and consumer_on(server, 2) is True
     assert len([r for r in server.alarms.history(1000)[ticks:] if r.event == "shed"]) == 0
 
     server.alarms.set_limit(0, 5000.0)  # room again: the shed relay comes back
-    wait_for(lambda: history(server).count(("limit/0", "cleared")) == 2, "the alarm cleared again")
-    wait_for(lambda: consumer_on(server, 3) is True, "the shed relay restored", TIMEOUT_S)
+    wait_for(
+        lambda: history(server).count(("limit/0", "cleared")) == 2,
+        "the alarm cleared again",
+        STEP_TIMEOUT_S,
+    )
+    wait_for(lambda: consumer_on(server, 3) is True, "the shed relay restored", STEP_TIMEOUT_S)
     assert not shedding.shed
     assert ("shed/1/3", "restored") in history(server)

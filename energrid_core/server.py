@@ -11,12 +11,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from energrid_core import snapshot
-from energrid_core.alarms import AlarmMonitor, AlarmSettings
+from energrid_core import manage_parts, snapshot
 from energrid_core.auth import read_password
 from energrid_core.command import Command, Phase
 from energrid_core.config import Settings, check
-from energrid_core.energy import EnergyTracker
 from energrid_core.errors import BadArgumentError, StoreError
 from energrid_core.events import (
     Bus,
@@ -26,18 +24,12 @@ from energrid_core.events import (
     ReadingApplied,
 )
 from energrid_core.heap import settle
-from energrid_core.history.influx import InfluxExport
-from energrid_core.history.recorder import HistoryRecorder
-from energrid_core.history.requests import HistoryRequests, request_topic
-from energrid_core.history.store import HISTORY_NAME, HistoryStore, Retention
 from energrid_core.ingest import Ingest
 from energrid_core.journal import StoreJournal
 from energrid_core.ledger import Ledger
 from energrid_core.lock_slices import locked_slices
-from energrid_core.manage_store import ManageStore
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
-from energrid_core.shedding import Shedder, SheddingSettings
 from energrid_core.state_payloads import encode, status_payload
 from energrid_core.state_publisher import StatePublisher
 from energrid_core.state_topics import status_topic
@@ -88,24 +80,6 @@ class GridServer:
                 restored,
                 where,
             )
-        self.energy = EnergyTracker(
-            self.grid,
-            self.lock,
-            settings.mains_voltage_v,
-            settings.energy_gap_s,
-            self.clock,
-            settings.energy_sweep_s,
-        )
-        self.energy.restore(self.store.energy(n))
-        self.history: HistoryRecorder | None = None
-        if settings.keep_history:
-            keep = Retention(
-                settings.history_raw_keep_s,
-                settings.history_minute_keep_s,
-                settings.history_quarter_keep_s,
-            )
-            history_store = HistoryStore(self.store.path.parent / HISTORY_NAME, keep)
-            self.history = HistoryRecorder(history_store, self.clock)
         self.bus = Bus()
         decoder = Decoder.from_settings(settings)
         self.ingest = Ingest(self.grid, decoder, self.lock, self.clock, self.bus)
@@ -122,18 +96,6 @@ class GridServer:
         )
         self.client = GridClient(options, self.ingest.handle)
         self.client.add_topic(neighborhood_filter(n))
-        self.influx: InfluxExport | None = None
-        if settings.influx_url:
-            try:
-                self.influx = InfluxExport(settings.influx_url, n, settings.influx_db)
-            except ValueError as exc:
-                raise BadArgumentError(str(exc)) from None
-        self.history_requests: HistoryRequests | None = None
-        if self.history is not None:
-            self.history_requests = HistoryRequests(
-                self.grid, self.lock, self.history.store, self.client.respond, self.clock
-            )
-            self.client.add_request_route(request_topic(n), self.history_requests.on_request)
         bus = self.bus
         self.client.session_listeners.append(
             lambda up, text: bus.publish(ConnectionChanged(up, text))
@@ -164,32 +126,12 @@ class GridServer:
             clock=self.clock,
             max_payloads_per_s=settings.state_max_payloads_per_s,
             backlog=lambda: self.client.unacked_publishes,
-            energy=self.energy,
         )
-        manage = ManageStore(self.store, n)
-        alarm_settings = AlarmSettings(min_s=settings.alarm_min_s)
-        self.alarms = AlarmMonitor(
-            self.grid,
-            self.lock,
-            self.energy,
-            manage,
-            self.clock,
-            alarm_settings,
-            self._publish_state,
-        )
-        shed_settings = SheddingSettings(
-            settings.shed_margin_pct / 100, settings.shed_step_s, settings.shed_restore_after_s
-        )
-        self.shedding = Shedder(
-            self.grid,
-            self.lock,
-            self.energy,
-            self.alarms,
-            manage,
-            self.set_consumer,
-            self.clock,
-            shed_settings,
-        )
+        # Energy, history, limits, alarms and load shedding: energrid_core.manage_parts.
+        self.manage = manage_parts.build(self)
+        self.energy, self.alarms = self.manage.energy, self.manage.alarms
+        self.shedding, self.history = self.manage.shedding, self.manage.history
+        self.state.energy = self.energy  # kWh in the house and neighborhood topics
         offline = encode(status_payload(False))
         self.client.set_will(status_topic(n), offline, qos=1, retain=True)
         self._undo = [
@@ -216,16 +158,8 @@ class GridServer:
         )
         self._housekeeper.start()
         self.ledger.start()
-        self.energy.start(self.bus)  # before the state: a house's payload shows its new energy
-        if self.history is not None:
-            self.history.start(self.bus)  # records what the energy sweeps integrate
-        if self.history_requests is not None:
-            self.history_requests.start()
-        if self.influx is not None:
-            self.influx.start(self.bus)
         self.state.start(self.bus)
-        self.alarms.start(self.bus)
-        self.shedding.start(self.bus)
+        self.manage.start(self.bus)
         return self.client.start(wait_s)
 
     def stop(self) -> None:
@@ -235,16 +169,7 @@ class GridServer:
         self._stop.set()
         if self._housekeeper is not None:
             self._housekeeper.join()
-        self.shedding.stop()
-        self.alarms.stop()
-        if self.history_requests is not None:
-            self.history_requests.stop()
-        self.energy.stop()  # its last sweep, before the history's last write
-        if self.history is not None:
-            self.history.stop()
-            self.history.store.close()
-        if self.influx is not None:
-            self.influx.stop()
+        self.manage.stop()
         self.state.stop()
         self.ledger.stop()
         self.client.stop()  # the broker then publishes our will: status offline

@@ -144,6 +144,8 @@ if [ "${1:-}" = "test" ]; then
     command -v openssl >/dev/null 2>&1 || apt_install openssl
     [ "${ENERGRID_TEST_HA:-}" != 1 ] || ensure_ha_venv
     ensure_chromium
+    # The InfluxDB export's test writes to a real InfluxDB (Debian's 1.6 package).
+    command -v influxd >/dev/null 2>&1 || apt_install influxdb
     say "ruff check ."
     lint=0
     "$VENV/bin/ruff" check . || lint=$?

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from energrid import binding_commands, views
+from energrid import binding_commands, manage_commands, views
 from energrid import output as out
 from energrid.arguments import DebugFlag, command, device_type, state, whole_number
 from energrid.place_arguments import place
@@ -36,6 +36,7 @@ HELP = [
     *binding_commands.HELP,
     ("startDemo() / startDemo(lang='en')", "demo neighborhood with live simulated boards"),
     ("stopDemo()", "stop the demo's simulated boards (its houses stay)"),
+    *manage_commands.HELP,
 ]
 
 
@@ -91,6 +92,8 @@ class ShellCommands:
         ]
         self.registry.update({name: getattr(self, name) for name in names})
         self.registry.update(binding_commands.BindingCommands(self.server).commands())
+        self.manage = manage_commands.ManageCommands(self.server)
+        self.registry.update(self.manage.namespace())
         return dict(self.registry)
 
     def register(self, name: str, fn: Callable[..., Any]) -> None:

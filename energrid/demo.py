@@ -16,28 +16,60 @@ from energrid.simulator.accounts import house_accounts, missing_text
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
 from energrid.simulator.fleet import BoardFleet, FleetOptions
+from energrid.simulator.table import ConsumerParams, Kit, Solar, Steady, SupplierParams
 from energrid.simulator.wire import WireFormat
+from energrid_core.device_types import type_key
 from energrid_core.errors import BadArgumentError, BrokerUnavailableError
 from energrid_core.grid_view import GridView
+from energrid_core.manage_store import CRITICAL
 from energrid_core.model import Neighborhood
 from energrid_core.server import GridServer
 
-# (demo house 1 or 2, kind, type) in the order the demo builds them.
+# (demo house 1 or 2, kind, type) in the order the demo builds them, in French...
 DEMO_DEVICES = [
     (1, "consumer", "Radiateur"),
     (1, "consumer", "Frigo"),
     (1, "consumer", "Lampe"),
-    (1, "supplier", "Solar Panel"),
+    (1, "supplier", "Panneau solaire"),
     (2, "consumer", "Radiateur"),
     (2, "consumer", "Frigo"),
     (2, "consumer", "Lampe"),
     (2, "consumer", "Relais"),
-    (2, "supplier", "Solar Panel"),
+    (2, "supplier", "Panneau solaire"),
 ]
+# ... and in English: startDemo(lang='en') names every device in English.
+ENGLISH = {
+    "Radiateur": "Radiator",
+    "Frigo": "Fridge",
+    "Lampe": "Lamp",
+    "Relais": "Relay",
+    "Panneau solaire": "Solar Panel",
+}
 DEMO_FORMATS = (WireFormat.LEGACY, WireFormat.DEVICE)
 DEMO_PERIOD_S = 1.0
-DEMO_TIME_FACTOR = 10.0  # a simulated day in 2 h 24 min: the fridge cycles, the sun moves
-DEMO_START_HOUR = 10.0  # the sun is up, the radiators are warming cold rooms
+DEMO_TIME_FACTOR = 120.0  # a simulated day in 12 min: noon's export, the evening's peak
+DEMO_START_HOUR = 10.0  # the sun is up
+# How the demo's devices behave (docs/simulator.md has the plain table's): a day worth showing.
+# Rooftop panels of 3 kWp whose inverter sends the surplus to the house: at noon a house
+# exports. In the evening the radiators, the lamps and house 2's oven (behind its relay) make
+# a peak of about 5.5 kW: over a 4.5 kW limit, and the relay is the first to be shed.
+_ROOFTOP = Solar(peak_w=3000.0, mpp_voltage_v=36.0, kit=Kit(export_surplus=True))
+_RADIATOR = Steady(power_w=1500.0, in_use_h=(17.0, 23.0))
+_LAMP = Steady(power_w=100.0, in_use_h=(18.0, 23.5))
+_OVEN = Steady(power_w=2000.0, in_use_h=(18.5, 20.5))
+DEMO_PARAMS: dict[str, ConsumerParams | SupplierParams] = {
+    name: params
+    for french, params in (
+        ("Radiateur", _RADIATOR),
+        ("Lampe", _LAMP),
+        ("Relais", _OVEN),
+        ("Panneau solaire", _ROOFTOP),
+        ("Solar Panel", _ROOFTOP),  # as an earlier demo named its panels
+    )
+    for name in (french, ENGLISH.get(french, french))
+}
+# Shedding priorities the demo gives its devices (setPriority): the oven first, the fridge never.
+DEMO_PRIORITIES = {"Relais": 1, "Lampe": 3, "Radiateur": 5, "Frigo": CRITICAL}
 DEMO_SEED = 2019
 CONNECT_WAIT_S = 2.0
 READY_WAIT_S = 5.0  # how long "ready" waits for every demo board's first readings, at least
@@ -56,7 +88,9 @@ NARRATION = {
         "refused": "Le broker refuse les cartes simulées ({reason}) : vérifiez leurs comptes "
         "(docs/security.md).",
         "done": "Quartier prêt. Tapez showHouses() pour voir l'état du réseau, puis "
-        "setConsumer({a}, 1, 0) pour éteindre le radiateur de la maison {a}.",
+        "setConsumer({a}, 1, 0) pour éteindre le radiateur de la maison {a}. live() suit la "
+        "journée (midi : les maisons exportent ; vers 18 h 30 : la pointe du soir) ; "
+        "setLimit(4500) et setShedding(True) délestent le four.",
         "late": "Quartier construit, mais la maison {h} n'a encore rien publié : showHouses() "
         "montre quand sa carte est en ligne.",
         "resumed": "Reprise de la démonstration : les maisons {a} et {b} publient à nouveau.",
@@ -68,6 +102,7 @@ NARRATION = {
         "stopped": "Démonstration arrêtée : les cartes simulées ne publient plus "
         "(les maisons restent ; startDemo() les relance).",
         "not_running": "Aucune démonstration en cours : startDemo() la lance.",
+        "clock": "heure simulée {t} (jour {d})",
     },
     "en": {
         "start": "Energrid demo: building a neighborhood of 2 houses.",
@@ -81,7 +116,9 @@ NARRATION = {
         "refused": "The broker refuses the simulated boards ({reason}): check their accounts "
         "(docs/security.md).",
         "done": "Neighborhood ready. Type showHouses() to see the grid, then "
-        "setConsumer({a}, 1, 0) to switch off house {a}'s radiator.",
+        "setConsumer({a}, 1, 0) to switch off house {a}'s radiator. live() follows the day "
+        "(noon: the houses export; about 18:30: the evening peak); setLimit(4500) and "
+        "setShedding(True) shed the oven.",
         "late": "Neighborhood built, but house {h} has not been heard from yet: showHouses() "
         "shows when its board is online.",
         "resumed": "Demo resumed: houses {a} and {b} publish again.",
@@ -93,6 +130,7 @@ NARRATION = {
         "stopped": "Demo stopped: the simulated boards no longer publish "
         "(the houses stay; startDemo() restarts them).",
         "not_running": "No demo is running: startDemo() starts one.",
+        "clock": "simulated time {t} (day {d})",
     },
 }
 
@@ -108,25 +146,33 @@ def day_length(time_factor: float) -> str:
     return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
 
 
-def demo_devices(index: int) -> list[tuple[str, str]]:
+def demo_devices(index: int, lang: str = "fr") -> list[tuple[str, str]]:
     """(kind, type) of demo house 1 or 2's devices, consumers first, in the demo's order."""
-    return [(kind, type_) for house, kind, type_ in DEMO_DEVICES if house == index]
+    return [
+        (kind, ENGLISH[type_] if lang == "en" else type_)
+        for house, kind, type_ in DEMO_DEVICES
+        if house == index
+    ]
 
 
 def find_demo_houses(grid: Neighborhood) -> list[int]:
     """The houses an earlier session's demo built, [a, a + 1], or [] when there are none.
 
     The grid is saved, so after a restart the demo finds its houses by what they hold: two
-    consecutive houses with exactly the demo's devices, in its order (the first such pair).
+    consecutive houses with exactly the demo's devices, in its order (the first such pair),
+    named in French or English (types compared as showTypes() does: Lampe = Lamp).
     """
 
     def devices(number: int) -> list[tuple[str, str]]:
         house = grid.houses[number]
-        return [("consumer", house.consumers[c].type) for c in sorted(house.consumers)] + [
-            ("supplier", house.suppliers[s].type) for s in sorted(house.suppliers)
-        ]
+        return [
+            ("consumer", type_key(house.consumers[c].type)) for c in sorted(house.consumers)
+        ] + [("supplier", type_key(house.suppliers[s].type)) for s in sorted(house.suppliers)]
 
-    first, second = demo_devices(1), demo_devices(2)
+    def keys(index: int) -> list[tuple[str, str]]:
+        return [(kind, type_key(type_)) for kind, type_ in demo_devices(index)]
+
+    first, second = keys(1), keys(2)
     for number in sorted(grid.houses):
         pair = number + 1 in grid.houses and devices(number) == first
         if pair and devices(number + 1) == second:
@@ -251,15 +297,28 @@ class Demo:
         for index, house in enumerate(self.houses, 1):
             out.say(text["house"].format(h=house))
             self.sleep(self.pause_s)
-            for demo_house, kind, type_ in DEMO_DEVICES:
-                if demo_house != index:
-                    continue
+            for kind, type_ in demo_devices(index, self.lang):
                 make = (
                     self.server.new_consumers if kind == "consumer" else self.server.new_suppliers
                 )
                 device = make(house, 1, type_)[0]
                 out.say(text[kind].format(h=house, i=device.identifier, t=type_))
                 self.sleep(self.pause_s)
+        self._set_priorities()
+
+    def _set_priorities(self) -> None:
+        """The demo's shedding priorities (setPriority), by each consumer's kind."""
+        by_key = {type_key(name): p for name, p in DEMO_PRIORITIES.items()}
+        for house in self.houses:
+            with self.server.lock:
+                consumers = [
+                    (c.identifier, c.type)
+                    for c in self.server.grid.houses[house].consumers.values()
+                ]
+            for number, type_ in consumers:
+                priority = by_key.get(type_key(type_))
+                if priority is not None:
+                    self.server.shedding.set_priority(house, number, priority)
 
     def _remove_houses(self) -> None:
         for house in self.houses:
@@ -272,8 +331,11 @@ class Demo:
         """One simulated board per demo house, with the devices the demo built in it."""
         settings = self.server.settings
         result = []
-        for index, (house, wire) in enumerate(zip(self.houses, DEMO_FORMATS, strict=True), 1):
-            mine = demo_devices(index)
+        for house, wire in zip(self.houses, DEMO_FORMATS, strict=True):
+            with self.server.lock:  # the names the houses hold (French, English, older demos)
+                target = self.server.grid.houses[house]
+                mine = [("consumer", target.consumers[c].type) for c in sorted(target.consumers)]
+                mine += [("supplier", target.suppliers[s].type) for s in sorted(target.suppliers)]
             result.append(
                 SimHouse(
                     house,
@@ -284,9 +346,22 @@ class Demo:
                     settings.neighborhood,
                     settings.calibration,
                     settings.mains_voltage_v,
+                    DEMO_PARAMS,
                 )
             )
         return result
+
+    def clock_text(self) -> str:
+        """'simulated time 18:42 (day 1)' while the demo runs, '' otherwise."""
+        if self.fleet is None:
+            return ""
+        times = [b.sim_s for b in self.boards if b.sim_s is not None]
+        if not times:
+            return ""
+        sim_s = max(times)
+        day, rest = divmod(int(sim_s), 86400)
+        clock = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}"
+        return NARRATION[self.lang]["clock"].format(t=clock, d=day + 1)
 
     def _accounts(self, houses: list[int]) -> dict[int, tuple[str, str]] | None:
         """The boards' broker accounts when the server has one (a broker that wants accounts

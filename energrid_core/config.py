@@ -80,6 +80,18 @@ class Settings:
     metrics_per_house: bool = False  # per-house series too (one set per house: bounded off)
     ha_discovery: bool = False  # Home Assistant MQTT discovery configs
     ha_prefix: str = "homeassistant"
+    energy_gap_s: float = 15.0  # readings further apart are not integrated: unmeasured time
+    energy_sweep_s: float = 1.0  # new readings are integrated (and recorded) this often
+    alarm_min_s: float = 10.0  # a limit or battery condition holds this long to raise or clear
+    shed_margin_pct: float = 10.0  # shedding goes on down to the limit minus this margin
+    shed_step_s: float = 2.0  # seconds between two shedding actions in one scope
+    shed_restore_after_s: float = 60.0  # under the target this long before one comes back
+    keep_history: bool = True  # readings kept on disk in <state_dir>/history.sqlite3
+    influx_url: str = ""  # http://host:8086: the samples exported to InfluxDB too ("": no)
+    influx_db: str = "energrid"
+    history_raw_keep_s: float = 3600.0  # every reading kept this long...
+    history_minute_keep_s: float = 7 * 86400.0  # ...then 1-minute means this long...
+    history_quarter_keep_s: float = 365 * 86400.0  # ...then 15-minute means this long
 
     @property
     def calibration(self) -> Calibration:
@@ -124,6 +136,21 @@ HELP = {
     "metrics_per_house": "metrics: also one power series per house",
     "ha_discovery": "publish Home Assistant MQTT discovery configs for houses and devices",
     "ha_prefix": "Home Assistant's discovery prefix",
+    "energy_gap_s": "readings further apart than this are not integrated into energy but "
+    "counted as unmeasured time",
+    "energy_sweep_s": "seconds between two passes that integrate the new readings into energy "
+    "and history (a device's latest reading each pass)",
+    "alarm_min_s": "seconds a limit or battery condition must hold before it raises or clears",
+    "shed_margin_pct": "load shedding goes on until the draw is this many percent under the limit",
+    "shed_step_s": "seconds between two load shedding actions in one house or the neighborhood",
+    "shed_restore_after_s": "seconds under the limit minus the margin before a shed consumer "
+    "is switched back on",
+    "influx_url": "export the readings to InfluxDB too (http://host:8086, line protocol)",
+    "influx_db": "the InfluxDB database the readings go to",
+    "keep_history": "keep the readings on disk (history.sqlite3 in the state directory)",
+    "history_raw_keep_s": "history: seconds every reading is kept",
+    "history_minute_keep_s": "history: seconds 1-minute means are kept",
+    "history_quarter_keep_s": "history: seconds 15-minute means are kept",
 }
 
 # name -> (lowest, highest) accepted value
@@ -146,6 +173,15 @@ LIMITS = {
     "watchdog_s": (0.1, 3600),
     "stats_interval_s": (0, 86400),
     "metrics_port": (0, 65535),
+    "energy_gap_s": (0.1, 86400),
+    "energy_sweep_s": (0.05, 60),
+    "alarm_min_s": (0, 86400),
+    "shed_margin_pct": (0, 90),
+    "shed_step_s": (0.05, 3600),
+    "shed_restore_after_s": (0, 86400),
+    "history_raw_keep_s": (60, 30 * 86400),
+    "history_minute_keep_s": (3600, 366 * 86400),
+    "history_quarter_keep_s": (86400, 10 * 366 * 86400),
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

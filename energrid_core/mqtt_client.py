@@ -339,6 +339,34 @@ class GridClient:
             raise BrokerUnavailableError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
         return info.mid
 
+    def add_request_route(
+        self, topic: str, handler: Callable[[bytes, str | None, bytes | None], None]
+    ) -> None:
+        """MQTT 5 requests on `topic` go to handler(payload, response topic, correlation data)
+        rather than to the readings' handler; subscribed now and after every reconnect."""
+
+        def on_request(client, userdata, message) -> None:  # noqa: ANN001
+            try:
+                props = getattr(message, "properties", None)
+                response = getattr(props, "ResponseTopic", None)
+                correlation = getattr(props, "CorrelationData", None)
+                handler(message.payload, response, correlation)
+            except Exception:
+                self.callback_errors += 1
+                log.exception("error in a request handler")
+
+        self._client.message_callback_add(topic, on_request)
+        self.add_topic(topic)
+
+    def respond(self, topic: str, payload: bytes, correlation: bytes | None) -> None:
+        """An MQTT 5 response: QoS 1, not retained, with the request's correlation data."""
+        if not self.connected:
+            raise BrokerUnavailableError(f"the broker at {self.address} is not connected")
+        properties = Properties(PacketTypes.PUBLISH)
+        if correlation is not None:
+            properties.CorrelationData = correlation
+        self._client.publish(topic, payload, qos=1, retain=False, properties=properties)
+
     def _subscribe(self, topics: dict[str, int]) -> None:
         for topic, qos in topics.items():
             # noLocal: our own commands do not come back to us as traffic.

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from energrid_core import snapshot
+from energrid_core import manage_parts, snapshot
 from energrid_core.adapters.binder import DeviceBinder
 from energrid_core.adapters.bindings import Binding, Bindings
 from energrid_core.adapters.bridge import AdapterBridge, CommandRouter
@@ -156,6 +156,11 @@ class GridServer:
             instance=self.instance,
             bus=bus,
         )
+        # Energy, history, limits, alarms and load shedding: energrid_core.manage_parts.
+        self.manage = manage_parts.build(self)
+        self.energy, self.alarms = self.manage.energy, self.manage.alarms
+        self.shedding, self.history = self.manage.shedding, self.manage.history
+        self.state.energy = self.energy  # kWh in the house and neighborhood topics
         offline = encode(status_payload(False))
         self.client.set_will(status_topic(n), offline, qos=1, retain=True, content_type=JSON)
         self._undo = [
@@ -192,6 +197,7 @@ class GridServer:
         self._housekeeper.start()
         for part in self.parts:
             part.start()
+        self.manage.start(self.bus)
         return self.client.start(wait_s)
 
     def stop(self) -> None:
@@ -201,6 +207,7 @@ class GridServer:
         self._stop.set()
         if self._housekeeper is not None:
             self._housekeeper.join()
+        self.manage.stop()
         for part in reversed(self.parts):
             part.stop()
         self.client.stop()  # the broker then publishes our will: status offline
@@ -262,6 +269,7 @@ class GridServer:
             # of the whole grid as dicts and lists made it walk them for 0.2 s.
             rows += snapshot.encode(snapshot.export_houses(h for h in chosen if h is not None))
         self.store.save_readings(self.settings.neighborhood, rows)
+        self.store.save_energy(self.settings.neighborhood, self.energy.export())
         self._snapshot_at = time.monotonic()
         self._snapshot_applied = applied
         return len(rows)

@@ -195,8 +195,10 @@ def neighborhood_state_of(
     mains_voltage_v: float,
     now: float,
     offline_after_s: float,
+    energy: JsonDict | None = None,
 ) -> JsonDict:
-    """The neighborhood's payload from each house's sums, in the houses' order."""
+    """The neighborhood's payload from each house's sums, in the houses' order; energy: its
+    counters' payload (energrid_core.energy), null when the server keeps none."""
     totals = totals_of(sums.values(), mains_voltage_v, now, offline_after_s)
     known = [one.last_seen for one in sums.values() if one.last_seen is not None]
     return {
@@ -216,6 +218,7 @@ def neighborhood_state_of(
         "left_out_consumption_w": finite(totals.left_out_consumption_w),
         "mains_voltage_v": finite(mains_voltage_v),
         "last_reading_unix_s": finite(max(known)) if known else None,
+        "energy": _finite_energy(energy),
     }
 
 
@@ -225,8 +228,10 @@ def house_state(
     now: float,
     offline_after_s: float,
     sums: HouseSums | None = None,
+    energy: JsonDict | None = None,
 ) -> JsonDict:
-    """sums: the house's, when the caller has them already (each is a pass over its devices)."""
+    """sums: the house's, when the caller has them already (each is a pass over its devices);
+    energy: its counters' payload (energrid_core.energy), null when the server keeps none."""
     if sums is None:
         sums = house_sums(house)
     consumption_w = sums.consumption_a * mains_voltage_v  # as House.consumption_w
@@ -242,7 +247,14 @@ def house_state(
         "net_w": finite(sums.supply_w - consumption_w),  # as House.net_w
         "consumers": list(house.consumers),
         "suppliers": list(house.suppliers),
+        "energy": _finite_energy(energy),
     }
+
+
+def _finite_energy(energy: JsonDict | None) -> JsonDict | None:
+    if energy is None:
+        return None
+    return {name: finite(value) for name, value in energy.items()}  # type: ignore[arg-type]
 
 
 def command_state(command: Command | None) -> JsonDict | None:
@@ -339,8 +351,9 @@ def neighborhood_message(
     mains_voltage_v: float,
     now: float,
     offline_after_s: float,
+    energy: JsonDict | None = None,
 ) -> Message:
-    state = neighborhood_state_of(neighborhood, sums, mains_voltage_v, now, offline_after_s)
+    state = neighborhood_state_of(neighborhood, sums, mains_voltage_v, now, offline_after_s, energy)
     return neighborhood_state_topic(neighborhood), encode(state)
 
 
@@ -352,10 +365,11 @@ def house_messages(
     offline_after_s: float,
     command: CommandLookup,
     sums: HouseSums | None = None,
+    energy: JsonDict | None = None,
 ) -> list[Message]:
     """The house's topic and payload, then each consumer's and each supplier's."""
     h = house.identifier
-    state = house_state(house, mains_voltage_v, now, offline_after_s, sums)
+    state = house_state(house, mains_voltage_v, now, offline_after_s, sums, energy)
     messages = [(house_state_topic(neighborhood, h), encode(state))]
     for c in house.consumers.values():
         last = command(h, CONSUMER, c.identifier)

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from energrid_core.availability import availability
+from energrid_core.energy import EnergyTracker
 from energrid_core.errors import BrokerUnavailableError
 from energrid_core.events import (
     Bus,
@@ -94,6 +95,7 @@ class StatePublisher:
         backlog: Callable[[], int] = lambda: 0,
         instance: str = "",
         bus: Bus | None = None,
+        energy: EnergyTracker | None = None,
     ) -> None:
         self.grid = grid
         self.lock = lock  # the server's: held while payloads are built, never while publishing
@@ -130,6 +132,7 @@ class StatePublisher:
         self.max_payloads_per_s = max_payloads_per_s
         self.backlog = backlog  # our messages the broker has not acknowledged yet
         self.bus = bus  # followed from start() to stop()
+        self.energy = energy  # kWh counters shown in the house and neighborhood payloads
         self._room = threading.Event()  # set on every acknowledgement while a send waits
         self._tokens = max_payloads_per_s
         self._tokens_at: float | None = None
@@ -434,7 +437,10 @@ class StatePublisher:
                 self._sums[identifier] = sums
                 self._totals_stale = True
             latest = self.commands
-            return house_messages(self.grid.identifier, house, mains_v, now, after_s, latest, sums)
+            energy = None if self.energy is None else self.energy.house_payload(identifier, now)
+            return house_messages(
+                self.grid.identifier, house, mains_v, now, after_s, latest, sums, energy
+            )
 
     def _neighborhood_message(self) -> tuple[str, bytes]:
         """The neighborhood's totals: the sums of its houses as their own topics last showed
@@ -450,8 +456,9 @@ class StatePublisher:
                     house = self.grid.houses[number]
                     sums[number] = house_sums(house, now, self.offline_after_s)
         in_order = {number: sums[number] for number in order}
+        energy = None if self.energy is None else self.energy.neighborhood_payload(now)
         return neighborhood_message(
-            self.grid.identifier, in_order, self.mains_voltage_v, now, self.offline_after_s
+            self.grid.identifier, in_order, self.mains_voltage_v, now, self.offline_after_s, energy
         )
 
     def _send(self, topic: str, payload: bytes) -> None:

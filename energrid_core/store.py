@@ -26,7 +26,7 @@ log = logging.getLogger("energrid.store")
 
 STORE_NAME = "grid.sqlite3"
 LOCK_NAME = "grid.lock"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 WAL_CHECKPOINT_PAGES = 4000
 
 
@@ -85,7 +85,43 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         " name TEXT NOT NULL, x_m REAL, y_m REAL, PRIMARY KEY (neighborhood, house))"
         " WITHOUT ROWID",
     ),
+    # Energy counters (energrid_core.energy): kind 'house' and 'neighborhood' too.
+    5: (
+        "CREATE TABLE energy (neighborhood INTEGER NOT NULL, house INTEGER NOT NULL,"
+        " kind TEXT NOT NULL, device INTEGER NOT NULL, state BLOB NOT NULL,"
+        " PRIMARY KEY (neighborhood, house, kind, device)) WITHOUT ROWID",
+        # Limits (house 0: the neighborhood's), priorities, shed consumers, the alarm history
+        # and on/off options (energrid_core.manage_store).
+        "CREATE TABLE limits (neighborhood INTEGER NOT NULL, house INTEGER NOT NULL,"
+        " watts REAL NOT NULL, PRIMARY KEY (neighborhood, house)) WITHOUT ROWID",
+        "CREATE TABLE priorities (neighborhood INTEGER NOT NULL, house INTEGER NOT NULL,"
+        " kind TEXT NOT NULL, device INTEGER NOT NULL, priority INTEGER NOT NULL,"
+        " PRIMARY KEY (neighborhood, house, kind, device)) WITHOUT ROWID",
+        "CREATE TABLE shed (neighborhood INTEGER NOT NULL, house INTEGER NOT NULL,"
+        " kind TEXT NOT NULL, device INTEGER NOT NULL, scope INTEGER NOT NULL,"
+        " shed_at REAL NOT NULL, power_w REAL NOT NULL,"
+        " PRIMARY KEY (neighborhood, house, kind, device)) WITHOUT ROWID",
+        "CREATE TABLE alarm_history (neighborhood INTEGER NOT NULL, at REAL NOT NULL,"
+        " alarm TEXT NOT NULL, event TEXT NOT NULL, text TEXT NOT NULL)",
+        "CREATE INDEX alarm_history_at ON alarm_history (neighborhood, at)",
+        "CREATE TABLE options (neighborhood INTEGER NOT NULL, name TEXT NOT NULL,"
+        " value TEXT NOT NULL, PRIMARY KEY (neighborhood, name)) WITHOUT ROWID",
+    ),
 }
+
+_HOUSE_TABLES = (
+    "houses",
+    "devices",
+    "pending_commands",
+    "readings",
+    "next_numbers",
+    "house_places",
+    "bindings",
+    "energy",
+    "limits",
+    "priorities",
+    "shed",
+)
 
 _SAVE_NEXT = (
     "INSERT INTO next_numbers VALUES (?, ?, ?, ?) ON CONFLICT (neighborhood, house, kind)"
@@ -244,16 +280,8 @@ class Store:
 
     def remove_house(self, n: int, house: int) -> None:
         with self._transaction() as db:
-            for table in (
-                "houses",
-                "devices",
-                "pending_commands",
-                "readings",
-                "next_numbers",
-                "house_places",
-            ):
+            for table in _HOUSE_TABLES:
                 db.execute(f"DELETE FROM {table} WHERE neighborhood = ? AND house = ?", (n, house))
-            db.execute("DELETE FROM bindings WHERE neighborhood = ? AND house = ?", (n, house))
 
     def set_house_place(
         self, n: int, house: int, name: str, x_m: float | None, y_m: float | None
@@ -289,7 +317,14 @@ class Store:
         key = (n, house, kind, device)
         where = "neighborhood = ? AND house = ? AND kind = ? AND device = ?"
         with self._transaction() as db:
-            for table in ("devices", "pending_commands", "readings"):
+            for table in (
+                "devices",
+                "pending_commands",
+                "readings",
+                "energy",
+                "priorities",
+                "shed",
+            ):
                 db.execute(f"DELETE FROM {table} WHERE {where}", key)
             if kind == "consumer":
                 db.execute(_DELETE_BINDING, (n, house, device))
@@ -375,6 +410,24 @@ class Store:
                 " AND house = ?2 AND kind = ?3 AND device = ?4))",
                 ((n,) + row for row in rows),
             )
+
+    def save_energy(self, n: int, rows: list[ReadingRow]) -> None:
+        """Replace the neighborhood's energy counters in one transaction; rows of a house or
+        device removed meanwhile are left out (the neighborhood's own row always stays)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM energy WHERE neighborhood = ?", (n,))
+            db.executemany(
+                "INSERT INTO energy SELECT ?1, ?2, ?3, ?4, ?5 WHERE ?3 = 'neighborhood'"
+                " OR (EXISTS (SELECT 1 FROM houses WHERE neighborhood = ?1 AND house = ?2)"
+                " AND (?3 = 'house' OR EXISTS (SELECT 1 FROM devices WHERE neighborhood = ?1"
+                " AND house = ?2 AND kind = ?3 AND device = ?4)))",
+                ((n,) + row for row in rows),
+            )
+
+    def energy(self, n: int) -> list[ReadingRow]:
+        return self._query(
+            "SELECT house, kind, device, state FROM energy WHERE neighborhood = ?", (n,)
+        )
 
     def readings(self, n: int) -> list[ReadingRow]:
         return self._query(

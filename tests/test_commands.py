@@ -245,8 +245,9 @@ def test_start_demo_builds_the_seed_neighborhood(sh: dict, server: GridServer, c
     one, two = server.grid.house(1), server.grid.house(2)
     assert [c.type for c in one.consumers.values()] == ["Radiateur", "Frigo", "Lampe"]
     assert [c.type for c in two.consumers.values()] == ["Radiateur", "Frigo", "Lampe", "Relais"]
-    assert [s.type for s in one.suppliers.values()] == ["Solar Panel"]
-    assert [s.type for s in two.suppliers.values()] == ["Solar Panel"]
+    # All French: the panels too (startDemo(lang='en') names them Solar Panel).
+    assert [s.type for s in one.suppliers.values()] == ["Panneau solaire"]
+    assert [s.type for s in two.suppliers.values()] == ["Panneau solaire"]
 
 
 def test_show_houses_pages_a_large_grid(sh: dict, capsys) -> None:  # noqa: ANN001

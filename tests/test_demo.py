@@ -26,8 +26,9 @@ def server(broker: MosquittoProcess) -> Iterator[GridServer]:
 
 @pytest.fixture
 def demo(server: GridServer) -> Iterator[Demo]:
-    # Real time (factor 1): over a test's seconds the radiators keep heating their cold rooms.
-    running = Demo(server, pause_s=0.0, period_s=PERIOD_S, time_factor=1.0)
+    # Real time (factor 1) at 18:30 of the demo's day: the radiators heat, the lamps and house
+    # 2's oven are on, the sun is low but still there.
+    running = Demo(server, pause_s=0.0, period_s=PERIOD_S, time_factor=1.0, start_hour=18.5)
     try:
         yield running
     finally:
@@ -160,7 +161,14 @@ def test_the_demo_comes_after_the_operators_houses(
     wait_for(lambda: flowing(server, [2, 3]), "readings of houses 2 and 3")
     with server.lock:
         assert server.grid.houses[1].meter_a.count == 0
-        assert [c.type for c in server.grid.houses[3].consumers.values()][-1] == "Relais"
+        # lang='en' names every device in English.
+        assert [c.type for c in server.grid.houses[3].consumers.values()] == [
+            "Radiator",
+            "Fridge",
+            "Lamp",
+            "Relay",
+        ]
+        assert [s.type for s in server.grid.houses[3].suppliers.values()] == ["Solar Panel"]
 
 
 def test_a_bad_language_changes_nothing(server: GridServer, demo: Demo) -> None:
@@ -275,3 +283,33 @@ def test_ready_is_not_said_while_a_board_is_unheard(
     said = capsys.readouterr().out
     assert "Neighborhood ready" not in said
     assert "Neighborhood built, but house 1 has not been heard from yet" in said
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        {"Panneau solaire": "Solar Panel"},  # a French demo of an earlier version
+        {"Radiateur": "Radiator", "Frigo": "Fridge", "Lampe": "Lamp", "Relais": "Relay"},
+    ],
+)
+def test_find_demo_houses_knows_the_demo_in_either_language(
+    server: GridServer, names: dict[str, str]
+) -> None:
+    server.new_houses(2)
+    for house, kind, type_ in DEMO_DEVICES:
+        make = server.new_consumers if kind == "consumer" else server.new_suppliers
+        make(house, 1, names.get(type_, type_))
+    assert find_demo_houses(server.grid) == [1, 2]
+
+
+def test_the_simulated_time_of_day_is_shown(
+    server: GridServer, demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert demo.clock_text() == ""
+    demo.start()
+    namespace = build_namespace(server, demo)
+    wait_for(lambda: flowing(server, [1, 2]), "the demo's readings")
+    assert demo.clock_text().startswith("heure simulée 18:3")
+    capsys.readouterr()
+    namespace["showEnergy"]()
+    assert capsys.readouterr().out.startswith("(heure simulée 18:3")

@@ -31,7 +31,10 @@ def test_the_settings_table_names_every_setting_with_its_variable_and_flag() -> 
     assert sorted(variables - named) == [], "settings missing from README's table"
     assert sorted(named - variables) == [], "README's table names settings that do not exist"
     # Each flag written in full is a real one (the calibration's row abbreviates with '…').
-    real_flags = {name.replace("_", "-") for name in settings} | {"no-start-broker"}
+    # A switch also has its --no- form (argparse's BooleanOptionalAction).
+    types = config._field_types()
+    real_flags = {name.replace("_", "-") for name in settings}
+    real_flags |= {"no-" + name.replace("_", "-") for name in settings if types[name] is bool}
     assert sorted(flags - real_flags) == []
     for name in settings - {"cal_amps_per_raw", "cal_on_threshold_raw"}:
         assert name.replace("_", "-") in flags, f"--{name.replace('_', '-')} is not in the table"

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from energrid.simulator.consumers import ConsumerModel, make_consumer, noisy
 from energrid.simulator.suppliers import SupplierModel
-from energrid.simulator.table import UNMETERED_NOISE_PCT, UNMETERED_W, spec_for
+from energrid.simulator.table import (
+    UNMETERED_NOISE_PCT,
+    UNMETERED_W,
+    ConsumerParams,
+    SupplierParams,
+    spec_for,
+)
 from energrid.simulator.wire import (
     ConsumerValue,
     HouseReading,
@@ -37,7 +43,9 @@ class SimHouse:
         neighborhood: int = 0,
         calibration: Calibration | None = None,
         mains_voltage_v: float = 230.0,
+        params: Mapping[str, ConsumerParams | SupplierParams] | None = None,
     ) -> None:
+        """params: behaviour by type name, instead of the table's (the demo's own devices)."""
         self.number = number
         self.neighborhood = neighborhood
         self.wire = wire
@@ -48,12 +56,13 @@ class SimHouse:
         self.rng = random.Random(f"energrid-sim:{seed}:{neighborhood}:{number}")
         self.consumer_types = tuple(consumer_types)
         self.supplier_types = tuple(supplier_types)
+        own = params or {}
         self.consumers: dict[int, ConsumerModel] = {
-            i: make_consumer(spec_for(t, supplier=False).params)
+            i: make_consumer(own.get(t) or spec_for(t, supplier=False).params)  # type: ignore[arg-type]
             for i, t in enumerate(consumer_types, 1)
         }
         self.suppliers: dict[int, SupplierModel] = {
-            i: SupplierModel(spec_for(t, supplier=True).params)
+            i: SupplierModel(own.get(t) or spec_for(t, supplier=True).params)  # type: ignore[arg-type]
             for i, t in enumerate(supplier_types, 1)
         }
         self.lock = threading.Lock()
@@ -69,7 +78,7 @@ class SimHouse:
             consumers: dict[int, ConsumerValue] = {}
             total_w = noisy(UNMETERED_W, UNMETERED_NOISE_PCT, rng)
             for ident, model in self.consumers.items():
-                draw_w = model.step(dt_s, rng)
+                draw_w = model.step(dt_s, rng, sim_s)
                 total_w += draw_w
                 consumers[ident] = ConsumerValue(round(draw_w / mains_v, 4), model.on)
             suppliers = {

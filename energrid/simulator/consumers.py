@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import random
 
+from energrid.simulator.clock import hour_of_day
 from energrid.simulator.table import ConsumerParams, Steady, Thermostat
 
 SUBSTEP_S = 30.0  # thermostats integrate in steps of at most this many simulated seconds
@@ -39,14 +40,19 @@ class ConsumerModel:
         self.on = True
         self.draw_w = 0.0
 
-    def step(self, dt_s: float, rng: random.Random) -> float:
-        """Advance dt_s simulated seconds; returns the power drawn now, in watts."""
+    def step(self, dt_s: float, rng: random.Random, sim_s: float | None = None) -> float:
+        """Advance dt_s simulated seconds (to sim_s, when known); returns the watts drawn now."""
         demand_w = self._advance(dt_s)
+        if not self.in_use(sim_s):
+            demand_w = 0.0
         self.draw_w = noisy(demand_w, self.noise_pct, rng) if self.on else 0.0
         return self.draw_w
 
     def _advance(self, dt_s: float) -> float:
         raise NotImplementedError
+
+    def in_use(self, sim_s: float | None) -> bool:
+        return True
 
 
 class SteadyLoad(ConsumerModel):
@@ -59,6 +65,14 @@ class SteadyLoad(ConsumerModel):
 
     def _advance(self, dt_s: float) -> float:
         return self.params.power_w
+
+    def in_use(self, sim_s: float | None) -> bool:
+        hours = self.params.in_use_h
+        if hours is None or sim_s is None:
+            return True
+        start, end = hours
+        hour = hour_of_day(sim_s)
+        return start <= hour < end if start <= end else hour >= start or hour < end
 
 
 class ThermostatLoad(ConsumerModel):

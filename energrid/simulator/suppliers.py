@@ -123,6 +123,8 @@ class SupplierModel:
             else:
                 battery_w = surplus_w
             self.soc_wh += battery_w * kit.charge_efficiency * hours
+            if kit.export_surplus and self.load_on:  # the inverter sends the rest to the house
+                return source_w, source_w - battery_w, battery_w
             return load_w + battery_w, load_w, battery_w
         if self.soc_wh <= 0.0:
             delivered_w = 0.0  # empty: the load gets only what the source gives

@@ -18,6 +18,9 @@ class Steady:
 
     power_w: float
     noise_pct: float = 1.0
+    # Simulated hours of the day it is in use, (from, to) (wrapping past midnight when from >
+    # to); None: always. Out of those hours it draws nothing though ON (the oven is not cooking).
+    in_use_h: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class Kit:
     charge_efficiency: float = 0.85
     load_w: float = 12.0  # what the load output delivers to the house while on
     noise_pct: float = 2.0
+    # A grid-tied inverter: what the battery cannot take goes to the house too, on top of
+    # load_w (the demo's rooftop panels, so that a sunny house exports).
+    export_surplus: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,231 @@
+"""Issue 12's figures: what energy and history cost the ingest, how fast the views answer on a
+large grid, how soon shedding acts, and what the history costs on disk.
+
+    python -m bench.manage ingest   [--houses 10000 --messages 200000]
+    python -m bench.manage sweep    [--houses 2000]
+    python -m bench.manage views    [--houses 10000]
+    python -m bench.manage shedding [--runs 5]
+    python -m bench.manage disk     [--devices 20 --period-s 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import orjson
+
+from bench.loadgen import LEGACY, Workload, messages
+from bench.scratch import scratch_state_dir
+from energrid.commands import ShellCommands
+from energrid_core.config import Settings
+from energrid_core.history.store import HistoryStore, Retention
+from energrid_core.server import GridServer
+
+
+def _server(houses: int, consumers: int, **changes: object) -> GridServer:
+    settings = Settings(state_dir=scratch_state_dir(), client_id="bench-manage")
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    server = GridServer(settings)
+    server.new_houses(houses)
+    for house in range(1, houses + 1):
+        server.new_consumers(house, consumers, "LED" if house % 2 else "Lampe")
+    return server
+
+
+def ingest(houses: int, consumers: int, count: int, passes: int, sweep_s: float) -> None:
+    """Ingest.handle's steady rate with the parts off, then on, alternated in the same run.
+
+    Each pass handles the messages for `duration` seconds, looping over them; with the parts
+    on, the energy sweep and the history writer run on their threads meanwhile, as in the
+    server, so the GIL they take is in the figure. Steady state: the work still waiting at the
+    end of a pass (less than one sweep) is left out of both.
+    """
+    server = _server(houses, consumers, energy_sweep_s=sweep_s)
+    load = Workload(LEGACY, houses, consumers, count)
+    batch = list(messages(load))
+    handle = server.ingest.handle
+    assert server.history is not None
+    history = server.history
+    duration = max(4.0 * sweep_s, 6.0)
+
+    def one_pass() -> float:
+        done = 0
+        start = time.perf_counter()
+        while time.perf_counter() - start < duration:
+            for topic, payload in batch[:1000]:
+                handle(topic, payload, False)
+            done += 1000
+            batch[:] = batch[1000:] + batch[:1000]  # the next thousand next time
+        return done / (time.perf_counter() - start)
+
+    off: list[float] = []
+    on: list[float] = []
+    for _ in range(passes):
+        off.append(one_pass())
+        server.energy.start(server.bus)
+        history.start(server.bus)
+        on.append(one_pass())
+        server.energy.stop()
+        history.stop()
+    best_off, best_on = max(off), max(on)
+    print(
+        f"ingest, legacy messages over {houses} houses x {consumers} consumers, "
+        f"--energy-sweep-s {sweep_s:g}, best of {passes} passes of {duration:g} s: without "
+        f"energy and history {best_off:,.0f} msg/s, with them {best_on:,.0f} msg/s: "
+        f"{best_on / best_off:.2f} x"
+    )
+    server.stop()
+
+
+def sweep(houses: int, consumers: int) -> None:
+    """One energy sweep over every device, and the ingest of the messages that fed it."""
+    server = _server(houses, consumers)
+    batch = list(messages(Workload(LEGACY, houses, consumers, houses)))
+    server.energy.start(server.bus, thread=False)
+    best = ingest_s = float("inf")
+    count = 0
+    for _ in range(7):
+        start = time.perf_counter()
+        for topic, payload in batch:
+            server.ingest.handle(topic, payload, False)
+        ingest_s = min(ingest_s, time.perf_counter() - start)
+        start = time.perf_counter()
+        count = server.energy.sweep()
+        best = min(best, time.perf_counter() - start)
+    print(
+        f"energy sweep of {count} samples: {best * 1000:.1f} ms, {best / count * 1e6:.2f} us a "
+        f"sample (best of 7); the ingest of the {len(batch)} messages that fed it "
+        f"{ingest_s / len(batch) * 1e6:.1f} us a message"
+    )
+    server.stop()
+
+
+def views(houses: int, consumers: int) -> None:
+    server = _server(houses, consumers)
+    server.energy.start(server.bus)
+    assert server.history is not None
+    server.history.start(server.bus, thread=False)
+    load = Workload(LEGACY, houses, consumers, houses * 3)
+    for topic, payload in messages(load):
+        server.ingest.handle(topic, payload, False)
+    server.history.flush()
+    sh = ShellCommands(server).namespace()
+    for name, args in (("showTypes", ()), ("showHistory", (1,)), ("showEnergy", ())):
+        times = []
+        for _ in range(5):
+            with contextlib.redirect_stdout(io.StringIO()):
+                start = time.perf_counter()
+                sh[name](*args)
+                times.append(time.perf_counter() - start)
+        print(
+            f"{name}{args if args else '()'} on {houses} houses x {consumers} consumers: "
+            f"median {statistics.median(times) * 1000:.1f} ms, worst {max(times) * 1000:.1f} ms"
+        )
+    server.stop()
+
+
+def shedding(runs: int) -> None:
+    """Seconds from the limit passed for its minimum duration to the shedding command."""
+    delays = []
+    for _ in range(runs):
+        server = _server(1, 3, alarm_min_s=2.0, keep_history=False)
+        server.energy.start(server.bus)
+        server.alarms.start(server.bus)
+        server.shedding.start(server.bus)
+        server.shedding.set_enabled(True)
+        server.alarms.set_limit(0, 1000.0)
+        stop = threading.Event()
+
+        def feed(s: GridServer = server, done: threading.Event = stop) -> None:
+            while not done.is_set():
+                for device in (1, 2, 3):
+                    body = orjson.dumps({"current_a": 3.0, "on": True})  # 3 x 690 W
+                    s.ingest.handle(f"Neighborhood/0/House/1/Consumer/{device}", body)
+                time.sleep(0.1)
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        over_at = time.time()
+        feeder.start()
+        while not server.shedding.shed and time.time() - over_at < 30:
+            time.sleep(0.01)
+        acted_at = min(row.shed_at for row in server.shedding.shed.values())
+        delays.append(acted_at - over_at - server.settings.alarm_min_s)
+        stop.set()
+        feeder.join()
+        server.stop()
+    print(
+        f"shedding: acted {statistics.median(delays):.2f} s (median of {runs}; worst "
+        f"{max(delays):.2f} s) after the limit had been passed for --alarm-min-s"
+    )
+
+
+def disk(devices: int, period_s: float) -> None:
+    """Bytes on disk per device per day of history, at one reading every period_s."""
+    path = scratch_state_dir() / "history.sqlite3"
+    store = HistoryStore(path, Retention())
+    start = 1_750_000_000.0 - 1_750_000_000.0 % 86400
+    block_s = 60.0
+    sizes = {}
+    t = start
+    for day in (1, 2, 3):
+        end = start + day * 86400
+        while t < end:
+            samples = [
+                (1 + d // 10, 1, 1 + d % 10, t + k * period_s, 100.0 + d)
+                for k in range(int(block_s / period_s))
+                for d in range(devices)
+            ]
+            store.append(samples)
+            t += block_s
+            if int(t) % 3600 == 0:
+                store.roll(t)
+        store.roll(t)
+        with store._lock:  # noqa: SLF001 - a checkpoint, so the file holds everything
+            store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # noqa: SLF001
+        sizes[day] = Path(path).stat().st_size
+    counts = store.counts()
+    store.close()
+    per_day = (sizes[3] - sizes[2]) / devices
+    print(
+        f"history disk, {devices} devices, a reading every {period_s:g} s: file {sizes[1]:,} B "
+        f"after day 1, {sizes[3]:,} B after day 3 ({counts}); {sizes[1] / devices:,.0f} B per "
+        f"device for the first day (the last hour of readings included), then "
+        f"{per_day:,.0f} B per device per further day (1-minute and 15-minute means)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("ingest", "sweep", "views", "shedding", "disk"))
+    parser.add_argument("--houses", type=int, default=10_000)
+    parser.add_argument("--consumers", type=int, default=10)
+    parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--devices", type=int, default=20)
+    parser.add_argument("--period-s", type=float, default=1.0)
+    parser.add_argument("--sweep-s", type=float, default=1.0, help="ingest: --energy-sweep-s")
+    args = parser.parse_args(argv)
+    if args.what == "ingest":
+        ingest(args.houses, args.consumers, args.messages, args.passes, args.sweep_s)
+    elif args.what == "sweep":
+        sweep(args.houses, args.consumers)
+    elif args.what == "views":
+        views(args.houses, args.consumers)
+    elif args.what == "shedding":
+        shedding(args.runs)
+    else:
+        disk(args.devices, args.period_s)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Readings over time on disk: recorded in blocks, downsampled by age, read back for plots."""

@@ -54,7 +54,7 @@ DEMO_START_HOUR = 10.0  # the sun is up
 # exports. In the evening the radiators, the lamps and house 2's oven (behind its relay) make
 # a peak of about 5.5 kW: over a 4.5 kW limit, and the relay is the first to be shed.
 _ROOFTOP = Solar(peak_w=3000.0, mpp_voltage_v=36.0, kit=Kit(export_surplus=True))
-_RADIATOR = Steady(power_w=1500.0, in_use_h=(17.0, 23.0))
+_RADIATOR = Steady(power_w=1500.0, in_use_h=(6.0, 23.0))  # warms the rooms by day too
 _LAMP = Steady(power_w=100.0, in_use_h=(18.0, 23.5))
 _OVEN = Steady(power_w=2000.0, in_use_h=(18.5, 20.5))
 DEMO_PARAMS: dict[str, ConsumerParams | SupplierParams] = {

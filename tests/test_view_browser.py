@@ -92,8 +92,8 @@ def test_the_page_shows_the_demo_houses(demo_page: DemoPage) -> None:
     assert text_of(driver, "completeness").startswith("2 of 2 houses, 9 of 9 devices")
     assert text_of(driver, "server-status") == "Energrid server online"
     for name in (
-        "House 1 Consumer 1 Radiateur",
-        "House 2 Consumer 4 Relais",
+        "House 1 Consumer 1 Radiator",
+        "House 2 Consumer 4 Relay",
         "House 2 Supplier 1 Solar Panel",
     ):
         assert device_button(driver, name).is_displayed()
@@ -102,7 +102,7 @@ def test_the_page_shows_the_demo_houses(demo_page: DemoPage) -> None:
 def test_clicking_a_consumer_switches_it_and_shows_it_confirmed(demo_page: DemoPage) -> None:
     driver = demo_page.driver
     wait_for(lambda: whole(driver), "the demo grid in the page")
-    button = device_button(driver, "House 1 Consumer 1 Radiateur")
+    button = device_button(driver, "House 1 Consumer 1 Radiator")
     row = button.find_element(By.XPATH, "..")
     wanted = "ON" if button.get_attribute("aria-label").endswith("switch ON") else "OFF"
     button.click()
@@ -131,10 +131,10 @@ return [centre.x * box.width / 2, -centre.y * box.height / 2];
 
 
 def test_clicking_a_device_in_the_scene_switches_it(demo_page: DemoPage) -> None:
-    """The mouse on the 3D tile of house 1's Radiateur does what its panel button does."""
+    """The mouse on the 3D tile of house 1's Radiator does what its panel button does."""
     driver = demo_page.driver
     wait_for(lambda: whole(driver), "the demo grid in the page")
-    button = device_button(driver, "House 1 Consumer 1 Radiateur")
+    button = device_button(driver, "House 1 Consumer 1 Radiator")
     row = button.find_element(By.XPATH, "..")
     wanted = "ON" if button.get_attribute("aria-label").endswith("switch ON") else "OFF"
     x, y = driver.execute_script(TILE_ON_SCREEN, "1/consumer/1")

@@ -64,7 +64,10 @@ class WatchedGrid:
                 self.summary, self.summary_problem = None, "a JSON object without its totals"
         elif parsed.kind == "houses":
             listed = None if state is None else state.get("houses")
-            self.listed = [h for h in listed if type(h) is int] if isinstance(listed, list) else None
+            if isinstance(listed, list):
+                self.listed = [h for h in listed if type(h) is int]
+            else:
+                self.listed = None
         elif parsed.kind == "house":
             _store(self.houses, parsed.house, state)
         else:

@@ -12,6 +12,7 @@ from mosquitto_fixture import free_port
 
 from energrid.commands import ShellCommands
 from energrid_core.config import Settings
+from energrid_core.model import House
 from energrid_core.server import GridServer
 from energrid_core.state_payloads import house_places, houses_message
 
@@ -36,9 +37,7 @@ def house_list(server: GridServer) -> list[dict]:
 
 def test_the_house_list_carries_only_what_set_house_set() -> None:
     """Default names and automatic places are left out, so that the retained payload stays
-    far under Mosquitto's 256 KiB limit (about 40,000 houses, docs/protocol.md)."""
-    from energrid_core.model import House
-
+    far under Mosquitto's 256 KiB limit (45,531 houses, docs/protocol.md)."""
     houses = [House(1), House(2, name="Mairie", x_m=-20.0, y_m=35.5), House(3, name="École")]
     payload = orjson.loads(houses_message(0, houses)[1])
     assert payload == {

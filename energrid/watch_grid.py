@@ -1,8 +1,9 @@
 """The grid as a client sees it: rebuilt from Energrid's state topics alone, not from the server.
 
 Pure: `apply(topic, payload)` for every message received under `energrid/<n>/`, then read. The
-neighborhood payload lists its houses and each house payload lists its devices, so a client knows
-when it has the whole grid (`complete()`), and ignores any topic that is not listed.
+retained house list (`state/houses`) lists the houses and each house payload lists its devices,
+so a client knows when it has the whole grid (`complete()`), and ignores any topic that is not
+listed. The neighborhood payload carries the totals only.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class WatchedGrid:
     neighborhood: int
     status: State | None = None
     summary: State | None = None
+    listed: list[int] | None = None  # the house list's numbers, once it arrived
     houses: dict[int, State] = field(default_factory=dict)
     devices: dict[DeviceKey, State] = field(default_factory=dict)
     messages: int = 0
@@ -58,11 +60,14 @@ class WatchedGrid:
             self.status = state
         elif parsed.kind == "neighborhood":
             self.summary, self.summary_problem = state, None
-            if state is not None and not isinstance(state.get("houses"), list):
-                self.summary, self.summary_problem = (
-                    None,
-                    "a JSON object without its list of houses",
-                )
+            if state is not None and not isinstance(state.get("house_count"), int):
+                self.summary, self.summary_problem = None, "a JSON object without its totals"
+        elif parsed.kind == "houses":
+            listed = None if state is None else state.get("houses")
+            if isinstance(listed, list):
+                self.listed = [h for h in listed if type(h) is int]
+            else:
+                self.listed = None
         elif parsed.kind == "house":
             _store(self.houses, parsed.house, state)
         else:
@@ -75,9 +80,8 @@ class WatchedGrid:
         return None if self.status is None else self.status.get("status") == "online"
 
     def house_ids(self) -> list[int]:
-        """The houses the neighborhood lists, in the server's order."""
-        listed = self.summary.get("houses") if self.summary is not None else None
-        return [h for h in listed if type(h) is int] if isinstance(listed, list) else []
+        """The houses the house list names, in the server's order."""
+        return list(self.listed or [])
 
     def device_keys(self, house: int) -> list[DeviceKey]:
         state = self.houses.get(house)
@@ -91,10 +95,9 @@ class WatchedGrid:
         return keys
 
     def missing(self) -> int:
-        """How many listed topics have not arrived yet (the neighborhood's counts for one)."""
-        if self.summary is None:
-            return 1
-        count = 0
+        """How many listed topics have not arrived yet (the neighborhood's totals and the house
+        list count for one each)."""
+        count = (self.summary is None) + (self.listed is None)
         for house in self.house_ids():
             if house not in self.houses:
                 count += 1

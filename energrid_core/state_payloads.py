@@ -203,7 +203,6 @@ def neighborhood_state_of(
     known = [one.last_seen for one in sums.values() if one.last_seen is not None]
     return {
         "neighborhood": neighborhood,
-        "houses": list(sums),
         "house_count": totals.houses,
         "houses_online": totals.houses_online,
         "device_count": totals.devices,
@@ -330,19 +329,50 @@ def layout_position(index: int, count: int) -> tuple[float, float]:
 
 
 def houses_message(neighborhood: int, houses: list[House]) -> Message:
-    """The retained list of houses, in order, with a name and a place in metres for a 3D
-    layout: what a headset needs to build the scene, without the totals that change all the
-    time. Its payload changes only when houses are added or removed."""
-    count = len(houses)
-    listed = []
-    for index, house in enumerate(houses):
-        x_m, y_m = house.x_m, house.y_m
-        if x_m is None or y_m is None:  # not placed by setHouse: the automatic layout
-            x_m, y_m = layout_position(index, count)
-        name = house.name or f"House {house.identifier}"
-        listed.append({"house": house.identifier, "name": name, "x_m": x_m, "y_m": y_m})
-    state = {"neighborhood": neighborhood, "houses": listed}
+    """The retained list of houses, in order, for a 3D layout: what a headset needs to build
+    the scene, without the totals that change all the time. Its payload changes only when
+    houses are added or removed, or setHouse names or places one.
+
+    Compact, so that it stays under Mosquitto's message_size_limit (256 KiB) up to tens of
+    thousands of houses: the numbers as a plain list, and in `places` only what setHouse set
+    (a name, a position). A house without a name is "House <n>"; a house without a position
+    stands where layout_position(index, count) puts it, with the spacing the payload gives.
+    """
+    places: list[JsonDict] = []
+    for house in houses:
+        place: JsonDict = {}
+        if house.name:
+            place["name"] = house.name
+        if house.x_m is not None and house.y_m is not None:
+            place["x_m"], place["y_m"] = house.x_m, house.y_m
+        if place:
+            places.append({"house": house.identifier, **place})
+    state = {
+        "neighborhood": neighborhood,
+        "houses": [house.identifier for house in houses],
+        "layout_spacing_m": LAYOUT_SPACING_M,
+        "places": places,
+    }
     return houses_state_topic(neighborhood), encode(state)
+
+
+def house_places(payload: JsonDict) -> list[tuple[int, str, float, float]]:
+    """Each listed house's (number, name, x_m, y_m) from a houses payload, the defaults filled
+    in as a client does: "House <n>" and the automatic layout."""
+    numbers = [n for n in payload.get("houses") or [] if isinstance(n, int)]
+    given = {
+        p["house"]: p
+        for p in payload.get("places") or []
+        if isinstance(p, dict) and isinstance(p.get("house"), int)
+    }
+    result = []
+    for index, number in enumerate(numbers):
+        place = given.get(number, {})
+        x_m, y_m = place.get("x_m"), place.get("y_m")
+        if not isinstance(x_m, int | float) or not isinstance(y_m, int | float):
+            x_m, y_m = layout_position(index, len(numbers))
+        result.append((number, str(place.get("name") or f"House {number}"), x_m, y_m))
+    return result
 
 
 def neighborhood_message(

@@ -1,7 +1,8 @@
 """The topics Energrid publishes its computed state on, outside the boards' `Neighborhood/...` tree.
 
     energrid/<n>/status                                 server online/offline (last will)
-    energrid/<n>/state/neighborhood                     totals and the list of houses
+    energrid/<n>/state/neighborhood                     the totals
+    energrid/<n>/state/houses                           the list of houses, names and places
     energrid/<n>/state/house/<h>                        one house and the list of its devices
     energrid/<n>/state/house/<h>/consumer/<c>           one consumer
     energrid/<n>/state/house/<h>/supplier/<s>           one supplier
@@ -53,7 +54,7 @@ def device_state_topic(neighborhood: int, house: int, kind: str, device: int) ->
 class StateTopic:
     """A parsed state topic. house and device are None where they do not apply."""
 
-    kind: str  # "status", "neighborhood", "house", CONSUMER or SUPPLIER
+    kind: str  # "status", "neighborhood", "houses", "house", CONSUMER or SUPPLIER
     house: int | None = None
     device: int | None = None
 
@@ -68,6 +69,8 @@ def parse_state_topic(topic: str, neighborhood: int) -> StateTopic | None:
         return StateTopic("status")
     if rest == ["state", "neighborhood"]:
         return StateTopic("neighborhood")
+    if rest == ["state", "houses"]:
+        return StateTopic("houses")
     if len(rest) not in (3, 5) or rest[:2] != ["state", "house"]:
         return None
     house = parse_id(rest[2])

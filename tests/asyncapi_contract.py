@@ -88,11 +88,10 @@ class Contract:
     def _channel(self, name: str) -> Channel:
         channel = self.document["channels"][name]
         address = channel["address"]
-        levels = [
-            "[^/]+" if _PARAMETER.fullmatch(level) else re.escape(level)
-            for level in address.split("/")
-        ]
-        regex = "^" + "/".join(levels) + "$"
+        # A parameter stands for one topic level or a part of one (energrid_{neighborhood}).
+        pieces = _PARAMETER.split(address)  # literal, name, literal, name, ..., literal
+        levels = "".join("[^/]+" if i % 2 else re.escape(p) for i, p in enumerate(pieces))
+        regex = "^" + levels + "$"
         messages = []
         for entry in channel["messages"].values():
             ref = entry["$ref"]

@@ -40,7 +40,8 @@ def grid_messages(neighborhood: int, houses: int) -> list[tuple[str, bytes]]:
     base = f"energrid/{neighborhood}"
     messages: list[tuple[str, bytes]] = [
         (f"{base}/status", b'{"status": "online", "since_unix_s": 1732570000.25}'),
-        (f"{base}/state/neighborhood", json.dumps({"houses": list(range(1, houses + 1))}).encode()),
+        (f"{base}/state/neighborhood", json.dumps({"house_count": houses}).encode()),
+        (f"{base}/state/houses", json.dumps({"houses": list(range(1, houses + 1))}).encode()),
     ]
     for house in range(1, houses + 1):
         messages.append((f"{base}/state/house/{house}", json.dumps({"house": house}).encode()))

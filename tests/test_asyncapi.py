@@ -96,6 +96,16 @@ def test_every_topic_energrid_builds_has_a_channel(contract: Contract) -> None:
     ("topic", "payload"),
     [
         ("energrid/0/state/house/1", b'{"house": 1}'),
+        # the places carry only what setHouse gave, and a position whole
+        (
+            "energrid/0/state/houses",
+            b'{"neighborhood": 0, "houses": [1], "layout_spacing_m": 14, "places": [{"house": 1}]}',
+        ),
+        (
+            "energrid/0/state/houses",
+            b'{"neighborhood": 0, "houses": [1], "layout_spacing_m": 14,'
+            b' "places": [{"house": 1, "x_m": 3}]}',
+        ),
         ("energrid/0/state/house/1/consumer/1", b'{"current_a": NaN}'),
         ("energrid/0/status", b"offline"),
         ("Neighborhood/0/House/1/Consumer/1/set", b"on"),

@@ -1,7 +1,7 @@
 """A client that subscribes late to energrid/<n>/# gets the whole retained grid, whatever its
 transport and QoS, from a broker run from the shipped configurations (ports rewritten).
 
-1,000 houses x (10 consumers + 1 supplier) is 12,002 retained messages. With the former
+1,000 houses x (10 consumers + 1 supplier) is 12,003 retained messages. With the former
 `max_queued_messages 10000`, Mosquitto dropped the last ~2,000 of them at subscribe time.
 """
 

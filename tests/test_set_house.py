@@ -12,8 +12,9 @@ from mosquitto_fixture import free_port
 
 from energrid.commands import ShellCommands
 from energrid_core.config import Settings
+from energrid_core.model import House
 from energrid_core.server import GridServer
-from energrid_core.state_payloads import houses_message
+from energrid_core.state_payloads import house_places, houses_message
 
 
 def make_server(state_dir: Path) -> GridServer:
@@ -29,8 +30,25 @@ def sh(tmp_path: Path) -> Iterator[tuple[dict, GridServer]]:
 
 
 def house_list(server: GridServer) -> list[dict]:
-    _topic, payload = houses_message(0, list(server.grid.houses.values()))
-    return orjson.loads(payload)["houses"]
+    """Each house as a client reads the houses topic: the defaults filled in."""
+    places = house_places(orjson.loads(houses_message(0, list(server.grid.houses.values()))[1]))
+    return [dict(zip(("house", "name", "x_m", "y_m"), place, strict=True)) for place in places]
+
+
+def test_the_house_list_carries_only_what_set_house_set() -> None:
+    """Default names and automatic places are left out, so that the retained payload stays
+    far under Mosquitto's 256 KiB limit (45,531 houses, docs/protocol.md)."""
+    houses = [House(1), House(2, name="Mairie", x_m=-20.0, y_m=35.5), House(3, name="École")]
+    payload = orjson.loads(houses_message(0, houses)[1])
+    assert payload == {
+        "neighborhood": 0,
+        "houses": [1, 2, 3],
+        "layout_spacing_m": 14.0,
+        "places": [
+            {"house": 2, "name": "Mairie", "x_m": -20.0, "y_m": 35.5},
+            {"house": 3, "name": "École"},
+        ],
+    }
 
 
 def test_a_named_and_placed_house_is_saved_and_published(tmp_path: Path, capsys) -> None:  # noqa: ANN001

@@ -58,7 +58,7 @@ def test_a_second_server_refuses_and_the_first_is_untouched(settings, tmp_path) 
         first.new_houses(2)
         watcher.subscribe(f"energrid/{n}/#")
         wait_for(
-            lambda: any(json.loads(p)["houses"] == [1, 2] for p in received(watcher, n)),
+            lambda: any(json.loads(p)["house_count"] == 2 for p in received(watcher, n)),
             what="the neighborhood with its two houses",
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("ENERGRID_")}
@@ -83,7 +83,7 @@ def test_a_second_server_refuses_and_the_first_is_untouched(settings, tmp_path) 
         assert first.client.connected and first.client.disconnects == 0
         assert first.client.connects == 1
         payloads = [json.loads(p) for p in received(watcher, n)]
-        assert payloads and all(p["houses"] == [1, 2] for p in payloads)
+        assert payloads and all(p["house_count"] == 2 for p in payloads)
         statuses = [json.loads(p) for p in watcher.received(status_topic(n))]
         assert statuses and all(s["instance"] == first.instance for s in statuses)
     finally:

@@ -20,6 +20,7 @@ from energrid_core.state_topics import (
     StateTopic,
     device_state_topic,
     house_state_topic,
+    houses_state_topic,
     neighborhood_state_topic,
     parse_state_topic,
     status_topic,
@@ -52,7 +53,8 @@ def test_neighborhood_totals_are_what_show_houses_prints() -> None:
     assert state["consumption_a"] == sum(h.consume() for h in houses)
     assert state["supply_w"] == sum(h.supply_w() for h in houses)
     assert state["net_w"] == state["supply_w"] - state["consumption_a"] * MAINS_V
-    assert state["houses"] == [1, 2] and state["device_count"] == 6
+    assert state["house_count"] == 2 and state["device_count"] == 6
+    assert "houses" not in state  # the list is energrid/<n>/state/houses
     assert state["last_reading_unix_s"] == 12.0
 
 
@@ -89,6 +91,7 @@ def test_payloads_fit_the_asyncapi_document(contract: Contract) -> None:
 def test_state_topics_parse_back() -> None:
     assert parse_state_topic(status_topic(3), 3) == StateTopic("status")
     assert parse_state_topic(neighborhood_state_topic(3), 3) == StateTopic("neighborhood")
+    assert parse_state_topic(houses_state_topic(3), 3) == StateTopic("houses")
     assert parse_state_topic(house_state_topic(3, 7), 3) == StateTopic("house", 7)
     topic = device_state_topic(3, 7, "supplier", 2)
     assert parse_state_topic(topic, 3) == StateTopic("supplier", 7, 2)

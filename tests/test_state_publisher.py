@@ -126,7 +126,8 @@ def test_first_flush_announces_then_publishes_every_topic(contract: Contract) ->
     )
     for topic, payload in rig.sink.sent:
         assert contract.error(topic, payload) is None, topic
-    assert rig.sink.last(NEIGHBORHOOD)["houses"] == [1, 2]
+    assert rig.sink.last(HOUSES)["houses"] == [1, 2]
+    assert rig.sink.last(NEIGHBORHOOD)["house_count"] == 2
     assert rig.sink.last(HOUSE)["consumers"] == [1, 2]
     online = {"status": "online", "since_unix_s": rig.clock.now, "instance": ""}
     assert rig.sink.last(STATUS) == online
@@ -208,7 +209,8 @@ def test_removing_a_house_clears_it_and_all_its_devices() -> None:
     assert cleared == {HOUSE, LAMP, FRIDGE, PANEL}
     rig.clock.advance(1.0)
     rig.publisher.run_once()
-    assert rig.sink.last(NEIGHBORHOOD)["houses"] == [2]
+    assert rig.sink.last(HOUSES)["houses"] == [2]
+    assert rig.sink.last(NEIGHBORHOOD)["house_count"] == 1
 
 
 def test_removing_a_device_clears_only_it() -> None:
@@ -435,15 +437,14 @@ def test_houses_online_counts_what_the_house_topics_say() -> None:
 
 def test_the_house_list_changes_only_with_the_houses() -> None:
     """A headset builds its scene from the house list: readings never resend it, a new house
-    does, with the automatic layout's places."""
+    does. Without setHouse, no house has a place of its own: the automatic layout."""
     rig = Rig()
     rig.connect_and_flush()
     assert rig.sink.last(HOUSES) == {
         "neighborhood": 0,
-        "houses": [
-            {"house": 1, "name": "House 1", "x_m": -7.0, "y_m": -7.0},
-            {"house": 2, "name": "House 2", "x_m": 7.0, "y_m": -7.0},
-        ],
+        "houses": [1, 2],
+        "layout_spacing_m": 14.0,
+        "places": [],
     }
     for second in range(3):
         rig.clock.advance(1.0)
@@ -455,4 +456,4 @@ def test_the_house_list_changes_only_with_the_houses() -> None:
     rig.publisher.mark_house(3)
     rig.clock.advance(1.0)
     rig.publisher.run_once()
-    assert [h["house"] for h in rig.sink.last(HOUSES)["houses"]] == [1, 2, 3]
+    assert rig.sink.last(HOUSES)["houses"] == [1, 2, 3]

@@ -203,9 +203,7 @@ def test_removal_clears_the_retained_topics(
         lambda: not any(t.startswith(f"{base}/house/1") for t in retained(broker, grid.n)),
         what="house 1's topics gone",
     )
-    wait_for(
-        lambda: orjson.loads(retained(broker, grid.n)[f"{base}/neighborhood"])["houses"] == [2, 3]
-    )
+    wait_for(lambda: orjson.loads(retained(broker, grid.n)[f"{base}/houses"])["houses"] == [2, 3])
     topics = set(retained(broker, grid.n))
     assert f"{base}/house/2/consumer/2" in topics and f"{base}/house/3" in topics
     assert late_client(broker, grid.n).house_ids() == [2, 3]

@@ -36,9 +36,9 @@ HOUSE_1 = {
     "consumers": [1],
     "suppliers": [],
 }
+HOUSES = {"neighborhood": 0, "houses": [1], "layout_spacing_m": 14.0, "places": []}
 SUMMARY = {
     "neighborhood": 0,
-    "houses": [1],
     "house_count": 1,
     "houses_online": 1,
     "device_count": 1,
@@ -62,6 +62,8 @@ def test_the_grid_is_complete_once_every_listed_topic_arrived() -> None:
     grid.apply("energrid/0/state/house/1", j(HOUSE_1))
     grid.apply("energrid/0/state/house/9", j(dict(HOUSE_1, house=9)))  # a ghost: not listed
     grid.apply("energrid/0/state/neighborhood", j(SUMMARY))
+    assert grid.missing() == 1  # the house list (without it, no house is known)
+    grid.apply("energrid/0/state/houses", j(HOUSES))
     assert grid.missing() == 1  # consumer 1 of house 1
     grid.apply("energrid/0/state/house/1/consumer/1", j({"online": True, "command": None}))
     assert grid.complete()
@@ -85,6 +87,7 @@ def test_render_shows_status_totals_houses_and_commands() -> None:
     grid = WatchedGrid(0)
     grid.apply("energrid/0/status", j({"status": "offline"}))
     grid.apply("energrid/0/state/neighborhood", j(SUMMARY))
+    grid.apply("energrid/0/state/houses", j(HOUSES))
     grid.apply("energrid/0/state/house/1", j(HOUSE_1))
     command = {"state": 1, "status": "confirmed", "sent_unix_s": 99.0}
     grid.apply("energrid/0/state/house/1/consumer/1", j({"online": False, "command": command}))
@@ -155,9 +158,10 @@ def test_watch_takes_the_settings_flags_after_the_subcommand(
 
 
 def test_a_listed_house_without_its_topic_is_shown_as_not_received() -> None:
-    """A house the neighborhood lists whose retained topic was cleared (mosquitto_pub -r -n)."""
+    """A house the house list names whose retained topic was cleared (mosquitto_pub -r -n)."""
     grid = WatchedGrid(0)
-    grid.apply("energrid/0/state/neighborhood", j(dict(SUMMARY, houses=[1, 3], house_count=2)))
+    grid.apply("energrid/0/state/neighborhood", j(dict(SUMMARY, house_count=2)))
+    grid.apply("energrid/0/state/houses", j(dict(HOUSES, houses=[1, 3])))
     grid.apply("energrid/0/state/house/1", j(HOUSE_1))
     text = render(grid, "127.0.0.1:1883", 101.0)
     row = next(line for line in text.splitlines() if line.split()[:1] == ["3"])
@@ -169,9 +173,10 @@ def half_cleared(broker: MosquittoProcess) -> Iterator[int]:
     """Retained state of a neighborhood listing houses 1 and 3, house 3's topic cleared."""
     n = 999_997
     peer = Peer(broker.port).wait_connected()
-    summary = dict(SUMMARY, neighborhood=n, houses=[1, 3], house_count=2)
+    summary = dict(SUMMARY, neighborhood=n, house_count=2)
     topics = {
         f"energrid/{n}/state/neighborhood": j(summary),
+        f"energrid/{n}/state/houses": j(dict(HOUSES, neighborhood=n, houses=[1, 3])),
         f"energrid/{n}/state/house/1": j(HOUSE_1),
         f"energrid/{n}/state/house/1/consumer/1": j({"online": True, "command": None}),
         f"energrid/{n}/state/house/3": b"",
@@ -234,7 +239,7 @@ def test_out_of_range_flags_are_one_line(
     [
         (b"garbage", "7 bytes that are not a JSON object"),
         (b"[1, 2]", "6 bytes that are not a JSON object"),
-        (b'{"houses": 3}', "a JSON object without its list of houses"),
+        (b'{"houses": [1]}', "a JSON object without its totals"),
     ],
 )
 def test_an_invalid_neighborhood_payload_is_called_invalid(payload: bytes, problem: str) -> None:
@@ -243,7 +248,7 @@ def test_an_invalid_neighborhood_payload_is_called_invalid(payload: bytes, probl
     assert grid.summary is None and grid.summary_problem == problem
     assert f"the neighborhood topic is invalid: {problem}" in render(grid, "here", 0.0)
     grid.apply("energrid/0/state/neighborhood", j(SUMMARY))  # a good one replaces it
-    assert grid.summary_problem is None and grid.house_ids() == [1]
+    assert grid.summary_problem is None and grid.totals() is not None
 
 
 def test_watch_once_says_the_neighborhood_topic_is_invalid_not_empty(

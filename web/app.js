@@ -141,7 +141,7 @@ let checkedAt = 0;
 
 function isWhole() {
   const c = grid.completeness();
-  return grid.totals && c.houses === c.housesListed && c.devicesReceived === c.devices;
+  return grid.totals && c.listKnown && c.houses === c.housesListed && c.devicesReceived === c.devices;
 }
 
 // Just after connecting, the retained grid pours in (12,002 messages at 1,000 houses): the page

@@ -11,8 +11,10 @@ export class GridState {
   constructor(neighborhood) {
     this.prefix = `energrid/${neighborhood}/`;
     this.status = null; // {status: "online"|"offline", ...}
-    this.totals = null; // the neighborhood payload
-    this.places = new Map(); // house number -> {name, x, z}: the server's layout (state/houses)
+    this.totals = null; // the neighborhood payload: the totals only
+    this.listed = null; // the house numbers of state/houses, in order, once it arrived
+    this.places = new Map(); // house number -> {name?, x?, z?}: what setHouse gave (state/houses)
+    this.spacing = 14; // the automatic layout's spacing in metres (state/houses)
     this.houses = new Map(); // house number -> {state, consumer: Map, supplier: Map}
     this.dirtyHouses = new Set(); // houses whose state or devices changed since takeChanges()
     this.layoutChanged = true; // the list of houses or of some house's devices changed
@@ -51,18 +53,26 @@ export class GridState {
     }
     if (parts[0] !== "state") return false;
     if (parts.length === 2 && parts[1] === "neighborhood") {
-      const before = this.totals ? JSON.stringify(this.totals.houses) : "";
       this.totals = payload;
       this.totalsChanged = true;
-      if (payload === null || JSON.stringify(payload.houses) !== before) this.layoutChanged = true;
       return true;
     }
     if (parts.length === 2 && parts[1] === "houses") {
+      // Every house number, and in places only what setHouse gave: a house without a name is
+      // "House <n>", a house without a position stands in the automatic layout.
+      const numbers = Array.isArray(payload?.houses) ? payload.houses : null;
+      this.listed = numbers ? numbers.filter((n) => Number.isInteger(n) && n > 0) : null;
+      if (Number.isFinite(payload?.layout_spacing_m) && payload.layout_spacing_m > 0) {
+        this.spacing = payload.layout_spacing_m;
+      }
       this.places = new Map();
-      for (const place of Array.isArray(payload?.houses) ? payload.houses : []) {
-        if (Number.isInteger(place.house) && Number.isFinite(place.x_m) && Number.isFinite(place.y_m)) {
-          this.places.set(place.house, { name: String(place.name ?? ""), x: place.x_m, z: place.y_m });
-        }
+      for (const place of Array.isArray(payload?.places) ? payload.places : []) {
+        if (!place || !Number.isInteger(place.house)) continue;
+        const placed = Number.isFinite(place.x_m) && Number.isFinite(place.y_m);
+        this.places.set(place.house, {
+          name: typeof place.name === "string" ? place.name : "",
+          ...(placed ? { x: place.x_m, z: place.y_m } : {}),
+        });
       }
       this.layoutChanged = true;
       return true;
@@ -99,11 +109,10 @@ export class GridState {
     return false;
   }
 
-  // The houses to show, in order: those the neighborhood lists (a retained topic of a house it
-  // does not list is a ghost of an earlier run), or every house heard of before it arrives.
+  // The houses to show, in order: those the house list names (a retained topic of a house it
+  // does not name is a ghost of an earlier run), or every house heard of before it arrives.
   listedHouses() {
-    const listed = this.totals && Array.isArray(this.totals.houses) ? this.totals.houses : null;
-    const numbers = listed ?? [...this.houses.keys()].sort((a, b) => a - b);
+    const numbers = this.listed ?? [...this.houses.keys()].sort((a, b) => a - b);
     return numbers.map((n) => this.house(n));
   }
 
@@ -129,7 +138,7 @@ export class GridState {
         }
       }
     }
-    return { houses, housesListed: listed.length, devicesReceived, devices };
+    return { houses, housesListed: listed.length, devicesReceived, devices, listKnown: this.listed !== null };
   }
 
   takeChanges() {

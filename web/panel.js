@@ -61,7 +61,8 @@ export class Panel {
   renderCompleteness() {
     const c = this.grid.completeness();
     const element = this.root.querySelector("#completeness");
-    const whole = c.houses === c.housesListed && c.devicesReceived === c.devices && this.grid.totals;
+    const whole =
+      c.listKnown && c.houses === c.housesListed && c.devicesReceived === c.devices && this.grid.totals;
     element.textContent =
       `${c.houses} of ${c.housesListed} houses, ${c.devicesReceived} of ${c.devices} devices received` +
       (whole ? " (whole grid)" : "");

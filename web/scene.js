@@ -22,11 +22,12 @@ const COLOURS = {
   supplyOff: new THREE.Color(0x1c2a44),
 };
 
-// The automatic layout: houses in listed order on a square grid centred on the origin.
-export function layoutPosition(index, count) {
+// The automatic layout: houses in listed order on a square grid centred on the origin, as the
+// server describes it (docs/protocol.md, "State topics"; spacing from state/houses).
+export function layoutPosition(index, count, spacing = SPACING) {
   const columns = Math.max(1, Math.ceil(Math.sqrt(count)));
-  const offset = ((columns - 1) * SPACING) / 2;
-  return { x: (index % columns) * SPACING - offset, z: Math.floor(index / columns) * SPACING - offset };
+  const offset = ((columns - 1) * spacing) / 2;
+  return { x: (index % columns) * spacing - offset, z: Math.floor(index / columns) * spacing - offset };
 }
 
 function heightOf(state) {
@@ -214,8 +215,11 @@ export class Scene {
   // Places every house and device again: after the list of houses or devices changed.
   layout() {
     const houses = this.grid.listedHouses();
-    // The server's places (energrid/<n>/state/houses) when it sent them, else the same layout here.
-    const place = (h, i) => this.grid.places.get(h.number) ?? layoutPosition(i, houses.length);
+    // The place setHouse gave (energrid/<n>/state/houses), else the automatic layout.
+    const place = (h, i) => {
+      const given = this.grid.places.get(h.number);
+      return given && given.x !== undefined ? given : layoutPosition(i, houses.length, this.grid.spacing);
+    };
     this.positions = new Map(houses.map((h, i) => [h.number, place(h, i)]));
     this.houses.resize(houses.map((h) => h.number));
     for (const kind of KINDS) {
@@ -225,7 +229,8 @@ export class Scene {
       }
       this.devices[kind].resize(keys);
     }
-    const size = Math.ceil(Math.sqrt(Math.max(1, houses.length))) * SPACING + SPACING;
+    const spacing = this.grid.spacing;
+    const size = Math.ceil(Math.sqrt(Math.max(1, houses.length))) * spacing + spacing;
     this.ground.scale.set(size, size, 1);
     if (!this.framed) {
       const distance = Math.max(22, size * 0.8);

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 
 from energrid.city.city_client import CityClient
 from energrid.city.city_state import Reach
-from energrid_core.state_topics import CONSUMER, device_state_topic, house_state_topic
+from energrid_core.state_topics import (
+    CONSUMER,
+    device_state_topic,
+    house_state_topic,
+    houses_state_topic,
+)
 from energrid_core.topics import consumer_command_topic, supplier_command_topic
 
 POLL_S = 0.01
@@ -80,6 +85,7 @@ def send(
     n, house = command.neighborhood, command.house
     client.watch(
         [
+            houses_state_topic(n),  # the house list: whether the house exists
             house_state_topic(n, house),
             device_state_topic(n, house, command.kind, command.device),
         ]

@@ -36,6 +36,7 @@ HELP = [
     *binding_commands.HELP,
     ("startDemo() / startDemo(lang='en')", "demo neighborhood with live simulated boards"),
     ("stopDemo()", "stop the demo's simulated boards (its houses stay)"),
+    ("exit()", "leave the shell and stop the server (Ctrl-D too)"),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import subprocess
 import sys
@@ -69,6 +70,18 @@ def test_one_log_format_with_the_level_from_warning_up() -> None:
     record = logging.LogRecord("energrid", logging.INFO, "", 0, "run `energrid sim`", (), None)
     assert LogFormat().format(record) == f"[energrid] run `{launcher()} sim`"
     assert LogFormat(timestamps=True).format(record).endswith(f"[energrid] run `{launcher()} sim`")
+
+
+@pytest.mark.parametrize("flavour", ["energrid", "tasmota"])
+def test_both_simulators_log_in_the_one_format(broker, tmp_path, flavour: str) -> None:  # noqa: ANN001
+    argv = [*ENERGRID, "sim", f"--flavour={flavour}", "--period=0.05", "--duration=0.3"]
+    env = environment(broker.port, tmp_path)
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines, done.stderr
+    stamped = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[sim\] ")
+    assert all(stamped.match(line) for line in lines), done.stderr
 
 
 def test_headless_runs_until_sigterm(broker, mqtt_client: TestClient, tmp_path) -> None:  # noqa: ANN001

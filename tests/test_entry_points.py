@@ -30,7 +30,7 @@ def test_the_shell_runs_the_seed_session(broker, tmp_path) -> None:  # noqa: ANN
     term.type("newConsumer(2,'Lamp')")
     term.read_until("Created consumer 1 (Lamp) in house 2.")
     term.type("newConsumer(2, Lamp)")
-    term.read_until("error: name 'Lamp' is not defined: a command needs parentheses")
+    term.read_until("error: name 'Lamp' is not defined: did you mean newConsumer(2, 'Lamp')?")
     term.type("showHouse(9)")
     term.read_until("error: no house 9 (houses: 1, 2). Usage: showHouse(h)")
     term.type("showHouses()")

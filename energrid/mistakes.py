@@ -65,11 +65,21 @@ def quoted_in_call(name: str, line: str | None, commands: Mapping[str, Any]) -> 
     newConsumer(1, 'LED') for `newConsumer(1, LED)`. None when the name is not such an argument
     (or appears more than once, maybe in a string, where quoting it would be a guess)."""
     call = _CALL.match(line or "")
-    if call is None or call.group(1) not in commands:
+    if call is None or call.group(1) not in commands or not _one_call(call.group(2)):
         return None
     bare = re.compile(rf"(?<![\w'\".]){re.escape(name)}(?![\w'\"(.])")
     arguments, found = bare.subn(f"'{name}'", call.group(2))
     return f"{call.group(1)}({arguments})" if found == 1 else None
+
+
+def _one_call(arguments: str) -> bool:
+    """Whether the call's parentheses hold all of these arguments: not `f(1); g(LED)`."""
+    depth = 0
+    for char in arguments:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def typing_mistake(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import signal
 import subprocess
@@ -62,6 +63,43 @@ def test_python_i_start_server_py_takes_the_commands(broker, tmp_path) -> None: 
     # The shell's one log format, and what leaving stopped (a broker it did not start goes on).
     stopped = f"[energrid] Stopped the Energrid server; the broker at 127.0.0.1:{broker.port} was"
     assert any(line.startswith(stopped) for line in done.stdout.splitlines()), done.stdout
+
+
+def test_python_i_start_server_py_answers_mistakes_as_the_shell_does(
+    broker,  # noqa: ANN001
+    mqtt_client: TestClient,
+    tmp_path,  # noqa: ANN001
+) -> None:
+    term = Terminal([sys.executable, "-i", "start_server.py"], environment(broker.port, tmp_path))
+    try:
+        term.read_until(">>> ")
+        term.type("newHouse 2")
+        term.read_until("this line (invalid syntax); nothing ran: did you mean newHouse(2)?")
+        term.type("showhouses()")
+        term.read_until("error: name 'showhouses' is not defined: did you mean showHouses()?")
+        term.type("newHouse(1)")
+        term.read_until("Created house 1.")
+        term.type("newConsumer(1, LED)")
+        term.read_until("error: name 'LED' is not defined: did you mean newConsumer(1, 'LED')?")
+        assert "Traceback" not in term.screen
+        term.type("newConsumer(1, 'LED'); debug(True)")
+        term.read_until("DEBUG mode ON")
+        mark = term.read_until(">>> ", start=len(term.screen) - 4) and len(term.screen)
+        os.write(term.fd, b"showhouses")  # typed, not entered: a notice comes meanwhile
+        term.read_until("showhouses", start=mark)
+        mqtt_client.publish("Neighborhood/0/House/1/Consumer", b'{"1": 1200}')
+        # The prompt's line is replaced by the notice, and drawn again below it as typed.
+        at = term.read_until("[debug] house 1: c1=", start=mark).rindex("[debug] house 1")
+        term.read_until(">>> showhouses", start=at)
+        notice = re.compile(r"\r\x1b\[K\[debug\] house 1: c1=[^\n]*\r\n>>> showhouses")
+        assert notice.search(term.screen, mark - 1), repr(term.screen[mark:])
+        term.type("()")  # under debug(True): the full traceback
+        term.read_until("NameError: name 'showhouses' is not defined", start=mark)
+        assert "Traceback" in term.screen[mark:]
+        term.type("exit()")
+        assert term.wait() == 0
+    finally:
+        term.close()
 
 
 def test_one_log_format_with_the_level_from_warning_up() -> None:

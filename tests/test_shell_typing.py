@@ -95,7 +95,9 @@ def test_a_bare_type_in_a_call_is_quoted_in_the_line_typed() -> None:
     answer = typing_mistake(error, commands, "newConsumer(1, 2, type=Debug)")
     assert answer and answer.endswith("did you mean newConsumer(1, 2, type='Debug')?")
     # Not an argument of a command's call, or twice on the line: the general hint.
-    for line in ["LED", "print(LED)", "newConsumer(1, LED, LED)", "newConsumer(1, LED())", None]:
+    lines = ["LED", "print(LED)", "newConsumer(1, LED, LED)", "newConsumer(1, LED())", None]
+    lines += ["newHouse(1); newConsumer(1, LED)"]
+    for line in lines:
         answer = typing_mistake(NameError("x", name="LED"), commands, line)
         assert answer and "a command needs parentheses" in answer, line
 

@@ -28,11 +28,13 @@ from energrid import cli  # noqa: E402
 def _interactive() -> dict:
     from energrid.app import running_server, setup_logging
     from energrid.invocation import remember
+    from energrid.plain_prompt import answer_mistakes, keep_lines_whole
     from energrid.shell import banner, build_namespace
     from energrid_core import config
 
     settings = config.from_args(cli.build_parser().parse_args(sys.argv[1:]))
     remember(settings)
+    keep_lines_whole()  # the server's notices on lines of their own, above the prompt
     setup_logging(settings.log_level)
     brokers: list = []
     on_connection = lambda _up, text: print(f"[broker] {text}")  # noqa: E731
@@ -40,7 +42,9 @@ def _interactive() -> dict:
     server = context.__enter__()
     atexit.register(context.__exit__, None, None, None)
     print(banner(server, brokers[0]))
-    return build_namespace(server)
+    namespace = build_namespace(server)
+    answer_mistakes(namespace)  # `showhouses()`, `newHouse 2`: one line, as in the shell
+    return namespace
 
 
 if __name__ == "__main__":

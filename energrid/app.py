@@ -78,6 +78,7 @@ def running_server(
         on_broker(broker)
     if on_connection is not None:
         server.follow_connection(on_connection)
+    started = False  # a refusal (another server, say) stopped nothing: nothing to say of it
     watch = None
     metrics = None
     discovery = None
@@ -95,7 +96,9 @@ def running_server(
             discovery.start()
         if prepare is not None:
             prepare(server)
-        if not server.start(CONNECT_WAIT_S):
+        connected = server.start(CONNECT_WAIT_S)
+        started = True
+        if not connected:
             link = server.connection_status()
             if not link.explained:  # (a refusal or a failed attempt was said, with its cause)
                 log.warning("%s", link.problem)
@@ -108,18 +111,18 @@ def running_server(
         if watch is not None:
             watch.stop()
         server.stop()
-        if broker is None:
+        if broker is None and started:
             log.info(
                 "Stopped the Energrid server; the broker at %s was not started by Energrid and "
                 "goes on",
                 server.connection_status().address,
             )
-        else:
+        elif broker is not None:
             pid = broker.last_pid
             broker.stop()
             log.info(
-                "Stopped the Energrid server and the Mosquitto Energrid started on port %s "
-                "(pid %s)",
+                "Stopped %sthe Mosquitto Energrid started on port %s (pid %s)",
+                "the Energrid server and " if started else "",
                 settings.mqtt_port,
                 pid,
             )

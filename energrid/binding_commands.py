@@ -63,7 +63,7 @@ class BindingCommands:
         lines = []
         for b in bindings:
             relay = {True: "ON", False: "OFF", None: "?"}[b.on]
-            watts = "?" if b.power_w is None else f"{b.power_w:.1f} W"
+            watts = out.watts(b.power_w)  # '-' when no reading came, as in the other tables
             online = {True: "online", False: "OFFLINE", None: "not heard"}[b.online]
             lines.append(
                 f"  house {b.house} consumer {b.consumer}: {b.describe()}  relay {relay}  "

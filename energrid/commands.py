@@ -19,6 +19,7 @@ from energrid_core.server import MAX_BATCH, GridServer
 HELP = [
     ("debug(True|False)", "show live traffic and tracebacks, or stop"),
     ("help()", "this list; help(command) for one command"),
+    ("exit()", "leave the shell and stop the server (Ctrl-D too)"),
     ("newHouse() / newHouse(n)", "create one house / n houses"),
     ("showHouses()", "neighborhood totals and one line per house (showHouses(page=2) ...)"),
     ("showHouse(h)", "consumers and suppliers of house h with their readings"),

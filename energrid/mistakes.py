@@ -12,6 +12,8 @@ from typing import Any
 
 # `newHouse 2`: a command name followed by its arguments without parentheses.
 _BARE_CALL = re.compile(r"^\s*([A-Za-z_]\w*)\s+([^=(][^=]*?)\s*$")
+# `newConsumer(1, LED)`: one command's call on the line, its arguments inside the parentheses.
+_CALL = re.compile(r"^\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$")
 MAX_DISTANCE = 2  # letters added, removed or changed: 'shwHouses', 'showHouse' for 'showHouses'
 MIN_LENGTH = 4  # 'x' is no typo of 'rmHouse'
 
@@ -58,10 +60,39 @@ def _suggest(names: list[str], commands: Mapping[str, Any]) -> str:
     return " or ".join(forms) if len(forms) < 3 else ", ".join(forms[:-1]) + " or " + forms[-1]
 
 
-def typing_mistake(exc: BaseException, commands: Mapping[str, Any]) -> str | None:
-    """One line for a name or syntax mistake at the prompt, None for any other exception."""
+def quoted_in_call(name: str, line: str | None, commands: Mapping[str, Any]) -> str | None:
+    """The line typed with the bare name quoted, when it is an argument of a command's call:
+    newConsumer(1, 'LED') for `newConsumer(1, LED)`. None when the name is not such an argument
+    (or appears more than once, maybe in a string, where quoting it would be a guess)."""
+    call = _CALL.match(line or "")
+    if call is None or call.group(1) not in commands or not _one_call(call.group(2)):
+        return None
+    bare = re.compile(rf"(?<![\w'\".]){re.escape(name)}(?![\w'\"(.])")
+    arguments, found = bare.subn(f"'{name}'", call.group(2))
+    return f"{call.group(1)}({arguments})" if found == 1 else None
+
+
+def _one_call(arguments: str) -> bool:
+    """Whether the call's parentheses hold all of these arguments: not `f(1); g(LED)`."""
+    depth = 0
+    for char in arguments:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def typing_mistake(
+    exc: BaseException, commands: Mapping[str, Any], line: str | None = None
+) -> str | None:
+    """One line for a name or syntax mistake at the prompt, None for any other exception.
+
+    line: the line typed, when the shell knows it (to quote a type typed bare)."""
     if isinstance(exc, NameError):
         name = getattr(exc, "name", None) or ""
+        quoted = quoted_in_call(name, line, commands) if name else None
+        if quoted is not None:
+            return f"{exc}: did you mean {quoted}?"
         close = close_commands(name, commands)
         if close:
             return f"{exc}: did you mean {_suggest(close, commands)}?"

@@ -94,15 +94,22 @@ def configure_for(namespace: dict[str, Any]) -> Callable[[Any], None]:
 
 def _configure(repl: Any, commands: dict[str, Any]) -> None:
     show_exception = repl._handle_exception  # ptpython's hook for an exception at the prompt
+    evaluate = repl.eval  # ptpython runs each line typed through it
+    typed: list[str] = [""]
+
+    def eval_line(line: str) -> object:
+        typed[0] = line  # for handle_exception: `newConsumer(1, LED)` is answered with its fix
+        return evaluate(line)
 
     def handle_exception(exc: BaseException) -> None:
-        line = None if DebugFlag.on else typing_mistake(exc, commands)
+        line = None if DebugFlag.on else typing_mistake(exc, commands, typed[0])
         if line is None:
             show_exception(exc)
         else:
             out.error(line)
 
     repl._handle_exception = handle_exception
+    repl.eval = eval_line
     # ptpython refuses Enter on a line that does not compile and shows why in its toolbar; the
     # next line typed then lands on the same one. Accepted, it raises SyntaxError like any line
     # does in `python -i`, and handle_exception answers it in one line under a fresh prompt.

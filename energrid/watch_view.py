@@ -44,7 +44,9 @@ def server_text(grid: WatchedGrid) -> str:
         return "server status unknown (no energrid/<n>/status)"
     if grid.server_online:
         since = status.get("since_unix_s")
-        when = datetime.fromtimestamp(since).strftime("%H:%M:%S") if since else "?"
+        # The date and the zone: a watcher may sit in another zone, or look days later.
+        stamp = datetime.fromtimestamp(since).astimezone() if since else None
+        when = stamp.strftime("%Y-%m-%d %H:%M:%S %Z") if stamp else "?"
         return f"server ONLINE since {when}"
     return "server OFFLINE (its last will): the values below are its last ones"
 

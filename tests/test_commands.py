@@ -201,6 +201,11 @@ def test_a_bare_command_name_shows_its_usage(sh: dict) -> None:
     assert repr(sh["help"]).startswith("help() or help(command)")
 
 
+def test_help_lists_how_to_leave(sh: dict, capsys) -> None:  # noqa: ANN001
+    sh["help"]()
+    assert "exit()" in output(capsys)
+
+
 def test_remove_commands(sh: dict, server: GridServer, capsys) -> None:  # noqa: ANN001
     sh["newHouse"](2)
     sh["newConsumer"](1, 3, "LED")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,7 +31,7 @@ def test_the_shell_runs_the_seed_session(broker, tmp_path) -> None:  # noqa: ANN
     term.type("newConsumer(2,'Lamp')")
     term.read_until("Created consumer 1 (Lamp) in house 2.")
     term.type("newConsumer(2, Lamp)")
-    term.read_until("error: name 'Lamp' is not defined: a command needs parentheses")
+    term.read_until("error: name 'Lamp' is not defined: did you mean newConsumer(2, 'Lamp')?")
     term.type("showHouse(9)")
     term.read_until("error: no house 9 (houses: 1, 2). Usage: showHouse(h)")
     term.type("showHouses()")
@@ -63,12 +65,61 @@ def test_python_i_start_server_py_takes_the_commands(broker, tmp_path) -> None: 
     assert any(line.startswith(stopped) for line in done.stdout.splitlines()), done.stdout
 
 
+def test_python_i_start_server_py_answers_mistakes_as_the_shell_does(
+    broker,  # noqa: ANN001
+    mqtt_client: TestClient,
+    tmp_path,  # noqa: ANN001
+) -> None:
+    term = Terminal([sys.executable, "-i", "start_server.py"], environment(broker.port, tmp_path))
+    try:
+        term.read_until(">>> ")
+        term.type("newHouse 2")
+        term.read_until("this line (invalid syntax); nothing ran: did you mean newHouse(2)?")
+        term.type("showhouses()")
+        term.read_until("error: name 'showhouses' is not defined: did you mean showHouses()?")
+        term.type("newHouse(1)")
+        term.read_until("Created house 1.")
+        term.type("newConsumer(1, LED)")
+        term.read_until("error: name 'LED' is not defined: did you mean newConsumer(1, 'LED')?")
+        assert "Traceback" not in term.screen
+        term.type("newConsumer(1, 'LED'); debug(True)")
+        term.read_until("DEBUG mode ON")
+        mark = term.read_until(">>> ", start=len(term.screen) - 4) and len(term.screen)
+        os.write(term.fd, b"showhouses")  # typed, not entered: a notice comes meanwhile
+        term.read_until("showhouses", start=mark)
+        mqtt_client.publish("Neighborhood/0/House/1/Consumer", b'{"1": 1200}')
+        # The prompt's line is replaced by the notice, and drawn again below it as typed.
+        at = term.read_until("[debug] house 1: c1=", start=mark).rindex("[debug] house 1")
+        term.read_until(">>> showhouses", start=at)
+        notice = re.compile(r"\r\x1b\[K\[debug\] house 1: c1=[^\n]*\r\n>>> showhouses")
+        assert notice.search(term.screen, mark - 1), repr(term.screen[mark:])
+        term.type("()")  # under debug(True): the full traceback
+        term.read_until("NameError: name 'showhouses' is not defined", start=mark)
+        assert "Traceback" in term.screen[mark:]
+        term.type("exit()")
+        assert term.wait() == 0
+    finally:
+        term.close()
+
+
 def test_one_log_format_with_the_level_from_warning_up() -> None:
     record = logging.LogRecord("energrid.broker", logging.WARNING, "", 0, "it %s", ("died",), None)
     assert LogFormat().format(record) == "[broker] warning: it died"
     record = logging.LogRecord("energrid", logging.INFO, "", 0, "run `energrid sim`", (), None)
     assert LogFormat().format(record) == f"[energrid] run `{launcher()} sim`"
     assert LogFormat(timestamps=True).format(record).endswith(f"[energrid] run `{launcher()} sim`")
+
+
+@pytest.mark.parametrize("flavour", ["energrid", "tasmota"])
+def test_both_simulators_log_in_the_one_format(broker, tmp_path, flavour: str) -> None:  # noqa: ANN001
+    argv = [*ENERGRID, "sim", f"--flavour={flavour}", "--period=0.05", "--duration=0.3"]
+    env = environment(broker.port, tmp_path)
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines, done.stderr
+    stamped = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[sim\] ")
+    assert all(stamped.match(line) for line in lines), done.stderr
 
 
 def test_headless_runs_until_sigterm(broker, mqtt_client: TestClient, tmp_path) -> None:  # noqa: ANN001

@@ -62,8 +62,8 @@ def test_a_close_command_name_is_suggested(shell: Terminal) -> None:
     shell.read_until("error: name 'showhouses' is not defined: did you mean showHouses()?")
     shell.type("shwHouse(1)")
     shell.read_until("did you mean showHouse(h)?")
-    shell.type("newConsumer(2, Lamp)")  # a type without quotes: the existing hint
-    shell.read_until("error: name 'Lamp' is not defined: a command needs parentheses")
+    shell.type("newConsumer(2, Lamp)")  # a type without quotes: the line with its quotes
+    shell.read_until("error: name 'Lamp' is not defined: did you mean newConsumer(2, 'Lamp')?")
     shell.type("exit()")
     assert shell.wait() == 0
 
@@ -84,6 +84,22 @@ def test_close_commands_prefers_case_then_the_nearest() -> None:
     assert close_commands("shwHouses", commands) == ["showHouses"]
     assert close_commands("Lamp", commands) == []
     assert close_commands("rm", commands) == []  # too short to be a typo of anything
+
+
+def test_a_bare_type_in_a_call_is_quoted_in_the_line_typed() -> None:
+    commands = {"newConsumer": object(), "debug": object()}
+    error = NameError("name 'LED' is not defined", name="LED")
+    answer = typing_mistake(error, commands, "newConsumer(1, LED)")
+    assert answer == "name 'LED' is not defined: did you mean newConsumer(1, 'LED')?"
+    error = NameError("name 'Debug' is not defined", name="Debug")  # not the command debug()
+    answer = typing_mistake(error, commands, "newConsumer(1, 2, type=Debug)")
+    assert answer and answer.endswith("did you mean newConsumer(1, 2, type='Debug')?")
+    # Not an argument of a command's call, or twice on the line: the general hint.
+    lines = ["LED", "print(LED)", "newConsumer(1, LED, LED)", "newConsumer(1, LED())", None]
+    lines += ["newHouse(1); newConsumer(1, LED)"]
+    for line in lines:
+        answer = typing_mistake(NameError("x", name="LED"), commands, line)
+        assert answer and "a command needs parentheses" in answer, line
 
 
 def test_anything_but_a_typing_mistake_is_left_to_the_normal_display() -> None:

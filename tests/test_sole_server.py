@@ -79,6 +79,7 @@ def test_a_second_server_refuses_and_the_first_is_untouched(settings, tmp_path) 
         assert len(lines) == 1, result.stderr
         assert "another Energrid (instance " + first.instance in lines[0]
         assert "--takeover" in lines[0]
+        assert "Stopped" not in result.stdout  # it never started
         # The first never lost its connection; its status and totals never changed hands.
         assert first.client.connected and first.client.disconnects == 0
         assert first.client.connects == 1

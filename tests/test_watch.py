@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from types import SimpleNamespace
 
 import orjson
@@ -54,6 +55,15 @@ SUMMARY = {
     "mains_voltage_v": 230.0,
     "last_reading_unix_s": 100.0,
 }
+
+
+def test_the_server_line_gives_the_date_and_the_zone() -> None:
+    grid = WatchedGrid(0)
+    since = 1_800_000_000.0
+    grid.apply("energrid/0/status", j({"status": "online", "since_unix_s": since}))
+    stamp = datetime.fromtimestamp(since).astimezone()
+    expected = f"server ONLINE since {stamp:%Y-%m-%d %H:%M:%S} {stamp.tzname()}"
+    assert expected in render(grid, "127.0.0.1:1883", since + 1)
 
 
 def test_the_grid_is_complete_once_every_listed_topic_arrived() -> None:

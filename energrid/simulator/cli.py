@@ -207,12 +207,10 @@ def run_plug_sim(args: argparse.Namespace, settings: config.Settings) -> int:
     _check(args.period, 0.01, 3600, "--period")
     if args.secure:
         raise BadArgumentError("--secure is for house boards; plugs log in anonymously here")
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from energrid.app import setup_logging
     from energrid.simulator.plug_client import PlugClient, run_plugs  # paho only when it runs
+
+    setup_logging(settings.log_level, sys.stderr, timestamps=True)  # as the boards' sim logs
 
     clients = [
         PlugClient(

@@ -250,8 +250,11 @@ export class Scene {
     // Once the user turned or zoomed the view, only new houses move the camera again.
     this.controls.addEventListener("start", () => (this.userMoved = true));
     this.scene.add(new THREE.HemisphereLight(0xdde8ff, 0x202830, 1.4));
+    // Light on the walls too (the camera looks from the south): without it an orange wall in
+    // shade reads as brown.
+    this.scene.add(new THREE.AmbientLight(0xffffff, 0.9));
     const sun = new THREE.DirectionalLight(0xffffff, 1.6);
-    sun.position.set(40, 80, 30);
+    sun.position.set(30, 70, 70);
     this.scene.add(sun);
     this.ground = new THREE.Mesh(
       new THREE.PlaneGeometry(1, 1),
@@ -263,7 +266,7 @@ export class Scene {
     this.houses = new InstancedSet(
       this.scene,
       building,
-      new THREE.MeshLambertMaterial({ transparent: true, opacity: 0.62, depthWrite: false }),
+      new THREE.MeshLambertMaterial({ transparent: true, opacity: 0.72, depthWrite: false }),
     );
     this.labels = new Labels(this.scene);
     this.heights = new Map(); // house number -> its building's height in metres
@@ -336,7 +339,7 @@ export class Scene {
       place(distance);
       return corners.every((corner) => {
         const p = corner.clone().project(this.camera);
-        return p.z < 1 && Math.abs(p.x) <= 0.92 && Math.abs(p.y) <= 0.92;
+        return p.z < 1 && Math.abs(p.x) <= 0.85 && Math.abs(p.y) <= 0.85;
       });
     };
     let near = radius * 0.5;

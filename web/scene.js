@@ -13,6 +13,7 @@ const TALLEST = 30; // metres: a building's height is capped there
 // An offline house is left out of the live totals: it is drawn low and grey, whatever it drew
 // when last heard from (its last values are in the panel).
 const OFFLINE_HEIGHT = 1.5;
+const FILL = 0.88; // the framed buildings reach this far towards the picture's edges (1)
 const COLOURS = {
   offline: new THREE.Color(0x5d6068),
   exporting: new THREE.Color(0x1fd85c),
@@ -60,7 +61,7 @@ function houseColour(state, target) {
 const LABELS_UP_TO = 100;
 const WIDTH_PX = 256;
 const HEIGHT_PX = 64;
-const WIDTH_M = 9; // about a building's footprint, readable from the framed camera
+const WIDTH_M = 7; // about a building's footprint, readable from the framed camera
 
 function drawText(canvas, text, offline) {
   const context = canvas.getContext("2d");
@@ -243,7 +244,7 @@ export class Scene {
     container.appendChild(this.renderer.domElement);
     this.scene = new THREE.Scene();
     this.scene.background = new THREE.Color(0x0d1420);
-    this.camera = new THREE.PerspectiveCamera(55, 1, 0.1, 5000);
+    this.camera = new THREE.PerspectiveCamera(40, 1, 0.1, 5000);
     this.camera.position.set(0, 30, 45);
     this.controls = new OrbitControls(this.camera, this.renderer.domElement);
     this.controls.maxPolarAngle = Math.PI * 0.48;
@@ -307,54 +308,73 @@ export class Scene {
     return tallest;
   }
 
-  // Points the camera at the layout's bounding box (the buildings' heights and the labels above
-  // them included) from the south, 35 degrees up, as close as keeps all of it in the picture.
+  // Points the camera at the buildings (their heights and the labels above them included) from
+  // the south, 45 degrees up, centred and as close as keeps every one of them in the picture.
   frame() {
     if (this.positions.size === 0) return;
-    const box = new THREE.Box3();
-    const half = FOOTPRINT / 2 + 1;
-    for (const at of this.positions.values()) {
-      box.expandByPoint(new THREE.Vector3(at.x - half, 0, at.z - half));
-      box.expandByPoint(new THREE.Vector3(at.x + half, 0, at.z + half));
-    }
-    const tallest = this.tallest();
-    box.max.y = tallest + (this.labels.sprites.size ? 4 : 1);
-    const centre = box.getCenter(new THREE.Vector3());
-    const direction = new THREE.Vector3(0, Math.sin(0.61), Math.cos(0.61));
-    // Start far away, then come closer until a corner of the box touches the picture's edge
-    // (the fill is measured, so a wide or a tall window both come out right).
     const corners = [];
-    for (const x of [box.min.x, box.max.x]) {
-      for (const y of [box.min.y, box.max.y]) {
-        for (const z of [box.min.z, box.max.z]) corners.push(new THREE.Vector3(x, y, z));
+    const half = FOOTPRINT / 2 + 0.5;
+    const above = this.labels.sprites.size ? 3.2 : 0.5;
+    for (const [number, at] of this.positions) {
+      const top = (this.heights.get(number) ?? OFFLINE_HEIGHT) + above;
+      for (const x of [at.x - half, at.x + half]) {
+        for (const y of [0, top]) {
+          for (const z of [at.z - half, at.z + half]) corners.push(new THREE.Vector3(x, y, z));
+        }
       }
     }
-    const radius = box.getBoundingSphere(new THREE.Sphere()).radius;
+    const box = new THREE.Box3().setFromPoints(corners);
+    const target = box.getCenter(new THREE.Vector3());
+    const direction = new THREE.Vector3(0, Math.SQRT1_2, Math.SQRT1_2);
+    const projected = new THREE.Vector3();
     const place = (distance) => {
-      this.camera.position.copy(centre).addScaledVector(direction, distance);
-      this.camera.lookAt(centre);
+      this.camera.position.copy(target).addScaledVector(direction, distance);
+      this.camera.lookAt(target);
       this.camera.updateMatrixWorld();
     };
-    const fits = (distance) => {
+    // The corners' extent on the screen (-1..1 both ways) from that distance.
+    const extent = (distance) => {
       place(distance);
-      return corners.every((corner) => {
-        const p = corner.clone().project(this.camera);
-        return p.z < 1 && Math.abs(p.x) <= 0.85 && Math.abs(p.y) <= 0.85;
-      });
+      const e = { left: 1, right: -1, bottom: 1, top: -1, behind: false };
+      for (const corner of corners) {
+        projected.copy(corner).project(this.camera);
+        e.behind ||= projected.z >= 1;
+        e.left = Math.min(e.left, projected.x);
+        e.right = Math.max(e.right, projected.x);
+        e.bottom = Math.min(e.bottom, projected.y);
+        e.top = Math.max(e.top, projected.y);
+      }
+      return e;
     };
-    let near = radius * 0.5;
-    let far = radius * 6;
-    for (let i = 0; i < 24; i += 1) {
-      const middle = (near + far) / 2;
-      if (fits(middle)) far = middle;
-      else near = middle;
+    const fits = (e) => !e.behind && Math.max(-e.left, e.right, -e.bottom, e.top) <= FILL;
+    const radius = box.getBoundingSphere(new THREE.Sphere()).radius;
+    // Fit the distance, move the target to the middle of what is seen, and fit again.
+    let distance = radius * 4;
+    for (let pass = 0; pass < 2; pass += 1) {
+      let near = radius * 0.3;
+      let far = radius * 8;
+      for (let i = 0; i < 20; i += 1) {
+        const middle = (near + far) / 2;
+        if (fits(extent(middle))) far = middle;
+        else near = middle;
+      }
+      distance = far;
+      if (pass === 1) break;
+      const e = extent(distance);
+      // Half the picture's height and width in metres at the target's distance.
+      const halfHeight = distance * Math.tan(THREE.MathUtils.degToRad(this.camera.fov / 2));
+      const right = new THREE.Vector3().setFromMatrixColumn(this.camera.matrixWorld, 0);
+      const up = new THREE.Vector3().setFromMatrixColumn(this.camera.matrixWorld, 1);
+      target.addScaledVector(right, ((e.left + e.right) / 2) * halfHeight * this.camera.aspect);
+      target.addScaledVector(up, ((e.bottom + e.top) / 2) * halfHeight);
     }
-    place(far);
-    this.controls.target.copy(centre);
+    place(distance);
+    this.controls.target.copy(target);
     this.controls.update();
     this.framedHouses = this.positions.size;
-    this.framedHeight = tallest;
+    this.framedHeight = this.tallest();
   }
+
 
   // Places every house and device again: after the list of houses or devices changed.
   layout() {
@@ -390,7 +410,7 @@ export class Scene {
     this.heights.set(number, height);
     const name = this.grid.places.get(number)?.name || `House ${number}`;
     const offline = isOffline(house.state);
-    this.labels.show(number, offline ? `${name} · offline` : name, offline, at.x, height + 3, at.z);
+    this.labels.show(number, offline ? `${name} · offline` : name, offline, at.x, height + 2.2, at.z);
     this.matrix.makeScale(FOOTPRINT, height, FOOTPRINT).setPosition(at.x, 0, at.z);
     this.houses.mesh.setMatrixAt(slot, this.matrix);
     this.houses.mesh.setColorAt(slot, houseColour(house.state, this.colour));

@@ -271,7 +271,7 @@ export class Scene {
     );
     this.labels = new Labels(this.scene);
     this.heights = new Map(); // house number -> its building's height in metres
-    this.framedHouses = 0; // how many houses the camera was last fitted to
+    this.framedPlaces = ""; // placesKey() when the camera was last fitted
     this.framedHeight = 0; // and the tallest building then
     this.devices = {
       consumer: new TileSet(this.scene, 1.4, 1.4),
@@ -300,6 +300,10 @@ export class Scene {
     this.camera.aspect = width / height;
     this.camera.updateProjectionMatrix();
     if (this.positions && !this.userMoved) this.frame();
+  }
+
+  placesKey() {
+    return [...this.positions].map(([number, at]) => `${number}:${at.x}:${at.z}`).join(" ");
   }
 
   tallest() {
@@ -371,7 +375,7 @@ export class Scene {
     place(distance);
     this.controls.target.copy(target);
     this.controls.update();
-    this.framedHouses = this.positions.size;
+    this.framedPlaces = this.placesKey();
     this.framedHeight = this.tallest();
   }
 
@@ -397,8 +401,9 @@ export class Scene {
     for (const house of houses) this.updateHouse(house.number);
     this.houses.touched();
     for (const kind of KINDS) this.devices[kind].touched();
-    // Houses added (or the first ones arrived): the camera fits the whole layout again.
-    if (houses.length > this.framedHouses || !this.userMoved) this.frame();
+    // Houses added, removed or moved (or the first ones arrived): the camera fits the layout
+    // again, even after the user turned it.
+    if (this.placesKey() !== this.framedPlaces || !this.userMoved) this.frame();
   }
 
   updateHouse(number) {

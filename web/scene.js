@@ -318,7 +318,7 @@ export class Scene {
     if (this.positions.size === 0) return;
     const corners = [];
     const half = FOOTPRINT / 2 + 0.5;
-    const above = this.labels.sprites.size ? 3.2 : 0.5;
+    const above = this.labels.sprites.size ? 4.4 : 0.5;
     for (const [number, at] of this.positions) {
       const top = (this.heights.get(number) ?? OFFLINE_HEIGHT) + above;
       for (const x of [at.x - half, at.x + half]) {
@@ -415,7 +415,7 @@ export class Scene {
     this.heights.set(number, height);
     const name = this.grid.places.get(number)?.name || `House ${number}`;
     const offline = isOffline(house.state);
-    this.labels.show(number, offline ? `${name} · offline` : name, offline, at.x, height + 2.2, at.z);
+    this.labels.show(number, offline ? `${name} · offline` : name, offline, at.x, height + 3.4, at.z);
     this.matrix.makeScale(FOOTPRINT, height, FOOTPRINT).setPosition(at.x, 0, at.z);
     this.houses.mesh.setMatrixAt(slot, this.matrix);
     this.houses.mesh.setColorAt(slot, houseColour(house.state, this.colour));

@@ -99,6 +99,109 @@ def test_the_page_shows_the_demo_houses(demo_page: DemoPage) -> None:
         assert device_button(driver, name).is_displayed()
 
 
+# Where the buildings fall in the picture: the projected corners of every building's box
+# (its footprint and height as drawn), as [min x, max x, min y, max y] in -1..1 screen units.
+FRAMING = """
+const scene = window.energridView.scene;
+const THREE = scene.camera.position.constructor;
+const m = new scene.matrix.constructor();
+const xs = [];
+const ys = [];
+for (const [number, slot] of scene.houses.index) {
+  scene.houses.mesh.getMatrixAt(slot, m);
+  const e = m.elements;  // scale on the diagonal, position in the last column
+  for (const dx of [-0.5, 0.5]) for (const dz of [-0.5, 0.5]) for (const y of [0, e[5]]) {
+    const p = new THREE(e[12] + dx * e[0], y, e[14] + dz * e[10]).project(scene.camera);
+    xs.push(p.x);
+    ys.push(p.y);
+  }
+}
+return [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+"""
+
+
+def framing_problem(driver: webdriver.Chrome) -> str | None:
+    """None when every building is whole in the picture and the layout fills a good part of
+    it, centred; else what is wrong."""
+    left, right, bottom, top = driver.execute_script(FRAMING)
+    if max(-left, right, -bottom, top) > 1:
+        return f"a building is cut off: x {left:.2f}..{right:.2f}, y {bottom:.2f}..{top:.2f}"
+    if max(right - left, top - bottom) < 1.0:
+        return f"the layout is a small part of the picture: {right - left:.2f} x {top - bottom:.2f}"
+    if abs((top + bottom) / 2) >= 0.3:
+        return f"the layout is not centred in the picture: y {bottom:.2f}..{top:.2f}"
+    return None
+
+
+def assert_framed(driver: webdriver.Chrome) -> None:
+    problem = framing_problem(driver)
+    assert problem is None, problem
+
+
+def test_the_camera_frames_the_demo_houses(demo_page: DemoPage) -> None:
+    driver = demo_page.driver
+    wait_for(lambda: whole(driver), "the demo grid in the page")
+    assert_framed(driver)
+
+
+LABELS = """
+const scene = window.energridView.scene;
+return [...scene.labels.sprites].map(([number, sprite]) => {
+  const p = sprite.position.clone().project(scene.camera);
+  return [number, sprite.userData.text, p.x, p.y, sprite.visible];
+});
+"""
+
+
+def test_each_demo_house_carries_its_name_in_the_scene(demo_page: DemoPage) -> None:
+    driver = demo_page.driver
+    wait_for(lambda: whole(driver), "the demo grid in the page")
+    labels = {row[0]: row[1:] for row in driver.execute_script(LABELS)}
+    assert sorted(labels) == [1, 2]
+    for number, (text, x, y, visible) in labels.items():
+        assert text == f"House {number}"  # the name in energrid/0/state/houses
+        assert visible and abs(x) <= 1 and abs(y) <= 1, f"house {number}'s label is off screen"
+
+
+OFFLINE = """
+const view = window.energridView;
+const house = view.grid.houses.get(arguments[0]);
+const payload = { ...house.state, online: false, consumption_w: 5966.5 };
+view.grid.apply(`energrid/0/state/house/${arguments[0]}`, JSON.stringify(payload));
+"""
+
+DRAWN = """
+const scene = window.energridView.scene;
+const m = new scene.matrix.constructor();
+scene.houses.mesh.getMatrixAt(scene.houses.index.get(arguments[0]), m);
+const colour = new scene.colour.constructor();
+scene.houses.mesh.getColorAt(scene.houses.index.get(arguments[0]), colour);
+const label = scene.labels.sprites.get(arguments[0]).userData.text;
+return [m.elements[5], colour.r, colour.g, colour.b, label];
+"""
+
+
+def test_an_offline_house_is_drawn_low_grey_and_named_offline(demo_page: DemoPage) -> None:
+    """The state topic of a house gone silent after drawing 5966.5 W (online false), fed to the
+    page's message handler: the building is low and grey, its label says offline, and it is
+    still in the picture."""
+    driver = demo_page.driver
+    wait_for(lambda: whole(driver), "the demo grid in the page")
+    drawn: list = []
+
+    def offline_drawn() -> bool:
+        # Fed again at every look: the demo's readings keep the real house 2 online.
+        driver.execute_script(OFFLINE, 2)
+        drawn[:] = driver.execute_script(DRAWN, 2)
+        return drawn[4] == "House 2 · offline"
+
+    wait_for(offline_drawn, "house 2 drawn offline")
+    height, red, green, blue, _ = drawn
+    assert height <= 2.0, f"an offline house is {height} m tall"
+    assert max(red, green, blue) - min(red, green, blue) < 0.05, "an offline house is not grey"
+    assert_framed(driver)
+
+
 def test_clicking_a_consumer_switches_it_and_shows_it_confirmed(demo_page: DemoPage) -> None:
     driver = demo_page.driver
     wait_for(lambda: whole(driver), "the demo grid in the page")
@@ -150,6 +253,23 @@ def test_clicking_a_device_in_the_scene_switches_it(demo_page: DemoPage) -> None
 def _page_totals(driver: webdriver.Chrome) -> str:
     values = [text_of(driver, f"total-{name}") for name in ("consumption", "supply", "net")]
     return "({}), supply {}, net {}".format(*values)
+
+
+def test_a_house_added_in_the_shell_is_named_and_framed(demo_page: DemoPage) -> None:
+    """A house added, named and placed far away after the user clicked in the scene (which
+    turns the camera's automatic framing off for heights): the camera fits the new layout."""
+    driver = demo_page.driver
+    shell = demo_page.shell
+    wait_for(lambda: whole(driver), "the demo grid in the page")
+    shell.run("newHouse()", r"Created house 3")
+    try:
+        shell.run("setHouse(3, name='Mairie', x=60, y=40)", r"House 3: Mairie")
+        labels = lambda: {row[0]: row[1] for row in driver.execute_script(LABELS)}  # noqa: E731
+        wait_for(lambda: labels().get(3) == "Mairie · offline", "house 3's label")
+        wait_for(lambda: framing_problem(driver) is None, "the camera to frame house 3 too")
+    finally:
+        shell.run("rmHouse(3)", r"Removed house 3")
+        wait_for(lambda: whole(driver) and text_of(driver, "total-houses") == "2", "2 houses")
 
 
 def test_the_page_totals_are_those_of_show_houses(demo_page: DemoPage) -> None:
@@ -208,6 +328,11 @@ def test_a_1000_house_grid_is_whole_in_the_page(tmp_path: Path) -> None:
                 "1000 of 1000 houses, 11000 of 11000 devices"
             )
             assert text_of(driver, "total-houses") == "1000"
+            assert_framed(driver)
+            # No label per house at 1,000 houses: the panel names them.
+            assert (
+                driver.execute_script("return window.energridView.scene.labels.sprites.size") == 0
+            )
     finally:
         view.stop()
         server.stop()

@@ -1,5 +1,5 @@
 // The 3D neighborhood: one instanced mesh for the buildings, one merged mesh for the consumers
-// inside them and one for the suppliers on their roofs, so 1,000 houses cost three draw calls. Clicking a
+// inside them and one for the suppliers on their roofs, so 1,000 houses cost three draw calls (and, up to 100 houses, a name label each). Clicking a
 // device (mouse, or a VR controller's select) calls onPick(house, kind, number).
 
 import * as THREE from "three";
@@ -9,11 +9,16 @@ import { KINDS } from "./grid.js";
 
 const SPACING = 14; // metres between two houses' centres
 const FOOTPRINT = 8;
+const TALLEST = 30; // metres: a building's height is capped there
+// An offline house is left out of the live totals: it is drawn low and grey, whatever it drew
+// when last heard from (its last values are in the panel).
+const OFFLINE_HEIGHT = 1.5;
+const FILL = 0.88; // the framed buildings reach this far towards the picture's edges (1)
 const COLOURS = {
-  offline: new THREE.Color(0x6b6f76),
-  exporting: new THREE.Color(0x33b25a),
-  importing: new THREE.Color(0xe0663a),
-  balanced: new THREE.Color(0xe8c547),
+  offline: new THREE.Color(0x5d6068),
+  exporting: new THREE.Color(0x1fd85c),
+  importing: new THREE.Color(0xff7a1a),
+  balanced: new THREE.Color(0xf2d230),
   on: new THREE.Color(0xffd84a),
   off: new THREE.Color(0x30343c),
   unknown: new THREE.Color(0x8a8f99),
@@ -30,18 +35,94 @@ export function layoutPosition(index, count, spacing = SPACING) {
   return { x: (index % columns) * spacing - offset, z: Math.floor(index / columns) * spacing - offset };
 }
 
+function isOffline(state) {
+  return !state || state.online === false;
+}
+
 function heightOf(state) {
-  const kw = state && typeof state.consumption_w === "number" ? state.consumption_w / 1000 : 0;
-  return Math.min(30, 3 + kw * 3);
+  if (isOffline(state)) return OFFLINE_HEIGHT;
+  const kw = typeof state.consumption_w === "number" ? state.consumption_w / 1000 : 0;
+  return Math.min(TALLEST, 3 + kw * 3);
 }
 
 function houseColour(state, target) {
-  if (!state || state.online === false) return target.copy(COLOURS.offline);
+  if (isOffline(state)) return target.copy(COLOURS.offline);
   const net = state.net_w ?? 0;
   const base = Math.abs(net) < 50 ? COLOURS.balanced : net > 0 ? COLOURS.exporting : COLOURS.importing;
-  // Glow: a house that consumes more is brighter.
+  // Glow: a house that consumes more is brighter; never darker than its colour, which would
+  // turn orange into brown.
   const kw = (state.consumption_w ?? 0) / 1000;
-  return target.copy(base).multiplyScalar(0.8 + Math.min(0.5, kw / 4));
+  return target.copy(base).multiplyScalar(1 + Math.min(0.3, kw / 8));
+}
+
+// A name above each building, so that a room can tell which house is which: one sprite per
+// house with its text drawn on a small canvas. Sprites are part of the scene, so the labels are
+// seen in a headset too. Each costs a draw call and a texture: they are drawn only for grids of
+// up to LABELS_UP_TO houses (a 1,000-house grid is read in the panel, not by its labels).
+const LABELS_UP_TO = 100;
+const WIDTH_PX = 256;
+const HEIGHT_PX = 64;
+const WIDTH_M = 7; // about a building's footprint, readable from the framed camera
+
+function drawText(canvas, text, offline) {
+  const context = canvas.getContext("2d");
+  context.clearRect(0, 0, WIDTH_PX, HEIGHT_PX);
+  context.fillStyle = offline ? "rgba(40, 44, 52, 0.85)" : "rgba(13, 20, 32, 0.8)";
+  context.beginPath();
+  context.roundRect(2, 2, WIDTH_PX - 4, HEIGHT_PX - 4, 12);
+  context.fill();
+  context.font = "bold 30px system-ui, sans-serif";
+  context.textAlign = "center";
+  context.textBaseline = "middle";
+  context.fillStyle = offline ? "#b4b9c2" : "#ffffff";
+  context.fillText(text, WIDTH_PX / 2, HEIGHT_PX / 2, WIDTH_PX - 16);
+}
+
+class Labels {
+  constructor(scene) {
+    this.scene = scene;
+    this.sprites = new Map(); // house number -> sprite; sprite.userData.text is what it reads
+  }
+
+  // Keeps one label for each of these house numbers (none beyond LABELS_UP_TO houses).
+  sync(numbers) {
+    const wanted = new Set(numbers.length <= LABELS_UP_TO ? numbers : []);
+    for (const [number, sprite] of this.sprites) {
+      if (wanted.has(number)) continue;
+      this.scene.remove(sprite);
+      sprite.material.map.dispose();
+      sprite.material.dispose();
+      this.sprites.delete(number);
+    }
+    for (const number of wanted) {
+      if (this.sprites.has(number)) continue;
+      const canvas = document.createElement("canvas");
+      canvas.width = WIDTH_PX;
+      canvas.height = HEIGHT_PX;
+      const texture = new THREE.CanvasTexture(canvas);
+      texture.colorSpace = THREE.SRGBColorSpace;
+      const material = new THREE.SpriteMaterial({ map: texture, depthTest: false, transparent: true });
+      const sprite = new THREE.Sprite(material);
+      sprite.scale.set(WIDTH_M, (WIDTH_M * HEIGHT_PX) / WIDTH_PX, 1);
+      sprite.renderOrder = 10; // over the translucent buildings
+      sprite.userData = { canvas, text: null, offline: null };
+      this.sprites.set(number, sprite);
+      this.scene.add(sprite);
+    }
+  }
+
+  // Puts a house's label at (x, y, z) and redraws its text only when it changed.
+  show(number, text, offline, x, y, z) {
+    const sprite = this.sprites.get(number);
+    if (!sprite) return;
+    sprite.position.set(x, y, z);
+    const data = sprite.userData;
+    if (data.text === text && data.offline === offline) return;
+    drawText(data.canvas, text, offline);
+    data.text = text;
+    data.offline = offline;
+    sprite.material.map.needsUpdate = true;
+  }
 }
 
 class InstancedSet {
@@ -164,13 +245,18 @@ export class Scene {
     container.appendChild(this.renderer.domElement);
     this.scene = new THREE.Scene();
     this.scene.background = new THREE.Color(0x0d1420);
-    this.camera = new THREE.PerspectiveCamera(55, 1, 0.1, 5000);
+    this.camera = new THREE.PerspectiveCamera(40, 1, 0.1, 5000);
     this.camera.position.set(0, 30, 45);
     this.controls = new OrbitControls(this.camera, this.renderer.domElement);
     this.controls.maxPolarAngle = Math.PI * 0.48;
+    // Once the user turned or zoomed the view, only new houses move the camera again.
+    this.controls.addEventListener("start", () => (this.userMoved = true));
     this.scene.add(new THREE.HemisphereLight(0xdde8ff, 0x202830, 1.4));
+    // Light on the walls too (the camera looks from the south): without it an orange wall in
+    // shade reads as brown.
+    this.scene.add(new THREE.AmbientLight(0xffffff, 0.9));
     const sun = new THREE.DirectionalLight(0xffffff, 1.6);
-    sun.position.set(40, 80, 30);
+    sun.position.set(30, 70, 70);
     this.scene.add(sun);
     this.ground = new THREE.Mesh(
       new THREE.PlaneGeometry(1, 1),
@@ -182,8 +268,12 @@ export class Scene {
     this.houses = new InstancedSet(
       this.scene,
       building,
-      new THREE.MeshLambertMaterial({ transparent: true, opacity: 0.45, depthWrite: false }),
+      new THREE.MeshLambertMaterial({ transparent: true, opacity: 0.72, depthWrite: false }),
     );
+    this.labels = new Labels(this.scene);
+    this.heights = new Map(); // house number -> its building's height in metres
+    this.framedPlaces = ""; // placesKey() when the camera was last fitted
+    this.framedHeight = 0; // and the tallest building then
     this.devices = {
       consumer: new TileSet(this.scene, 1.4, 1.4),
       supplier: new TileSet(this.scene, 2.4, 1.6),
@@ -210,7 +300,86 @@ export class Scene {
     this.renderer.setSize(width, height);
     this.camera.aspect = width / height;
     this.camera.updateProjectionMatrix();
+    if (this.positions && !this.userMoved) this.frame();
   }
+
+  placesKey() {
+    return [...this.positions].map(([number, at]) => `${number}:${at.x}:${at.z}`).join(" ");
+  }
+
+  tallest() {
+    let tallest = OFFLINE_HEIGHT;
+    for (const height of this.heights.values()) tallest = Math.max(tallest, height);
+    return tallest;
+  }
+
+  // Points the camera at the buildings (their heights and the labels above them included) from
+  // the south, 45 degrees up, centred and as close as keeps every one of them in the picture.
+  frame() {
+    if (this.positions.size === 0) return;
+    const corners = [];
+    const half = FOOTPRINT / 2 + 0.5;
+    const above = this.labels.sprites.size ? 4.4 : 0.5;
+    for (const [number, at] of this.positions) {
+      const top = (this.heights.get(number) ?? OFFLINE_HEIGHT) + above;
+      for (const x of [at.x - half, at.x + half]) {
+        for (const y of [0, top]) {
+          for (const z of [at.z - half, at.z + half]) corners.push(new THREE.Vector3(x, y, z));
+        }
+      }
+    }
+    const box = new THREE.Box3().setFromPoints(corners);
+    const target = box.getCenter(new THREE.Vector3());
+    const direction = new THREE.Vector3(0, Math.SQRT1_2, Math.SQRT1_2);
+    const projected = new THREE.Vector3();
+    const place = (distance) => {
+      this.camera.position.copy(target).addScaledVector(direction, distance);
+      this.camera.lookAt(target);
+      this.camera.updateMatrixWorld();
+    };
+    // The corners' extent on the screen (-1..1 both ways) from that distance.
+    const extent = (distance) => {
+      place(distance);
+      const e = { left: 1, right: -1, bottom: 1, top: -1, behind: false };
+      for (const corner of corners) {
+        projected.copy(corner).project(this.camera);
+        e.behind ||= projected.z >= 1;
+        e.left = Math.min(e.left, projected.x);
+        e.right = Math.max(e.right, projected.x);
+        e.bottom = Math.min(e.bottom, projected.y);
+        e.top = Math.max(e.top, projected.y);
+      }
+      return e;
+    };
+    const fits = (e) => !e.behind && Math.max(-e.left, e.right, -e.bottom, e.top) <= FILL;
+    const radius = box.getBoundingSphere(new THREE.Sphere()).radius;
+    // Fit the distance, move the target to the middle of what is seen, and fit again.
+    let distance = radius * 4;
+    for (let pass = 0; pass < 2; pass += 1) {
+      let near = radius * 0.3;
+      let far = radius * 8;
+      for (let i = 0; i < 20; i += 1) {
+        const middle = (near + far) / 2;
+        if (fits(extent(middle))) far = middle;
+        else near = middle;
+      }
+      distance = far;
+      if (pass === 1) break;
+      const e = extent(distance);
+      // Half the picture's height and width in metres at the target's distance.
+      const halfHeight = distance * Math.tan(THREE.MathUtils.degToRad(this.camera.fov / 2));
+      const right = new THREE.Vector3().setFromMatrixColumn(this.camera.matrixWorld, 0);
+      const up = new THREE.Vector3().setFromMatrixColumn(this.camera.matrixWorld, 1);
+      target.addScaledVector(right, ((e.left + e.right) / 2) * halfHeight * this.camera.aspect);
+      target.addScaledVector(up, ((e.bottom + e.top) / 2) * halfHeight);
+    }
+    place(distance);
+    this.controls.target.copy(target);
+    this.controls.update();
+    this.framedPlaces = this.placesKey();
+    this.framedHeight = this.tallest();
+  }
+
 
   // Places every house and device again: after the list of houses or devices changed.
   layout() {
@@ -232,15 +401,14 @@ export class Scene {
     const spacing = this.grid.spacing;
     const size = Math.ceil(Math.sqrt(Math.max(1, houses.length))) * spacing + spacing;
     this.ground.scale.set(size, size, 1);
-    if (!this.framed) {
-      const distance = Math.max(22, size * 0.8);
-      this.camera.position.set(0, distance * 0.7, distance);
-      this.controls.update();
-      this.framed = houses.length > 0;
-    }
+    this.labels.sync(houses.map((h) => h.number));
+    this.heights = new Map();
     for (const house of houses) this.updateHouse(house.number);
     this.houses.touched();
     for (const kind of KINDS) this.devices[kind].touched();
+    // Houses added, removed or moved (or the first ones arrived): the camera fits the layout
+    // again, even after the user turned it.
+    if (this.placesKey() !== this.framedPlaces || !this.userMoved) this.frame();
   }
 
   updateHouse(number) {
@@ -249,10 +417,13 @@ export class Scene {
     const slot = this.houses.index.get(number);
     if (!house || !at || slot === undefined) return;
     const height = heightOf(house.state);
+    this.heights.set(number, height);
+    const name = this.grid.places.get(number)?.name || `House ${number}`;
+    const offline = isOffline(house.state);
+    this.labels.show(number, offline ? `${name} · offline` : name, offline, at.x, height + 3.4, at.z);
     this.matrix.makeScale(FOOTPRINT, height, FOOTPRINT).setPosition(at.x, 0, at.z);
     this.houses.mesh.setMatrixAt(slot, this.matrix);
     this.houses.mesh.setColorAt(slot, houseColour(house.state, this.colour));
-    const offline = !house.state || house.state.online === false;
     this.grid.devicesOf(house, "consumer").forEach((device, i) => {
       const key = `${number}/consumer/${device.number}`;
       const index = this.devices.consumer.index.get(key);
@@ -289,6 +460,8 @@ export class Scene {
     for (const number of changes.houses) this.updateHouse(number);
     this.houses.touched();
     for (const kind of KINDS) this.devices[kind].touched();
+    // A building grew out of the picture: fit again, unless the user moved the camera.
+    if (!this.userMoved && this.tallest() > this.framedHeight + 1) this.frame();
   }
 
   pick(origin, direction) {

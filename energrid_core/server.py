@@ -79,7 +79,7 @@ class GridServer:
         self.settings = settings
         self.clock = clock
         self.lock = threading.RLock()
-        self.store = store or Store.in_state_dir(settings.state_dir)
+        self.store = store or Store.in_state_dir(settings.state_dir, settings.neighborhood)
         try:
             self._build(settings)
         except BaseException:
@@ -88,10 +88,14 @@ class GridServer:
 
     def _build(self, settings: Settings) -> None:
         n = settings.neighborhood
+        if self.store.neighborhood != n:
+            raise ValueError(
+                f"the store is bound to neighborhood {self.store.neighborhood}, not {n}"
+            )
         resolve_calibration(self.store, settings)
         self.grid = Neighborhood(n, settings.history_len)
         self.store.load_grid(self.grid)
-        restored = snapshot.restore(self.grid, self.store.readings(n))
+        restored = snapshot.restore(self.grid, self.store.readings())
         if self.grid.houses:
             houses, where = len(self.grid.houses), self.store.path
             log.info(
@@ -130,7 +134,7 @@ class GridServer:
         self.client.publish_listeners.append(
             lambda mid, ok, reason: bus.publish(PublishAcknowledged(mid, ok, reason))
         )
-        journal = StoreJournal(self.store, n)
+        journal = StoreJournal(self.store)
         self.ledger = Ledger(
             CommandRouter(self.client, self.bindings, n),  # a bound plug's command in its words
             journal,
@@ -261,7 +265,7 @@ class GridServer:
             # Encoded at once: bytes are not tracked by the garbage collector, whereas a copy
             # of the whole grid as dicts and lists made it walk them for 0.2 s.
             rows += snapshot.encode(snapshot.export_houses(h for h in chosen if h is not None))
-        self.store.save_readings(self.settings.neighborhood, rows)
+        self.store.save_readings(rows)
         self._snapshot_at = time.monotonic()
         self._snapshot_applied = applied
         return len(rows)
@@ -278,12 +282,11 @@ class GridServer:
 
     def new_houses(self, count: int = 1) -> list[House]:
         _check_count(count)
-        n = self.settings.neighborhood
         with self.lock:
             following = self.grid.next_house
             made = self.grid.add_houses(count)
             try:
-                self.store.add_houses(n, [h.identifier for h in made], self.grid.next_house)
+                self.store.add_houses([h.identifier for h in made], self.grid.next_house)
             except StoreError:  # nothing happened: not even a number was used up
                 for house in made:
                     del self.grid.houses[house.identifier]
@@ -298,13 +301,12 @@ class GridServer:
         self, house: int, name: str | None, x_m: float | None, y_m: float | None
     ) -> House:
         """Name a house and place it for a 3D layout (None keeps what it had); saved."""
-        n = self.settings.neighborhood
         with self.lock:
             target = self.grid.house(house)
             name = target.name if name is None else name
             if x_m is None and y_m is None:
                 x_m, y_m = target.x_m, target.y_m
-            self.store.set_house_place(n, house, name, x_m, y_m)
+            self.store.set_house_place(house, name, x_m, y_m)
             target.name, target.x_m, target.y_m = name, x_m, y_m
         self.state.mark_house(house)  # the house list goes out with the neighborhood topic
         return target
@@ -312,7 +314,7 @@ class GridServer:
     def rm_house(self, house: int) -> House:
         with self.lock:
             self.grid.house(house)  # an unknown house is reported before touching the store
-            self.store.remove_house(self.settings.neighborhood, house)
+            self.store.remove_house(house)
             removed = self.grid.rm_house(house)
         self.binder.forget(house)
         self.ledger.cancel(house)
@@ -340,7 +342,7 @@ class GridServer:
             following = target.next_consumer if kind == "consumer" else target.next_supplier
             try:
                 rows = [(d.identifier, type_) for d in made]
-                self.store.add_devices(self.settings.neighborhood, house, kind, rows, following)
+                self.store.add_devices(house, kind, rows, following)
             except StoreError:  # nothing happened: not even a number was used up
                 for device in made:
                     del devices[device.identifier]
@@ -361,7 +363,7 @@ class GridServer:
             target = self.grid.house(house)
             find = target.consumer if kind == "consumer" else target.supplier
             find(device)  # an unknown device is reported before touching the store
-            self.store.remove_device(self.settings.neighborhood, house, kind, device)
+            self.store.remove_device(house, kind, device)
             removed = (target.rm_consumer if kind == "consumer" else target.rm_supplier)(device)
         if kind == CONSUMER:
             self.binder.forget(house, device)
@@ -432,7 +434,7 @@ class GridServer:
 
     def _save_commanded(self, house: int, kind: DeviceKind, device: int, state: int) -> None:
         try:
-            self.store.set_commanded(self.settings.neighborhood, house, kind, device, state)
+            self.store.set_commanded(house, kind, device, state)
         except StoreError as exc:  # the network thread must go on; the next change retries
             log.warning("%s", exc)
 

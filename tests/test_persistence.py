@@ -173,10 +173,10 @@ def test_a_snapshot_is_taken_when_due_and_only_when_something_changed(tmp_path: 
     server = offline_server(tmp_path / "state", snapshot_interval_s=0.0)
     build(server)
     server.housekeeping()
-    assert server.store.readings(0) == []  # nothing was received yet
+    assert server.store.readings() == []  # nothing was received yet
     server.ingest.handle("Neighborhood/0/House/1/Consumer", b'{"0": 2320}')
     server.housekeeping()
-    assert [row[:3] for row in server.store.readings(0)] == [(1, "meter", 0)]
+    assert [row[:3] for row in server.store.readings()] == [(1, "meter", 0)]
     server.stop()
 
 
@@ -187,7 +187,7 @@ def test_a_failing_snapshot_is_said_once_and_retried_at_its_interval(
     build(server)
     tries: list[int] = []
 
-    def disk_full(_n: int, rows: list) -> None:
+    def disk_full(rows: list) -> None:
         tries.append(len(rows))
         raise StoreError("cannot save to grid.sqlite3: database or disk is full")
 
@@ -208,7 +208,7 @@ def test_a_failing_snapshot_is_said_once_and_retried_at_its_interval(
     monkeypatch.undo()
     server._snapshot_at -= 60.0
     server.housekeeping()
-    assert [row[:3] for row in server.store.readings(0)] == [(1, "meter", 0)]
+    assert [row[:3] for row in server.store.readings()] == [(1, "meter", 0)]
     assert any("saved again" in r.getMessage() for r in caplog.records)
     server.stop()
 
@@ -235,7 +235,7 @@ def test_a_snapshot_copies_a_slice_of_houses_per_hold_of_the_lock(
     monkeypatch.setattr(server_module, "SNAPSHOT_SLICE", 20)
     assert server.save_snapshot() == 45
     assert slices == [20, 20, 5]
-    assert sorted(server.store.readings(0)) == sorted(whole)
+    assert sorted(server.store.readings()) == sorted(whole)
     server.stop()
 
 
@@ -275,4 +275,4 @@ def test_the_store_lives_in_the_state_dir(tmp_path: Path) -> None:
     server = offline_server(tmp_path / "state")
     assert server.store.path == tmp_path / "state" / "grid.sqlite3"
     server.stop()
-    Store(tmp_path / "state" / "grid.sqlite3").close()
+    Store(tmp_path / "state" / "grid.sqlite3", 0).close()

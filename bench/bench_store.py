@@ -87,8 +87,8 @@ def longest_lock_wait_ms(server: GridServer, action: Callable[[], object]) -> fl
 def snapshots(directory: Path, houses: int, runs: int) -> None:
     server = GridServer(Settings(state_dir=directory, mqtt_port=1))
     fed(server, houses, 10, 60)
-    took = median_ms(server.save_snapshot, runs)
-    waited = max(longest_lock_wait_ms(server, server.save_snapshot) for _ in range(runs))
+    took = median_ms(server.snapshots.save, runs)
+    waited = max(longest_lock_wait_ms(server, server.snapshots.save) for _ in range(runs))
     size = sum(len(row[3]) for row in server.store.readings())
     print(
         f"snapshot of {houses:5} houses x 11 meters x 60 readings: {took:8.1f} ms in all, "

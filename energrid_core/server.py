@@ -41,15 +41,15 @@ from energrid_core.ingest import Ingest
 from energrid_core.instance import default_client_id, instance_id
 from energrid_core.journal import StoreJournal
 from energrid_core.ledger import Ledger
-from energrid_core.lock_slices import locked_slices
 from energrid_core.model import Consumer, DeviceKind, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
+from energrid_core.snapshot_saver import SnapshotSaver
 from energrid_core.sole_server import check_alone
 from energrid_core.state_payloads import encode, status_payload
 from energrid_core.state_publisher import StatePublisher
 from energrid_core.state_topics import status_topic
 from energrid_core.stats import IngestStats
-from energrid_core.store import ReadingRow, Store, resolve_calibration
+from energrid_core.store import Store, resolve_calibration
 from energrid_core.topics import (
     consumer_command_topic,
     neighborhood_filter,
@@ -65,7 +65,6 @@ T = TypeVar("T")
 CONSUMER, SUPPLIER = DeviceKind.CONSUMER, DeviceKind.SUPPLIER
 
 MAX_BATCH = 100_000
-SNAPSHOT_SLICE = 20  # houses copied per hold of the lock when saving statistics (~5 ms)
 
 
 class GridServer:
@@ -166,17 +165,23 @@ class GridServer:
             bus.subscribe(CommandChanged, self._remember_sent_command),
             bus.subscribe(WireCommand, self._remember_wire_command),
         ]
+        # The readings' statistics, saved now and then and at stop (after the others stopped).
+        self.snapshots = SnapshotSaver(
+            self.grid,
+            self.lock,
+            self.store,
+            lambda: self.ingest.stats.messages_applied,
+            settings.snapshot_interval_s,
+            poll_s=max(0.05, settings.watchdog_s),
+        )
         # The parts that run beside the network thread, started in order, stopped in reverse.
-        self.parts: list[Part] = [self.ledger, self.state]
+        self.parts: list[Part] = [self.snapshots, self.ledger, self.state]
         self.watchdog = LoopWatchdog(
             lambda: self.client.loop_alive, self.client.restart_loop, self.client.announce
         )
         self.failed = threading.Event()  # the watchdog gave up: headless exits non-zero
         self._stop = threading.Event()
         self._housekeeper: threading.Thread | None = None
-        self._snapshot_at = time.monotonic()
-        self._snapshot_applied = self.ingest.stats.messages_applied
-        self._snapshot_failure: str | None = None  # said once, until a save works again
 
     @property
     def stats(self):  # noqa: ANN201 - IngestStats
@@ -199,7 +204,8 @@ class GridServer:
         return self.client.start(wait_s)
 
     def stop(self) -> None:
-        """Disconnect, save the readings' statistics, close the store. Once."""
+        """Stop the parts (the snapshot saver saves the statistics a last time), disconnect,
+        close the store. Once."""
         if self._stop.is_set():
             return
         self._stop.set()
@@ -208,10 +214,6 @@ class GridServer:
         for part in reversed(self.parts):
             part.stop()
         self.client.stop()  # the broker then publishes our will: status offline
-        try:
-            self.save_snapshot()
-        except StoreError as exc:
-            log.warning("%s", exc)
         self.store.close()
 
     def _publish_state(self, topic: str, payload: bytes) -> None:
@@ -221,54 +223,11 @@ class GridServer:
     # --- periodic work -------------------------------------------------------------------------
 
     def housekeeping(self) -> None:
-        """One round: watch the network thread, expire waiting commands, snapshot when due."""
+        """One round: watch the network thread, expire waiting commands."""
         watching = self._housekeeper is not None and not self.client.stopping
         if watching and not self.watchdog.check():
             self.failed.set()
         self.ledger.tick()
-        due = time.monotonic() - self._snapshot_at >= self.settings.snapshot_interval_s
-        if due and self.ingest.stats.messages_applied != self._snapshot_applied:
-            self._periodic_snapshot()
-
-    def _periodic_snapshot(self) -> None:
-        """A save that fails (a full disk) is said once, and tried again at the next interval:
-        not at every watchdog tick, and not in a traceback."""
-        self._snapshot_at = time.monotonic()
-        try:
-            self.save_snapshot()
-        except StoreError as exc:
-            if str(exc) != self._snapshot_failure:
-                every = self.settings.snapshot_interval_s
-                log.warning(
-                    "readings statistics not saved: %s; trying again every %g s", exc, every
-                )
-            self._snapshot_failure = str(exc)
-            return
-        if self._snapshot_failure is not None:
-            log.info("readings statistics saved again")
-            self._snapshot_failure = None
-
-    def save_snapshot(self) -> int:
-        """Save the readings' statistics now; returns how many devices had some.
-
-        Only the copy is made under the lock, a slice of houses at a time (copying the whole
-        grid at once held up readings for over a second at 100,000 devices); writing does not
-        hold up readings. Readings applied meanwhile to a house already copied go into the
-        next snapshot, which they make due.
-        """
-        with self.lock:
-            applied = self.ingest.stats.messages_applied
-            numbers = list(self.grid.houses)
-        rows: list[ReadingRow] = []
-        for some in locked_slices(self.lock, numbers, SNAPSHOT_SLICE):
-            chosen = (self.grid.houses.get(n) for n in some)
-            # Encoded at once: bytes are not tracked by the garbage collector, whereas a copy
-            # of the whole grid as dicts and lists made it walk them for 0.2 s.
-            rows += snapshot.encode(snapshot.export_houses(h for h in chosen if h is not None))
-        self.store.save_readings(rows)
-        self._snapshot_at = time.monotonic()
-        self._snapshot_applied = applied
-        return len(rows)
 
     def _housekeeping_loop(self) -> None:
         period = max(0.05, self.settings.watchdog_s)

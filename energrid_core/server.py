@@ -87,10 +87,6 @@ class GridServer:
 
     def _build(self, settings: Settings) -> None:
         n = settings.neighborhood
-        if self.store.neighborhood != n:
-            raise ValueError(
-                f"the store is bound to neighborhood {self.store.neighborhood}, not {n}"
-            )
         resolve_calibration(self.store, settings)
         self.grid = Neighborhood(n, settings.history_len)
         self.store.load_grid(self.grid)

@@ -48,13 +48,13 @@ def operator_changes(directory: Path) -> None:
     flips = count()
 
     def flip() -> None:
-        store.set_commanded(0, 1, "consumer", 1, next(flips) % 2)
+        store.set_commanded(1, "consumer", 1, next(flips) % 2)
 
     rows = [
         ("newHouse(100), one transaction", lambda: server.new_houses(100), 7),
         ("newConsumer(1, 10, 'LED')", lambda: server.new_consumers(1, 10, "LED"), 7),
         ("commanded state changed", flip, 21),
-        ("commanded state unchanged", lambda: store.set_commanded(0, 1, "consumer", 1, 1), 21),
+        ("commanded state unchanged", lambda: store.set_commanded(1, "consumer", 1, 1), 21),
     ]
     for label, action, runs in rows:
         print(f"{label:<34} {median_ms(action, runs):8.2f} ms")
@@ -87,9 +87,9 @@ def longest_lock_wait_ms(server: GridServer, action: Callable[[], object]) -> fl
 def snapshots(directory: Path, houses: int, runs: int) -> None:
     server = GridServer(Settings(state_dir=directory, mqtt_port=1))
     fed(server, houses, 10, 60)
-    took = median_ms(server.save_snapshot, runs)
-    waited = max(longest_lock_wait_ms(server, server.save_snapshot) for _ in range(runs))
-    size = sum(len(row[3]) for row in server.store.readings(0))
+    took = median_ms(server.snapshots.save, runs)
+    waited = max(longest_lock_wait_ms(server, server.snapshots.save) for _ in range(runs))
+    size = sum(len(row[3]) for row in server.store.readings())
     print(
         f"snapshot of {houses:5} houses x 11 meters x 60 readings: {took:8.1f} ms in all, "
         f"readings waited {waited:6.1f} ms at most for the lock, {size / 1e6:.1f} MB"

@@ -10,19 +10,18 @@ from energrid_core.store import Store
 
 
 class StoreJournal:
-    """The journal in the grid database, for one neighborhood: one row per device at most."""
+    """The journal in the grid database, for its neighborhood: one row per device at most."""
 
-    def __init__(self, store: Store, neighborhood: int) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.neighborhood = neighborhood
 
     def save(self, command: Command) -> None:
         c = command
         row = (c.house, c.kind, c.device, c.state, c.created, c.expires_at)
-        self.store.save_pending(self.neighborhood, row)
+        self.store.save_pending(row)
 
     def forget(self, key: Key) -> None:
-        self.store.delete_pending(self.neighborhood, *key)
+        self.store.delete_pending(*key)
 
     def load(self, topic_of: Callable[[int, str, int], str]) -> list[Command]:
         """Commands journaled by an earlier run, expired ones included."""
@@ -36,7 +35,5 @@ class StoreJournal:
                 created,
                 expires,
             )
-            for house, kind, device, state, created, expires in self.store.pending(
-                self.neighborhood
-            )
+            for house, kind, device, state, created, expires in self.store.pending()
         ]

@@ -67,7 +67,7 @@ def build(server: GridServer) -> ManageParts:
     energy = EnergyTracker(
         grid, lock, settings.mains_voltage_v, settings.energy_gap_s, clock, settings.energy_sweep_s
     )
-    energy.restore(server.store.energy(n))
+    energy.restore(server.store.energy())
     history = requests = influx = None
     if settings.keep_history:
         keep = Retention(

@@ -41,15 +41,15 @@ from energrid_core.ingest import Ingest
 from energrid_core.instance import default_client_id, instance_id
 from energrid_core.journal import StoreJournal
 from energrid_core.ledger import Ledger
-from energrid_core.lock_slices import locked_slices
 from energrid_core.model import Consumer, DeviceKind, House, Neighborhood, Supplier
 from energrid_core.mqtt_client import ClientOptions, GridClient
+from energrid_core.snapshot_saver import SnapshotSaver
 from energrid_core.sole_server import check_alone
 from energrid_core.state_payloads import encode, status_payload
 from energrid_core.state_publisher import StatePublisher
 from energrid_core.state_topics import status_topic
 from energrid_core.stats import IngestStats
-from energrid_core.store import ReadingRow, Store, resolve_calibration
+from energrid_core.store import Store, resolve_calibration
 from energrid_core.topics import (
     consumer_command_topic,
     neighborhood_filter,
@@ -65,7 +65,6 @@ T = TypeVar("T")
 CONSUMER, SUPPLIER = DeviceKind.CONSUMER, DeviceKind.SUPPLIER
 
 MAX_BATCH = 100_000
-SNAPSHOT_SLICE = 20  # houses copied per hold of the lock when saving statistics (~5 ms)
 
 
 class GridServer:
@@ -79,7 +78,7 @@ class GridServer:
         self.settings = settings
         self.clock = clock
         self.lock = threading.RLock()
-        self.store = store or Store.in_state_dir(settings.state_dir)
+        self.store = store or Store.in_state_dir(settings.state_dir, settings.neighborhood)
         try:
             self._build(settings)
         except BaseException:
@@ -91,7 +90,7 @@ class GridServer:
         resolve_calibration(self.store, settings)
         self.grid = Neighborhood(n, settings.history_len)
         self.store.load_grid(self.grid)
-        restored = snapshot.restore(self.grid, self.store.readings(n))
+        restored = snapshot.restore(self.grid, self.store.readings())
         if self.grid.houses:
             houses, where = len(self.grid.houses), self.store.path
             log.info(
@@ -130,7 +129,7 @@ class GridServer:
         self.client.publish_listeners.append(
             lambda mid, ok, reason: bus.publish(PublishAcknowledged(mid, ok, reason))
         )
-        journal = StoreJournal(self.store, n)
+        journal = StoreJournal(self.store)
         self.ledger = Ledger(
             CommandRouter(self.client, self.bindings, n),  # a bound plug's command in its words
             journal,
@@ -167,17 +166,24 @@ class GridServer:
             bus.subscribe(CommandChanged, self._remember_sent_command),
             bus.subscribe(WireCommand, self._remember_wire_command),
         ]
+        # The readings' statistics, saved now and then and at stop (after the others stopped).
+        self.snapshots = SnapshotSaver(
+            self.grid,
+            self.lock,
+            self.store,
+            lambda: self.ingest.stats.messages_applied,
+            settings.snapshot_interval_s,
+            poll_s=max(0.05, settings.watchdog_s),
+            energy_rows=lambda: self.energy.export(),
+        )
         # The parts that run beside the network thread, started in order, stopped in reverse.
-        self.parts: list[Part] = [self.ledger, self.state]
+        self.parts: list[Part] = [self.snapshots, self.ledger, self.state]
         self.watchdog = LoopWatchdog(
             lambda: self.client.loop_alive, self.client.restart_loop, self.client.announce
         )
         self.failed = threading.Event()  # the watchdog gave up: headless exits non-zero
         self._stop = threading.Event()
         self._housekeeper: threading.Thread | None = None
-        self._snapshot_at = time.monotonic()
-        self._snapshot_applied = self.ingest.stats.messages_applied
-        self._snapshot_failure: str | None = None  # said once, until a save works again
 
     @property
     def stats(self):  # noqa: ANN201 - IngestStats
@@ -201,7 +207,8 @@ class GridServer:
         return self.client.start(wait_s)
 
     def stop(self) -> None:
-        """Disconnect, save the readings' statistics, close the store. Once."""
+        """Stop the parts (the snapshot saver saves the statistics a last time), disconnect,
+        close the store. Once."""
         if self._stop.is_set():
             return
         self._stop.set()
@@ -211,10 +218,6 @@ class GridServer:
         for part in reversed(self.parts):
             part.stop()
         self.client.stop()  # the broker then publishes our will: status offline
-        try:
-            self.save_snapshot()
-        except StoreError as exc:
-            log.warning("%s", exc)
         self.store.close()
 
     def _publish_state(self, topic: str, payload: bytes) -> None:
@@ -224,55 +227,11 @@ class GridServer:
     # --- periodic work -------------------------------------------------------------------------
 
     def housekeeping(self) -> None:
-        """One round: watch the network thread, expire waiting commands, snapshot when due."""
+        """One round: watch the network thread, expire waiting commands."""
         watching = self._housekeeper is not None and not self.client.stopping
         if watching and not self.watchdog.check():
             self.failed.set()
         self.ledger.tick()
-        due = time.monotonic() - self._snapshot_at >= self.settings.snapshot_interval_s
-        if due and self.ingest.stats.messages_applied != self._snapshot_applied:
-            self._periodic_snapshot()
-
-    def _periodic_snapshot(self) -> None:
-        """A save that fails (a full disk) is said once, and tried again at the next interval:
-        not at every watchdog tick, and not in a traceback."""
-        self._snapshot_at = time.monotonic()
-        try:
-            self.save_snapshot()
-        except StoreError as exc:
-            if str(exc) != self._snapshot_failure:
-                every = self.settings.snapshot_interval_s
-                log.warning(
-                    "readings statistics not saved: %s; trying again every %g s", exc, every
-                )
-            self._snapshot_failure = str(exc)
-            return
-        if self._snapshot_failure is not None:
-            log.info("readings statistics saved again")
-            self._snapshot_failure = None
-
-    def save_snapshot(self) -> int:
-        """Save the readings' statistics now; returns how many devices had some.
-
-        Only the copy is made under the lock, a slice of houses at a time (copying the whole
-        grid at once held up readings for over a second at 100,000 devices); writing does not
-        hold up readings. Readings applied meanwhile to a house already copied go into the
-        next snapshot, which they make due.
-        """
-        with self.lock:
-            applied = self.ingest.stats.messages_applied
-            numbers = list(self.grid.houses)
-        rows: list[ReadingRow] = []
-        for some in locked_slices(self.lock, numbers, SNAPSHOT_SLICE):
-            chosen = (self.grid.houses.get(n) for n in some)
-            # Encoded at once: bytes are not tracked by the garbage collector, whereas a copy
-            # of the whole grid as dicts and lists made it walk them for 0.2 s.
-            rows += snapshot.encode(snapshot.export_houses(h for h in chosen if h is not None))
-        self.store.save_readings(self.settings.neighborhood, rows)
-        self.store.save_energy(self.settings.neighborhood, self.energy.export())
-        self._snapshot_at = time.monotonic()
-        self._snapshot_applied = applied
-        return len(rows)
 
     def _housekeeping_loop(self) -> None:
         period = max(0.05, self.settings.watchdog_s)
@@ -286,12 +245,11 @@ class GridServer:
 
     def new_houses(self, count: int = 1) -> list[House]:
         _check_count(count)
-        n = self.settings.neighborhood
         with self.lock:
             following = self.grid.next_house
             made = self.grid.add_houses(count)
             try:
-                self.store.add_houses(n, [h.identifier for h in made], self.grid.next_house)
+                self.store.add_houses([h.identifier for h in made], self.grid.next_house)
             except StoreError:  # nothing happened: not even a number was used up
                 for house in made:
                     del self.grid.houses[house.identifier]
@@ -306,13 +264,12 @@ class GridServer:
         self, house: int, name: str | None, x_m: float | None, y_m: float | None
     ) -> House:
         """Name a house and place it for a 3D layout (None keeps what it had); saved."""
-        n = self.settings.neighborhood
         with self.lock:
             target = self.grid.house(house)
             name = target.name if name is None else name
             if x_m is None and y_m is None:
                 x_m, y_m = target.x_m, target.y_m
-            self.store.set_house_place(n, house, name, x_m, y_m)
+            self.store.set_house_place(house, name, x_m, y_m)
             target.name, target.x_m, target.y_m = name, x_m, y_m
         self.state.mark_house(house)  # the house list goes out with the neighborhood topic
         return target
@@ -320,7 +277,7 @@ class GridServer:
     def rm_house(self, house: int) -> House:
         with self.lock:
             self.grid.house(house)  # an unknown house is reported before touching the store
-            self.store.remove_house(self.settings.neighborhood, house)
+            self.store.remove_house(house)
             removed = self.grid.rm_house(house)
         self.binder.forget(house)
         self.ledger.cancel(house)
@@ -348,7 +305,7 @@ class GridServer:
             following = target.next_consumer if kind == "consumer" else target.next_supplier
             try:
                 rows = [(d.identifier, type_) for d in made]
-                self.store.add_devices(self.settings.neighborhood, house, kind, rows, following)
+                self.store.add_devices(house, kind, rows, following)
             except StoreError:  # nothing happened: not even a number was used up
                 for device in made:
                     del devices[device.identifier]
@@ -369,7 +326,7 @@ class GridServer:
             target = self.grid.house(house)
             find = target.consumer if kind == "consumer" else target.supplier
             find(device)  # an unknown device is reported before touching the store
-            self.store.remove_device(self.settings.neighborhood, house, kind, device)
+            self.store.remove_device(house, kind, device)
             removed = (target.rm_consumer if kind == "consumer" else target.rm_supplier)(device)
         if kind == CONSUMER:
             self.binder.forget(house, device)
@@ -448,7 +405,7 @@ class GridServer:
 
     def _save_commanded(self, house: int, kind: DeviceKind, device: int, state: int) -> None:
         try:
-            self.store.set_commanded(self.settings.neighborhood, house, kind, device, state)
+            self.store.set_commanded(house, kind, device, state)
         except StoreError as exc:  # the network thread must go on; the next change retries
             log.warning("%s", exc)
 

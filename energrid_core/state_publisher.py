@@ -5,7 +5,8 @@ path). The publisher's thread flushes marked houses, each at most `max_rate_hz` 
 however fast its readings come, and only the topics whose payload changed. The same thread sweeps
 availability (a device silent for `offline_after_s` goes offline), clears the retained topics of
 removed houses and devices, and republishes everything after a reconnect. Tests drive
-`run_once()` with fake clocks instead of starting the thread.
+`run_once()` with fake clocks instead of starting the thread. Which houses the sweep marks is
+availability_sweep.py's to say; the neighborhood's own topics are built in neighborhood_state.py.
 
 Two limits keep a large grid from drowning the server in its own state: a budget of payloads
 built per second for the whole grid (`max_payloads_per_s`; a house costs one per topic, the
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from energrid_core.availability import availability
+from energrid_core.availability_sweep import AvailabilitySweep
 from energrid_core.energy import EnergyTracker
 from energrid_core.errors import BrokerUnavailableError
 from energrid_core.events import (
@@ -38,17 +40,15 @@ from energrid_core.events import (
     ReadingApplied,
     WireCommand,
 )
-from energrid_core.lock_slices import locked_slices
 from energrid_core.model import House, Neighborhood
+from energrid_core.neighborhood_state import NeighborhoodState
 from energrid_core.state_payloads import (
     CommandLookup,
-    HouseSums,
+    JsonDict,
     encode,
     house_messages,
     house_sums,
     house_topics,
-    houses_message,
-    neighborhood_message,
     status_payload,
 )
 from energrid_core.state_topics import device_state_topic, status_topic
@@ -58,8 +58,6 @@ log = logging.getLogger("energrid.state")
 NEIGHBORHOOD = 0  # the neighborhood topic's key among the houses (numbered from 1)
 MIN_CYCLE_S = 0.02  # the thread runs at most 50 cycles a second, whatever the traffic
 MAX_WAIT_S = 1.0
-SWEEP_HOUSES = 2000  # houses a sweep looks at; a larger grid is covered over several sweeps
-SWEEP_CHUNK = 200  # houses looked at per hold of the server lock (~2 ms at 10 devices each)
 STATE_WINDOW = 16  # our messages awaiting a PUBACK above which state waits; paho sends 20
 ROOM_POLL_S = 0.1  # how often a wait for the window re-checks the connection
 HOUSES_PER_NEIGHBORHOOD_TOKEN = 50
@@ -122,10 +120,10 @@ class StatePublisher:
         # The flushing thread's own.
         self._next_allowed: dict[int, float] = {}
         self._published: dict[int, dict[str, bytes | None]] = {}
-        self._availability: dict[int, tuple[bool, ...]] = {}
-        self._sums: dict[int, HouseSums] = {}  # what each house added to the totals it last sent
-        self._totals_stale = False  # a house's sums changed since the neighborhood was built
-        self._sweep_from = 0  # the house number the next sweep starts at
+        self._sweeper = AvailabilitySweep(grid, lock, clock, offline_after_s)
+        self._neighborhood = NeighborhoodState(
+            grid, lock, clock, mains_voltage_v, offline_after_s, self._neighborhood_energy
+        )
         self._fair_from = 0  # the house number the next flush starts at (see _fair_order)
         self._next_sweep = 0.0
         self._thread: threading.Thread | None = None
@@ -329,7 +327,7 @@ class StatePublisher:
                 self.stats.deferred += 1
                 with self._cond:
                     self._dirty.update(due)
-            if self._totals_stale:  # houses flushed after the neighborhood: it follows them
+            if self._neighborhood.stale:  # houses flushed after the neighborhood: it follows them
                 with self._cond:
                     self._dirty.add(NEIGHBORHOOD)
         except BrokerUnavailableError as exc:  # a reconnect republishes; clears wait for it
@@ -351,30 +349,8 @@ class StatePublisher:
         self._dirty.add(NEIGHBORHOOD)
 
     def _sweep(self) -> None:
-        """Mark the houses where a device came online or went offline since their last flush.
-
-        A sweep looks at SWEEP_HOUSES houses at most, going on where the last one stopped, so
-        its cost stays bounded however large the grid: a grid of 10,000 houses is covered in
-        five sweeps, and a device is then shown offline up to four sweeps late.
-        """
-        changed = []
-        with self.lock:
-            now = self.clock()
-            houses = self.grid.houses
-            numbers = sorted(houses) if len(houses) > SWEEP_HOUSES else list(houses)
-        start = bisect_left(numbers, self._sweep_from) if len(numbers) > SWEEP_HOUSES else 0
-        if start >= len(numbers):  # past the last house: start over
-            start = 0
-        chosen = numbers[start : start + SWEEP_HOUSES]
-        self._sweep_from = chosen[-1] + 1 if len(chosen) == SWEEP_HOUSES else 0
-        for some in locked_slices(self.lock, chosen, SWEEP_CHUNK):
-            for identifier in some:
-                house = houses.get(identifier)
-                if house is not None and self._availability.get(identifier) != availability(
-                    house, now, self.offline_after_s
-                ):
-                    changed.append(identifier)
-        for identifier in changed:
+        """Mark the houses where a device came online or went offline since their last flush."""
+        for identifier in self._sweeper.changed():
             self.mark_house(identifier)
 
     def _clear(self, house: int, device_topic: str | None, topics: list[str]) -> None:
@@ -387,9 +363,9 @@ class StatePublisher:
             published.pop(topic, None)
         if device_topic is None:
             self._published.pop(house, None)
-            self._availability.pop(house, None)
+            self._sweeper.forget(house)
             self._next_allowed.pop(house, None)
-            self._sums.pop(house, None)
+            self._neighborhood.forget(house)
 
     def _refill(self, now: float) -> None:
         """The payload budget grows with time, up to one second's worth."""
@@ -418,48 +394,27 @@ class StatePublisher:
         """Topics and payloads of a house (or of the neighborhood), built under the server lock."""
         mains_v, after_s = self.mains_voltage_v, self.offline_after_s
         if identifier == NEIGHBORHOOD:
-            with self.lock:
-                houses = list(self.grid.houses.values())
-                # The house list goes with the totals; unchanged, it is not sent again.
-                listed = houses_message(self.grid.identifier, houses)
-            return [listed, self._neighborhood_message()]
+            return self._neighborhood.messages()
         with self.lock:
             now = self.clock()
             house = self.grid.houses.get(identifier)
             if house is None:  # removed: its clear does the rest
                 return None
             flags = availability(house, now, after_s)
-            self._availability[identifier] = flags
+            self._sweeper.shown[identifier] = flags
             sums = house_sums(house)
             sums.devices_online = sum(flags[1:])  # the house's flag first, then its devices
             sums.online = flags[0]  # as its topic will say
-            if self._sums.get(identifier) != sums:
-                self._sums[identifier] = sums
-                self._totals_stale = True
+            self._neighborhood.record(identifier, sums)
             latest = self.commands
             energy = None if self.energy is None else self.energy.house_payload(identifier, now)
             return house_messages(
                 self.grid.identifier, house, mains_v, now, after_s, latest, sums, energy
             )
 
-    def _neighborhood_message(self) -> tuple[str, bytes]:
-        """The neighborhood's totals: the sums of its houses as their own topics last showed
-        them, so that the server lock is held for a copy of the house numbers, not for a pass
-        over every device of the grid (70 ms at 100,000 devices)."""
-        sums = self._sums
-        self._totals_stale = False
-        with self.lock:
-            now = self.clock()
-            order = list(self.grid.houses)
-            for number in order:  # houses not flushed yet (just added): their sums now
-                if number not in sums:
-                    house = self.grid.houses[number]
-                    sums[number] = house_sums(house, now, self.offline_after_s)
-        in_order = {number: sums[number] for number in order}
-        energy = None if self.energy is None else self.energy.neighborhood_payload(now)
-        return neighborhood_message(
-            self.grid.identifier, in_order, self.mains_voltage_v, now, self.offline_after_s, energy
-        )
+    def _neighborhood_energy(self, now: float) -> JsonDict | None:
+        """The neighborhood's kWh counters for its topic, None when the server keeps none."""
+        return None if self.energy is None else self.energy.neighborhood_payload(now)
 
     def _send(self, topic: str, payload: bytes) -> None:
         self._wait_for_room()

@@ -135,10 +135,17 @@ ReadingRow = tuple[int, str, int, bytes]  # house, kind ("meter" too), device, s
 
 
 class Store:
-    """The grid database of one state directory; a second process on it is refused."""
+    """The grid database of one state directory, bound to the neighborhood its server serves.
 
-    def __init__(self, path: Path) -> None:
+    A server serves one neighborhood, so the store is told which when it is opened and every
+    method reads and writes that neighborhood's rows alone. The rows keep their neighborhood
+    column: a state directory that served another neighborhood opens as before, and the other
+    neighborhood's rows stay untouched beside this one's. A second process on it is refused.
+    """
+
+    def __init__(self, path: Path, neighborhood: int) -> None:
         self.path = Path(path)
+        self.neighborhood = neighborhood
         self._lock = threading.Lock()
         self._lock_file = _take_directory_lock(self.path.parent / LOCK_NAME)
         try:
@@ -167,12 +174,12 @@ class Store:
             ) from None
 
     @classmethod
-    def in_state_dir(cls, state_dir: Path) -> Store:
+    def in_state_dir(cls, state_dir: Path, neighborhood: int) -> Store:
         try:
             private_directory(Path(state_dir))
         except OSError as exc:
             raise StoreError(f"cannot create the state directory {state_dir}: {exc}") from None
-        return cls(Path(state_dir) / STORE_NAME)
+        return cls(Path(state_dir) / STORE_NAME, neighborhood)
 
     def close(self) -> None:
         with self._lock:
@@ -223,8 +230,12 @@ class Store:
     # --- the grid ------------------------------------------------------------------------------
 
     def load_grid(self, grid: Neighborhood) -> None:
-        """Put the saved houses and devices of grid's neighborhood into the (empty) grid."""
-        n, length = grid.identifier, grid.history_len
+        """Put the saved houses and devices into the (empty) grid of this neighborhood."""
+        if grid.identifier != self.neighborhood:
+            raise ValueError(
+                f"the store serves neighborhood {self.neighborhood}, not {grid.identifier}"
+            )
+        n, length = self.neighborhood, grid.history_len
         for (house,) in self._query(
             "SELECT house FROM houses WHERE neighborhood = ? ORDER BY house", (n,)
         ):
@@ -258,7 +269,7 @@ class Store:
             (house, kind): following
             for house, kind, following in self._query(
                 "SELECT house, kind, next FROM next_numbers WHERE neighborhood = ?",
-                (grid.identifier,),
+                (self.neighborhood,),
             )
         }
         grid.next_house = max(saved.get((0, "house"), 1), max(grid.houses, default=0) + 1)
@@ -270,22 +281,23 @@ class Store:
                 saved.get((number, "supplier"), 1), max(house.suppliers, default=0) + 1
             )
 
-    def add_houses(self, n: int, houses: Iterable[int], next_house: int | None = None) -> None:
+    def add_houses(self, houses: Iterable[int], next_house: int | None = None) -> None:
         """next_house: the next number to hand out (by default, after the highest added)."""
+        n = self.neighborhood
         houses = list(houses)
         following = max(houses, default=0) + 1 if next_house is None else next_house
         with self._transaction() as db:
             db.executemany("INSERT INTO houses VALUES (?, ?)", ((n, h) for h in houses))
             db.execute(_SAVE_NEXT, (n, 0, "house", following))
 
-    def remove_house(self, n: int, house: int) -> None:
+    def remove_house(self, house: int) -> None:
+        n = self.neighborhood
         with self._transaction() as db:
             for table in _HOUSE_TABLES:
                 db.execute(f"DELETE FROM {table} WHERE neighborhood = ? AND house = ?", (n, house))
 
-    def set_house_place(
-        self, n: int, house: int, name: str, x_m: float | None, y_m: float | None
-    ) -> None:
+    def set_house_place(self, house: int, name: str, x_m: float | None, y_m: float | None) -> None:
+        n = self.neighborhood
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO house_places VALUES (?, ?, ?, ?, ?) ON CONFLICT (neighborhood, house)"
@@ -295,7 +307,6 @@ class Store:
 
     def add_devices(
         self,
-        n: int,
         house: int,
         kind: str,
         devices: Iterable[tuple[int, str]],
@@ -303,6 +314,7 @@ class Store:
     ) -> None:
         """devices: (number, type) pairs of one kind ("consumer" or "supplier"); following: the
         next number of that kind in the house (by default, after the highest added)."""
+        n = self.neighborhood
         devices = list(devices)
         if following is None:
             following = max((device for device, _type in devices), default=0) + 1
@@ -313,7 +325,8 @@ class Store:
             )
             db.execute(_SAVE_NEXT, (n, house, kind, following))
 
-    def remove_device(self, n: int, house: int, kind: str, device: int) -> None:
+    def remove_device(self, house: int, kind: str, device: int) -> None:
+        n = self.neighborhood
         key = (n, house, kind, device)
         where = "neighborhood = ? AND house = ? AND kind = ? AND device = ?"
         with self._transaction() as db:
@@ -329,34 +342,34 @@ class Store:
             if kind == "consumer":
                 db.execute(_DELETE_BINDING, (n, house, device))
 
-    def set_commanded(self, n: int, house: int, kind: str, device: int, state: int) -> None:
+    def set_commanded(self, house: int, kind: str, device: int, state: int) -> None:
         """Record the last command sent to a device; writes nothing when it is unchanged."""
         with self._transaction() as db:
             db.execute(
                 "UPDATE devices SET commanded = ? WHERE neighborhood = ? AND house = ?"
                 " AND kind = ? AND device = ? AND commanded IS NOT ?",
-                (state, n, house, kind, device, state),
+                (state, self.neighborhood, house, kind, device, state),
             )
 
     # --- bindings (bindDevice) ----------------------------------------------------------------
 
-    def save_binding(self, n: int, house: int, consumer: int, flavour: str, device: str) -> None:
+    def save_binding(self, house: int, consumer: int, flavour: str, device: str) -> None:
         with self._transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO bindings VALUES (?, ?, ?, ?, ?)",
-                (n, house, consumer, flavour, device),
+                (self.neighborhood, house, consumer, flavour, device),
             )
 
-    def delete_binding(self, n: int, house: int, consumer: int) -> None:
+    def delete_binding(self, house: int, consumer: int) -> None:
         with self._transaction() as db:
-            db.execute(_DELETE_BINDING, (n, house, consumer))
+            db.execute(_DELETE_BINDING, (self.neighborhood, house, consumer))
 
-    def bindings(self, n: int) -> list[tuple[int, int, str, str]]:
+    def bindings(self) -> list[tuple[int, int, str, str]]:
         """(house, consumer, flavour, device) of every bound consumer."""
         return self._query(
             "SELECT house, consumer, flavour, device FROM bindings WHERE neighborhood = ?"
             " ORDER BY house, consumer",
-            (n,),
+            (self.neighborhood,),
         )
 
     # --- calibration ---------------------------------------------------------------------------
@@ -372,35 +385,37 @@ class Store:
 
     # --- commands not yet confirmed by the broker ---------------------------------------------
 
-    def save_pending(self, n: int, row: PendingRow) -> None:
+    def save_pending(self, row: PendingRow) -> None:
         with self._transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO pending_commands VALUES (?, ?, ?, ?, ?, ?, ?)", (n,) + row
+                "INSERT OR REPLACE INTO pending_commands VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self.neighborhood,) + row,
             )
 
-    def delete_pending(self, n: int, house: int, kind: str, device: int) -> None:
+    def delete_pending(self, house: int, kind: str, device: int) -> None:
         with self._transaction() as db:
             db.execute(
                 "DELETE FROM pending_commands WHERE neighborhood = ? AND house = ?"
                 " AND kind = ? AND device = ?",
-                (n, house, kind, device),
+                (self.neighborhood, house, kind, device),
             )
 
-    def pending(self, n: int) -> list[PendingRow]:
+    def pending(self) -> list[PendingRow]:
         return self._query(
             "SELECT house, kind, device, state, created, expires_at FROM pending_commands"
             " WHERE neighborhood = ? ORDER BY created",
-            (n,),
+            (self.neighborhood,),
         )
 
     # --- readings statistics snapshot -----------------------------------------------------------
 
-    def save_readings(self, n: int, rows: list[ReadingRow]) -> None:
+    def save_readings(self, rows: list[ReadingRow]) -> None:
         """Replace the neighborhood's snapshot in one transaction.
 
         Rows for a house or device removed since the rows were taken are left out: the
         snapshot is encoded outside the server's lock, and a removal may commit meanwhile.
         """
+        n = self.neighborhood
         with self._transaction() as db:
             db.execute("DELETE FROM readings WHERE neighborhood = ?", (n,))
             db.executemany(
@@ -411,9 +426,10 @@ class Store:
                 ((n,) + row for row in rows),
             )
 
-    def save_energy(self, n: int, rows: list[ReadingRow]) -> None:
+    def save_energy(self, rows: list[ReadingRow]) -> None:
         """Replace the neighborhood's energy counters in one transaction; rows of a house or
         device removed meanwhile are left out (the neighborhood's own row always stays)."""
+        n = self.neighborhood
         with self._transaction() as db:
             db.execute("DELETE FROM energy WHERE neighborhood = ?", (n,))
             db.executemany(
@@ -424,14 +440,16 @@ class Store:
                 ((n,) + row for row in rows),
             )
 
-    def energy(self, n: int) -> list[ReadingRow]:
+    def energy(self) -> list[ReadingRow]:
         return self._query(
-            "SELECT house, kind, device, state FROM energy WHERE neighborhood = ?", (n,)
+            "SELECT house, kind, device, state FROM energy WHERE neighborhood = ?",
+            (self.neighborhood,),
         )
 
-    def readings(self, n: int) -> list[ReadingRow]:
+    def readings(self) -> list[ReadingRow]:
         return self._query(
-            "SELECT house, kind, device, state FROM readings WHERE neighborhood = ?", (n,)
+            "SELECT house, kind, device, state FROM readings WHERE neighborhood = ?",
+            (self.neighborhood,),
         )
 
 

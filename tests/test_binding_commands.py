@@ -82,4 +82,4 @@ def test_bad_arguments_are_one_line_and_change_nothing(
     text = capsys.readouterr().out
     assert text.count("\n") == 1 and text.startswith("error: ") and message in text, text
     assert len(server.bindings) == 0
-    assert server.store.bindings(0) == []
+    assert server.store.bindings() == []

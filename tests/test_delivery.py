@@ -51,7 +51,7 @@ def test_a_command_typed_while_the_broker_is_down_is_delivered_when_it_returns(
         assert (message.topic, message.payload) == (TOPIC, b"0")
         assert server.grid.house(1).consumer(1).commanded == 0
         assert server.ledger.counts[Phase.SENT] == 1
-        assert server.store.pending(0) == []
+        assert server.store.pending() == []
         printed = capsys.readouterr().out
         assert "[command] sending setConsumer(1, 1, 0) now that the broker is back" in printed
         assert f"[command] delivered: setConsumer(1, 1, 0) to {TOPIC}" in printed
@@ -117,5 +117,5 @@ def test_an_expired_command_is_reported_and_never_sent(
         assert message.topic == "Neighborhood/0/House/1/Consumer/2/set"  # nothing before it
         assert server.grid.house(1).consumer(1).commanded is None
         wait_for(lambda: server.ledger.counts[Phase.DELIVERED] == 1, "the marker's PUBACK")
-        assert server.store.pending(0) == []
+        assert server.store.pending() == []
     device.close()

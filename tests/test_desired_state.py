@@ -138,12 +138,12 @@ def test_a_newer_command_from_another_client_wins_over_one_journaled_before_a_cr
         board.subscribed.wait(10)
         # Energrid's command 1 is in its journal, as when it was killed before the PUBACK ...
         server = GridServer(settings)
-        server.store.save_pending(0, (1, "consumer", 2, 1, server.clock(), server.clock() + 120))
+        server.store.save_pending((1, "consumer", 2, 1, server.clock(), server.clock() + 120))
         server.store.close()
         # ... and while it is away, another client switches the lamp off.
         other.wait_acked(other.publish(SET.format(2), b"0"))
         with running(settings) as server:
-            wait_for(lambda: server.store.pending(0) == [], "the journaled command to be settled")
+            wait_for(lambda: server.store.pending() == [], "the journaled command to be settled")
             wait_for(lambda: shown(server, 2) is False, "a reading of the lamp")
             server.set_consumer(1, 1, 1)  # a marker: whatever Energrid sent before arrived first
             wait_for(lambda: (1, b"1") in board.received, "the marker")
@@ -181,7 +181,7 @@ def test_headless_says_a_journaled_command_was_superseded_right_after_connecting
         server.new_houses(1)
         server.new_consumers(1, 2, "Lamp")
     server = GridServer(settings)
-    server.store.save_pending(0, (1, "consumer", 2, 1, server.clock(), server.clock() + 120))
+    server.store.save_pending((1, "consumer", 2, 1, server.clock(), server.clock() + 120))
     server.store.close()
     other = Peer(broker.port).wait_connected()
     other.wait_acked(other.publish(SET.format(2), b"0"))
@@ -190,7 +190,7 @@ def test_headless_says_a_journaled_command_was_superseded_right_after_connecting
 
     def watch(started: GridServer) -> None:
         def settled() -> None:
-            wait_for(lambda: started.store.pending(0) == [], "the journaled command settled")
+            wait_for(lambda: started.store.pending() == [], "the journaled command settled")
             stop.set()
 
         threading.Thread(target=settled, daemon=True).start()

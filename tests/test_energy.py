@@ -155,7 +155,7 @@ def test_energy_survives_a_restart_without_a_clean_stop(tmp_path: Path) -> None:
     for _ in range(61):
         _consumers(server, 1, {1: 10.0})
         clock.advance(1.0)
-    server.save_snapshot()  # the periodic snapshot; the stop below saves nothing more
+    server.snapshots.save()  # the periodic snapshot; the stop below saves nothing more
     saved = server.energy.house(1)
     server.store.close()  # as after kill -9: only what the snapshot wrote is on disk
     again = _server(tmp_path / "s", clock)
@@ -191,7 +191,7 @@ def test_a_removed_device_leaves_its_energy_in_the_neighborhood_only(tmp_path: P
     total = server.energy.neighborhood().in_wh
     server.rm_consumer(1, 2)
     server.rm_house(2)
-    server.save_snapshot()
+    server.snapshots.save()
     assert (1, "consumer", 2) not in server.energy.counters
     assert (1, "consumer", 1) in server.energy.counters
     assert len(server.energy._by_device) == 1

@@ -211,14 +211,14 @@ device_types = st.text(min_size=1, max_size=100)
 @given(types=st.lists(device_types, min_size=1, max_size=4))
 def test_any_device_type_round_trips_and_never_reaches_a_topic(types: list[str]) -> None:
     with tempfile.TemporaryDirectory() as directory:
-        store = Store(Path(directory) / "grid.sqlite3")
+        store = Store(Path(directory) / "grid.sqlite3", 0)
         try:
             grid = Neighborhood(0)
             house = grid.add_house()
-            store.add_houses(0, [1])
+            store.add_houses([1])
             made = [house.add_consumer(t) for t in types]
-            store.add_devices(0, 1, "consumer", [(c.identifier, c.type) for c in made])
-            store.add_devices(0, 1, "supplier", [(1, types[0])])
+            store.add_devices(1, "consumer", [(c.identifier, c.type) for c in made])
+            store.add_devices(1, "supplier", [(1, types[0])])
             loaded = Neighborhood(0)
             store.load_grid(loaded)
         finally:

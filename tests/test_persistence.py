@@ -10,8 +10,7 @@ from grid_helpers import server_settings
 from mosquitto_fixture import free_port
 
 from energrid.commands import ShellCommands
-from energrid_core import server as server_module
-from energrid_core import snapshot
+from energrid_core import snapshot, snapshot_saver
 from energrid_core.errors import BadArgumentError, StoreError
 from energrid_core.server import GridServer
 from energrid_core.store import Store
@@ -172,11 +171,11 @@ def test_readings_statistics_survive_a_clean_stop(tmp_path: Path) -> None:
 def test_a_snapshot_is_taken_when_due_and_only_when_something_changed(tmp_path: Path) -> None:
     server = offline_server(tmp_path / "state", snapshot_interval_s=0.0)
     build(server)
-    server.housekeeping()
-    assert server.store.readings(0) == []  # nothing was received yet
+    server.snapshots.tick()
+    assert server.store.readings() == []  # nothing was received yet
     server.ingest.handle("Neighborhood/0/House/1/Consumer", b'{"0": 2320}')
-    server.housekeeping()
-    assert [row[:3] for row in server.store.readings(0)] == [(1, "meter", 0)]
+    server.snapshots.tick()
+    assert [row[:3] for row in server.store.readings()] == [(1, "meter", 0)]
     server.stop()
 
 
@@ -187,28 +186,28 @@ def test_a_failing_snapshot_is_said_once_and_retried_at_its_interval(
     build(server)
     tries: list[int] = []
 
-    def disk_full(_n: int, rows: list) -> None:
+    def disk_full(rows: list) -> None:
         tries.append(len(rows))
         raise StoreError("cannot save to grid.sqlite3: database or disk is full")
 
     monkeypatch.setattr(server.store, "save_readings", disk_full)
     server.ingest.handle("Neighborhood/0/House/1/Consumer", b'{"0": 2320}')
     caplog.set_level(logging.INFO, logger="energrid")
-    server._snapshot_at -= 60.0  # the interval has passed
-    for _ in range(5):  # watchdog ticks: one try, not five
-        server.housekeeping()
+    server.snapshots.saved_at -= 60.0  # the interval has passed
+    for _ in range(5):  # rounds of its thread: one try, not five
+        server.snapshots.tick()
     assert len(tries) == 1
-    server._snapshot_at -= 60.0  # the next interval: tried again, said no more
+    server.snapshots.saved_at -= 60.0  # the next interval: tried again, said no more
     for _ in range(5):
-        server.housekeeping()
+        server.snapshots.tick()
     assert len(tries) == 2
     said = [r for r in caplog.records if "not saved" in r.getMessage()]
     assert len(said) == 1 and said[0].exc_info is None
     assert "disk is full" in said[0].getMessage()
     monkeypatch.undo()
-    server._snapshot_at -= 60.0
-    server.housekeeping()
-    assert [row[:3] for row in server.store.readings(0)] == [(1, "meter", 0)]
+    server.snapshots.saved_at -= 60.0
+    server.snapshots.tick()
+    assert [row[:3] for row in server.store.readings()] == [(1, "meter", 0)]
     assert any("saved again" in r.getMessage() for r in caplog.records)
     server.stop()
 
@@ -232,10 +231,10 @@ def test_a_snapshot_copies_a_slice_of_houses_per_hold_of_the_lock(
         return export_houses(copied)
 
     monkeypatch.setattr(snapshot, "export_houses", one_slice)
-    monkeypatch.setattr(server_module, "SNAPSHOT_SLICE", 20)
-    assert server.save_snapshot() == 45
+    monkeypatch.setattr(snapshot_saver, "SNAPSHOT_SLICE", 20)
+    assert server.snapshots.save() == 45
     assert slices == [20, 20, 5]
-    assert sorted(server.store.readings(0)) == sorted(whole)
+    assert sorted(server.store.readings()) == sorted(whole)
     server.stop()
 
 
@@ -275,4 +274,4 @@ def test_the_store_lives_in_the_state_dir(tmp_path: Path) -> None:
     server = offline_server(tmp_path / "state")
     assert server.store.path == tmp_path / "state" / "grid.sqlite3"
     server.stop()
-    Store(tmp_path / "state" / "grid.sqlite3").close()
+    Store(tmp_path / "state" / "grid.sqlite3", 0).close()

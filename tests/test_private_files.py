@@ -19,8 +19,8 @@ def mode(path: Path) -> int:
 def test_a_new_state_directory_and_its_database_are_private(tmp_path: Path) -> None:
     old = os.umask(0o022)  # the usual umask, which would make them 0755 and 0644
     try:
-        store = Store.in_state_dir(tmp_path / "state")
-        store.add_houses(0, [1])
+        store = Store.in_state_dir(tmp_path / "state", 0)
+        store.add_houses([1])
         store.close()
     finally:
         os.umask(old)
@@ -34,11 +34,11 @@ def test_a_new_state_directory_and_its_database_are_private(tmp_path: Path) -> N
 
 def test_an_existing_state_directory_is_tightened(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    Store.in_state_dir(state).close()
+    Store.in_state_dir(state, 0).close()
     os.chmod(state, 0o755)
     for name in ("grid.sqlite3", "grid.lock"):
         os.chmod(state / name, 0o644)
-    store = Store.in_state_dir(state)
+    store = Store.in_state_dir(state, 0)
     try:
         assert mode(state) == 0o700
         assert mode(state / "grid.sqlite3") == 0o600

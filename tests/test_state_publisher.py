@@ -11,7 +11,7 @@ from asyncapi_contract import Contract
 from helpers import TIMEOUT_S, FakeClock, wait_for
 from ledger_fakes import Journal, Wire
 
-from energrid_core import state_publisher
+from energrid_core import availability_sweep, state_publisher
 from energrid_core.errors import BrokerUnavailableError
 from energrid_core.events import Bus, PublishAcknowledged, ReadingApplied, WireCommand
 from energrid_core.ingest import Ingest
@@ -392,7 +392,7 @@ def test_a_connection_lost_while_waiting_for_the_window_keeps_the_state_marked()
 
 
 def test_a_large_grid_is_swept_a_slice_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(state_publisher, "SWEEP_HOUSES", 1)  # two houses: one a sweep
+    monkeypatch.setattr(availability_sweep, "SWEEP_HOUSES", 1)  # two houses: one a sweep
     rig = Rig(offline_after_s=10.0)
     rig.reading(c1=900)
     rig.connect_and_flush()  # its sweep looked at house 1

@@ -26,14 +26,14 @@ ODD_TYPES = ["a/+/#", "Lampe à économie", "nul\x00byte", "x" * 100, "$SYS/#", 
 
 @pytest.fixture
 def store(tmp_path: Path):  # noqa: ANN201
-    opened = Store.in_state_dir(tmp_path / "state")
+    opened = Store.in_state_dir(tmp_path / "state", 0)
     yield opened
     opened.close()
 
 
 def reopen(store: Store) -> Store:
     store.close()
-    return Store(store.path)
+    return Store(store.path, 0)
 
 
 def test_a_new_store_has_the_current_schema_version(store: Store) -> None:
@@ -57,14 +57,14 @@ def test_a_version_1_database_is_migrated_with_everything_it_held(tmp_path: Path
     db.execute("INSERT INTO readings VALUES (0, 3, 'consumer', 2, x'00')")
     db.close()
 
-    store = Store(path)
+    store = Store(path, 0)
     grid = Neighborhood(0)
     store.load_grid(grid)
     assert sorted(grid.houses) == [1, 3] and grid.next_house == 5
     fridge = grid.houses[3].consumers[2]
     assert (fridge.type, fridge.commanded, grid.houses[3].next_consumer) == ("Fridge", 1, 4)
-    assert store.pending(0) == [(3, "consumer", 2, 0, 10.0, 70.0)]
-    assert store.readings(0) == [(3, "consumer", 2, b"\x00")]
+    assert store.pending() == [(3, "consumer", 2, 0, 10.0, 70.0)]
+    assert store.readings() == [(3, "consumer", 2, b"\x00")]
     store.close()
     db = sqlite3.connect(path)
     assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
@@ -82,34 +82,33 @@ def test_a_database_from_a_newer_energrid_is_refused_in_one_line(store: Store) -
     db.commit()
     db.close()
     with pytest.raises(StoreError, match="newer Energrid") as caught:
-        Store(path)
+        Store(path, 0)
     assert "\n" not in str(caught.value)
 
 
 def test_a_file_that_is_not_a_database_is_refused_in_one_line(tmp_path: Path) -> None:
     (tmp_path / STORE_NAME).write_bytes(b"this is not SQLite" * 100)
     with pytest.raises(StoreError, match="move the file away") as caught:
-        Store(tmp_path / STORE_NAME)
+        Store(tmp_path / STORE_NAME, 0)
     assert "\n" not in str(caught.value)
-    Store(tmp_path / "other.sqlite3").close()  # the directory lock was released
+    Store(tmp_path / "other.sqlite3", 0).close()  # the directory lock was released
 
 
 def test_a_second_store_on_the_same_directory_is_refused(store: Store) -> None:
     with pytest.raises(StoreError, match=r"another Energrid \(pid \d+\)"):
-        Store(store.path)
+        Store(store.path, 0)
     store.close()
-    Store(store.path).close()
+    Store(store.path, 0).close()
     assert (store.path.parent / LOCK_NAME).exists()
 
 
 def test_houses_devices_types_and_commanded_state_round_trip(store: Store) -> None:
-    store.add_houses(0, [1, 2, 3])
-    store.add_devices(0, 1, "consumer", [(1, "LED"), (2, "Lamp")])
-    store.add_devices(0, 2, "supplier", [(1, "Solar Panel")])
-    store.add_devices(0, 3, "consumer", list(enumerate(ODD_TYPES, start=1)))
-    store.set_commanded(0, 1, "consumer", 2, 1)
-    store.set_commanded(0, 2, "supplier", 1, 0)
-    store.add_houses(1, [7])  # another neighborhood is not mixed in
+    store.add_houses([1, 2, 3])
+    store.add_devices(1, "consumer", [(1, "LED"), (2, "Lamp")])
+    store.add_devices(2, "supplier", [(1, "Solar Panel")])
+    store.add_devices(3, "consumer", list(enumerate(ODD_TYPES, start=1)))
+    store.set_commanded(1, "consumer", 2, 1)
+    store.set_commanded(2, "supplier", 1, 0)
     store = reopen(store)
     grid = Neighborhood(0, history_len=5)
     store.load_grid(grid)
@@ -126,57 +125,85 @@ def test_houses_devices_types_and_commanded_state_round_trip(store: Store) -> No
     store.close()
 
 
+def test_a_store_reads_and_writes_the_neighborhood_it_is_bound_to_alone(store: Store) -> None:
+    store.add_houses([1, 2])
+    store.add_devices(1, "consumer", [(1, "LED")])
+    store.save_pending((1, "consumer", 1, 1, 10.0, 20.0))
+    store.save_readings([(1, "meter", 0, b"{}")])
+    store.save_binding(1, 1, "tasmota", "plug")
+    path = store.path
+    store.close()
+    other = Store(path, 1)  # the same state dir, serving another neighborhood: opened as before
+    assert (other.pending(), other.readings(), other.bindings()) == ([], [], [])
+    other.add_houses([7])
+    other.remove_house(1)  # neighborhood 0's house 1 is not touched
+    seven = Neighborhood(1)
+    other.load_grid(seven)
+    assert list(seven.houses) == [7]
+    with pytest.raises(ValueError, match="neighborhood 1, not 0"):
+        other.load_grid(Neighborhood(0))
+    other.close()
+    store = Store(path, 0)
+    grid = Neighborhood(0)
+    store.load_grid(grid)
+    assert list(grid.houses) == [1, 2] and list(grid.house(1).consumers) == [1]
+    assert store.pending() == [(1, "consumer", 1, 1, 10.0, 20.0)]
+    assert [row[:3] for row in store.readings()] == [(1, "meter", 0)]
+    assert store.bindings() == [(1, 1, "tasmota", "plug")]
+    store.close()
+
+
 def test_removing_a_house_removes_everything_it_had(store: Store) -> None:
-    store.add_houses(0, [1, 2])
-    store.add_devices(0, 1, "consumer", [(1, "LED")])
-    store.save_pending(0, (1, "consumer", 1, 1, 10.0, 20.0))
-    store.save_readings(0, [(1, "consumer", 1, b"{}")])
-    store.remove_house(0, 1)
+    store.add_houses([1, 2])
+    store.add_devices(1, "consumer", [(1, "LED")])
+    store.save_pending((1, "consumer", 1, 1, 10.0, 20.0))
+    store.save_readings([(1, "consumer", 1, b"{}")])
+    store.remove_house(1)
     grid = Neighborhood(0)
     store.load_grid(grid)
     assert list(grid.houses) == [2]
-    assert store.pending(0) == [] and store.readings(0) == []
+    assert store.pending() == [] and store.readings() == []
 
 
 def test_removing_a_device_keeps_the_others(store: Store) -> None:
-    store.add_houses(0, [1])
-    store.add_devices(0, 1, "consumer", [(1, "LED"), (2, "Lamp")])
-    store.add_devices(0, 1, "supplier", [(1, "Solar")])
-    store.save_pending(0, (1, "consumer", 1, 1, 10.0, 20.0))
-    store.remove_device(0, 1, "consumer", 1)
+    store.add_houses([1])
+    store.add_devices(1, "consumer", [(1, "LED"), (2, "Lamp")])
+    store.add_devices(1, "supplier", [(1, "Solar")])
+    store.save_pending((1, "consumer", 1, 1, 10.0, 20.0))
+    store.remove_device(1, "consumer", 1)
     grid = Neighborhood(0)
     store.load_grid(grid)
     assert list(grid.house(1).consumers) == [2] and list(grid.house(1).suppliers) == [1]
-    assert store.pending(0) == []
+    assert store.pending() == []
 
 
 def test_an_unchanged_commanded_state_writes_nothing(store: Store) -> None:
-    store.add_houses(0, [1])
-    store.add_devices(0, 1, "consumer", [(1, "LED")])
-    store.set_commanded(0, 1, "consumer", 1, 1)
+    store.add_houses([1])
+    store.add_devices(1, "consumer", [(1, "LED")])
+    store.set_commanded(1, "consumer", 1, 1)
     before = store._db.total_changes
-    store.set_commanded(0, 1, "consumer", 1, 1)
+    store.set_commanded(1, "consumer", 1, 1)
     assert store._db.total_changes == before
-    store.set_commanded(0, 1, "consumer", 1, 0)
+    store.set_commanded(1, "consumer", 1, 0)
     assert store._db.total_changes == before + 1
 
 
 def test_pending_commands_latest_wins_per_device(store: Store) -> None:
-    store.save_pending(0, (1, "consumer", 1, 1, 10.0, 130.0))
-    store.save_pending(0, (1, "consumer", 1, 0, 11.0, 131.0))
-    store.save_pending(0, (2, "supplier", 1, 1, 12.0, 132.0))
-    assert store.pending(0) == [
+    store.save_pending((1, "consumer", 1, 1, 10.0, 130.0))
+    store.save_pending((1, "consumer", 1, 0, 11.0, 131.0))
+    store.save_pending((2, "supplier", 1, 1, 12.0, 132.0))
+    assert store.pending() == [
         (1, "consumer", 1, 0, 11.0, 131.0),
         (2, "supplier", 1, 1, 12.0, 132.0),
     ]
-    store.delete_pending(0, 1, "consumer", 1)
-    assert store.pending(0) == [(2, "supplier", 1, 1, 12.0, 132.0)]
+    store.delete_pending(1, "consumer", 1)
+    assert store.pending() == [(2, "supplier", 1, 1, 12.0, 132.0)]
 
 
 def test_a_failed_write_changes_nothing_and_says_where(store: Store) -> None:
-    store.add_houses(0, [1])
+    store.add_houses([1])
     with pytest.raises(StoreError, match=str(store.path)) as caught:
-        store.add_houses(0, [2, 1])  # the second row breaks the primary key: all rolled back
+        store.add_houses([2, 1])  # the second row breaks the primary key: all rolled back
     assert "\n" not in str(caught.value)
     grid = Neighborhood(0)
     store.load_grid(grid)

@@ -34,7 +34,7 @@ class DeviceBinder:
     def load(self) -> int:
         """The bindings saved with the grid; one that no longer makes sense is skipped, said."""
         loaded = 0
-        for house, consumer, name, device in self.store.bindings(self.grid.identifier):
+        for house, consumer, name, device in self.store.bindings():
             target = self.grid.houses.get(house)
             if target is None or consumer not in target.consumers:
                 continue
@@ -51,7 +51,6 @@ class DeviceBinder:
     def bind(self, house: int, consumer: int, flavour_name: str, device: str) -> Binding:
         flavour(flavour_name)
         device = device_id(flavour_name, device)
-        n = self.grid.identifier
         with self.lock:
             self.grid.house(house).consumer(consumer)  # unknown ones reported first
             owner = self.bindings.owner(flavour_name, device)
@@ -60,7 +59,7 @@ class DeviceBinder:
                     f"{flavour_name} {device!r} already feeds house {owner.house} consumer "
                     f"{owner.consumer}: unbindDevice({owner.house}, {owner.consumer}) first"
                 )
-            self.store.save_binding(n, house, consumer, flavour_name, device)
+            self.store.save_binding(house, consumer, flavour_name, device)
             binding = Binding(house, consumer, flavour_name, device)
             old = self.bindings.add(binding)
         if old is not None:
@@ -73,7 +72,7 @@ class DeviceBinder:
             self.grid.house(house).consumer(consumer)
             if self.bindings.get(house, consumer) is None:
                 raise BadArgumentError(f"consumer {consumer} of house {house} is not bound")
-            self.store.delete_binding(self.grid.identifier, house, consumer)
+            self.store.delete_binding(house, consumer)
             (gone,) = self.bindings.remove(house, consumer)
         self._unsubscribe(gone)
         return gone

@@ -130,7 +130,7 @@ class _Piped:
             self.watched.feed(line)
 
     def begin(self) -> None:
-        """The stream starts now."""
+        """The stream is about to start."""
 
     def stop(self) -> None:
         _terminate(self.process)
@@ -197,7 +197,11 @@ class _Typed:
                     partial = ""
 
     def begin(self) -> None:
+        """The operator is typing when the stream starts (the first keystroke is sent)."""
         threading.Thread(target=self._type, daemon=True).start()
+        deadline = time.monotonic() + 5.0
+        while self.keystrokes == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _type(self) -> None:
         while not self._done.wait(TYPING_INTERVAL_S):
@@ -233,13 +237,13 @@ def measure(
     try:
         if not watched.ready.wait(READY_TIMEOUT_S):
             raise RuntimeError(f"{name}: not connected:\n{''.join(watched.tail)}")
+        subscriber.begin()
         stdin = stream.stdin.open("rb") if stream.stdin is not None else subprocess.DEVNULL
         publisher = subprocess.Popen(
             stream.command, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO
         )
         if stream.stdin is not None:
             stdin.close()  # type: ignore[union-attr]
-        subscriber.begin()
         deadline = time.monotonic() + timeout_s
         last_count, last_change = -1.0, time.monotonic()
         while watched.received() < stream.messages:

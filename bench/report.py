@@ -80,6 +80,15 @@ def live_figures(live: dict[str, Any], size: Any) -> list[Figure]:
     def ratio(key: str, base: str) -> float:
         return live[key]["rate"] / live[base]["rate"]
 
+    def cpu(key: str, base: str) -> Figure:
+        """CPU per message, the base's over the subscriber's: what the rates are when the
+        subscriber has a core to itself (on a loaded machine the rates also depend on what
+        the broker and the publisher got)."""
+        mine, theirs = live[key]["cpu_us"], live[base]["cpu_us"]
+        return Figure(
+            f"  CPU per msg: {theirs:.1f} us bare, {mine:.1f} us; ratio", f"{theirs / mine:.2f}"
+        )
+
     out = []
     for qos in (0, 1):
         base = f"legacy_q{qos}_bare"
@@ -121,6 +130,7 @@ def live_figures(live: dict[str, Any], size: Any) -> list[Figure]:
                 energrid >= 0.9 if big else None,
             )
         )
+        out.append(cpu(f"device_{devices}_q0_energrid", base))
         out.append(Figure(f"live per-device QoS 0, {devices} devices: DIY / bare", f"{diy:.2f}"))
     return out
 

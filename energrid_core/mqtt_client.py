@@ -91,6 +91,9 @@ class GridClient:
         self.redeliveries = RedeliveryFilter()
         self._flaps = FlapDetector()
         self._prompt = PromptSends()  # Nagle off while our own publishes are on their way
+        # Mids of our QoS 0 messages: paho calls on_publish once each is written, which no
+        # listener needs (a PUBACK is what they wait for), so it stops here for them.
+        self._unheard: set[int] = set()
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=options.client_id,
@@ -200,6 +203,11 @@ class GridClient:
         return len(getattr(self._client, "_out_messages", ()))
 
     @property
+    def queued_packets(self) -> int:
+        """Packets handed to paho that its network thread has not written to the socket yet."""
+        return len(getattr(self._client, "_out_packet", ()))
+
+    @property
     def connected(self) -> bool:
         return self._connected.is_set()
 
@@ -264,6 +272,8 @@ class GridClient:
             self._prompt.abandon(self._client.socket())
         if not handed:
             raise BrokerUnavailableError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
+        if qos == 0:
+            self._unheard.add(info.mid)  # its on_publish says nothing anyone waits for
         return info.mid
 
     def _subscribe(self, topics: dict[str, int]) -> None:
@@ -363,6 +373,9 @@ class GridClient:
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
         try:
+            if mid in self._unheard:
+                self._unheard.discard(mid)
+                return
             self._prompt.acked(mid, client.socket())
             accepted = not reason_code.is_failure
             reason = "" if reason_code.value == 0 else str(reason_code)

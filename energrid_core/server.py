@@ -126,6 +126,8 @@ class GridServer:
             clock=self.clock,
             max_payloads_per_s=settings.state_max_payloads_per_s,
             backlog=lambda: self.client.unacked_publishes,
+            bulk_sink=self._republish_state,
+            queued=lambda: self.client.queued_packets,
         )
         offline = encode(status_payload(False))
         self.client.set_will(status_topic(n), offline, qos=1, retain=True)
@@ -174,6 +176,10 @@ class GridServer:
 
     def _publish_state(self, topic: str, payload: bytes) -> None:
         self.client.publish(topic, payload, qos=1, retain=True)
+
+    def _republish_state(self, topic: str, payload: bytes) -> None:
+        """After a connect: QoS 0 (a drop of this connection brings another full republish)."""
+        self.client.publish(topic, payload, qos=0, retain=True)
 
     # --- periodic work -------------------------------------------------------------------------
 

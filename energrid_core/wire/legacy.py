@@ -7,7 +7,7 @@ from energrid_core.wire.readings import ConsumerReading, Rejected, SupplierReadi
 from energrid_core.wire.values import device_id, json_object, number
 
 RAW_MAX = 65535
-READINGS_MADE_MAX = 1 << 16
+READINGS_MADE_MAX = 1 << 14
 
 # Board sensor name -> canonical name, with the early draft's misspelling accepted.
 LEGACY_SUPPLIER_FIELDS = {
@@ -56,10 +56,10 @@ def decode_consumer_batch(
             if reading is not None:
                 append(reading)
                 continue
-        elif type(value) is not float or not 0 <= value <= RAW_MAX:
-            number(value, f"consumer {key}", 0, RAW_MAX)  # raises the right rejection
+        elif type(value) is not float:
+            number(value, f"consumer {key}", 0, RAW_MAX)  # raises: not a number
         if not 0 <= value <= RAW_MAX:
-            number(value, f"consumer {key}", 0, RAW_MAX)
+            number(value, f"consumer {key}", 0, RAW_MAX)  # raises: out of range
         device = device_id(key)
         raw = float(value)
         amps = (raw - zero) * amps_per_raw

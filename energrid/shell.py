@@ -15,7 +15,7 @@ from energrid import output as out
 from energrid.app import running_server, setup_logging
 from energrid.arguments import DebugFlag, command
 from energrid.commands import ShellCommands
-from energrid.completion import TypingCompleter
+from energrid.completion import TypingCompleter, signatures_only_when_shown
 from energrid.demo import Demo
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
@@ -75,6 +75,7 @@ def _configure(repl: Any) -> None:
     repl.complete_while_typing = True
     # Names of the namespace while typing (microseconds), Jedi on Tab: see completion.py.
     repl.completer = TypingCompleter(repl.completer, repl.get_globals)
+    signatures_only_when_shown(repl)
     repl.confirm_exit = False
     repl.prompt_style = "classic"  # '>>>' as in the seed's examples
     repl.title = "Energrid"

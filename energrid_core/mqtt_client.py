@@ -91,9 +91,6 @@ class GridClient:
         self.redeliveries = RedeliveryFilter()
         self._flaps = FlapDetector()
         self._prompt = PromptSends()  # Nagle off while our own publishes are on their way
-        # Mids of our QoS 0 messages: paho calls on_publish once each is written, which no
-        # listener needs (a PUBACK is what they wait for), so it stops here for them.
-        self._unheard: set[int] = set()
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=options.client_id,
@@ -272,8 +269,6 @@ class GridClient:
             self._prompt.abandon(self._client.socket())
         if not handed:
             raise BrokerUnavailableError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
-        if qos == 0:
-            self._unheard.add(info.mid)  # its on_publish says nothing anyone waits for
         return info.mid
 
     def _subscribe(self, topics: dict[str, int]) -> None:
@@ -373,9 +368,9 @@ class GridClient:
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
         try:
-            if mid in self._unheard:
-                self._unheard.discard(mid)
-                return
+            sent = client._out_messages.get(mid)  # paho pops it after this call
+            if sent is not None and sent.qos == 0:
+                return  # written to the socket: no listener waits for that, only for PUBACKs
             self._prompt.acked(mid, client.socket())
             accepted = not reason_code.is_failure
             reason = "" if reason_code.value == 0 else str(reason_code)

@@ -368,9 +368,11 @@ class GridClient:
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
         try:
-            sent = client._out_messages.get(mid)  # paho pops it after this call
-            if sent is not None and sent.qos == 0:
-                return  # written to the socket: no listener waits for that, only for PUBACKs
+            # paho keeps a QoS 1 message in _out_messages until after this call for its
+            # PUBACK, and never keeps a QoS 0 one, for which this call only says "written".
+            sent = client._out_messages.get(mid)
+            if sent is None or sent.qos == 0:
+                return  # no listener waits for a write, only for a PUBACK
             self._prompt.acked(mid, client.socket())
             accepted = not reason_code.is_failure
             reason = "" if reason_code.value == 0 else str(reason_code)

@@ -93,7 +93,7 @@ class _Watched:
 
     def feed(self, line: str) -> None:
         self.tail.append(line)
-        if "connected to the broker" in line:
+        if "connected to the broker" in line or "Connected to broker" in line:  # (Node-RED)
             self.ready.set()
         sample = parse_sample(line.strip())
         if sample is not None:
@@ -106,7 +106,7 @@ class _Watched:
 class _Piped:
     """A subscriber whose stdout carries both the connect line and the stats lines."""
 
-    def __init__(self, command: Sequence[str]) -> None:
+    def __init__(self, command: Sequence[str], env: dict[str, str] | None = None) -> None:
         self.watched = _Watched()
         self.keystrokes = 0
         self.process = subprocess.Popen(
@@ -114,7 +114,7 @@ class _Piped:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             cwd=REPO,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -287,8 +287,8 @@ def measure(
     )
 
 
-def piped(command: Sequence[str]) -> Callable[[], _Piped]:
-    return lambda: _Piped(command)
+def piped(command: Sequence[str], env: dict[str, str] | None = None) -> Callable[[], _Piped]:
+    return lambda: _Piped(command, env)
 
 
 def typed(command: Sequence[str], stats_file: Path) -> Callable[[], _Typed]:

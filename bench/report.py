@@ -103,6 +103,21 @@ def live_figures(live: dict[str, Any], size: Any) -> list[Figure]:
         out.append(cpu(f"legacy_q{qos}_energrid", base))
         out.append(Figure(f"live legacy QoS {qos}: DIY / bare paho", f"{diy:.2f}"))
         out.append(cpu(f"legacy_q{qos}_diy", base))
+        peer = f"legacy_q{qos}_node-red"
+        if peer in live:
+            out.append(
+                Figure(f"live legacy QoS {qos}: Node-RED / bare paho", f"{ratio(peer, base):.2f}")
+            )
+            out.append(cpu(peer, base))
+            ahead = energrid > ratio(peer, base)
+            out.append(
+                Figure(
+                    f"live legacy QoS {qos}: Energrid ahead of Node-RED",
+                    f"{energrid - ratio(peer, base):+.2f}",
+                    "> 0",
+                    ahead,
+                )
+            )
         if qos == 0:
             ahead = energrid > diy
             out.append(
@@ -136,6 +151,11 @@ def live_figures(live: dict[str, Any], size: Any) -> list[Figure]:
         out.append(cpu(f"device_{devices}_q0_energrid", base))
         out.append(Figure(f"live per-device QoS 0, {devices} devices: DIY / bare", f"{diy:.2f}"))
         out.append(cpu(f"device_{devices}_q0_diy", base))
+        peer = f"device_{devices}_q0_node-red"
+        if peer in live:
+            name = f"live per-device QoS 0, {devices} devices: Node-RED / bare"
+            out.append(Figure(name, f"{ratio(peer, base):.2f}"))
+            out.append(cpu(peer, base))
     return out
 
 

@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import report
+from bench import node_red, report
 from bench.broker import BenchBroker, mosquitto_version
 from bench.build import time_build
 from bench.drain import REPO, Drain, drain
@@ -147,6 +147,11 @@ class Bench:
     def live(self, who: str, stream: Stream, qos: int, houses: int) -> Live:
         """One subscriber (bare, diy, energrid, typing) on one live stream."""
         client_id = self._client_id(f"live-{who}")
+        if who == "node-red":
+            command, env = node_red.command(
+                self.directory, self.broker.port, client_id, self.size.interval_s
+            )
+            return measure(who, self.broker, stream, piped(command, env), client_id, qos)
         if who in ("bare", "diy"):
             command = [sys.executable, "-m", "bench.subscribers", who]
             command += ["--port", str(self.broker.port), "--client-id", client_id]
@@ -181,7 +186,7 @@ class Bench:
         return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def run(size_name: str, responder: str, live_only: bool = False) -> dict:
+def run(size_name: str, responder: str, live_only: bool = False, peers: tuple = ()) -> dict:
     size = SIZES[size_name]
     started = time.monotonic()
     results: dict = {"size": size_name, "machine": machine(), "started": time.strftime("%F %T")}
@@ -197,10 +202,13 @@ def run(size_name: str, responder: str, live_only: bool = False) -> dict:
             say("\nlive streams (subscriber connected first; publisher as fast as it can):")
             streams = bench.live_streams()
             lives: dict[str, Live] = {}
+            if "node-red" in peers:
+                node_red.install()
+            subscribers = ("bare", "diy", "energrid", *peers)
             for qos in (0, 1):
                 how = "mosquitto_pub -l" if qos == 0 else "raw writer"
                 say(f" legacy batches on one topic, {how}, QoS {qos}:")
-                for who in ("bare", "diy", "energrid"):
+                for who in subscribers:
                     key = f"legacy_q{qos}_{who}"
                     lives[key] = bench.live(who, streams[f"legacy_q{qos}"], qos, LIVE_HOUSES)
                     say(report.live_line(lives[key]))
@@ -209,7 +217,7 @@ def run(size_name: str, responder: str, live_only: bool = False) -> dict:
             say(report.live_line(lives["legacy_q0_typing"]))
             for devices in size.live_devices:
                 say(f" per-device, {devices} devices, raw writer, QoS 0:")
-                for who in ("bare", "diy", "energrid"):
+                for who in subscribers:
                     key = f"device_{devices}_q0_{who}"
                     stream = streams[f"device_{devices}_q0"]
                     lives[key] = bench.live(who, stream, 0, devices // CONSUMERS)
@@ -274,8 +282,15 @@ def main(argv: list[str] | None = None) -> int:
         help="command of the simulated board for the round trip ({port} is filled in)",
     )
     parser.add_argument("--live-only", action="store_true", help="only the live-stream step")
+    parser.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        choices=("node-red",),
+        help="also measure this peer on the live streams (node-red: installed with npm ci)",
+    )
     args = parser.parse_args(argv)
-    results = run(args.size, args.responder, args.live_only)
+    results = run(args.size, args.responder, args.live_only, tuple(args.peer))
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

@@ -1,12 +1,15 @@
 """Energrid's benchmark, in one command: every figure of docs/performance.md, against its target.
 
-    .venv/bin/python -m bench.run --size full     # about 6 minutes on 2 cores
-    .venv/bin/python -m bench.run --size tiny     # seconds: the smoke test's run
+    .venv/bin/python -m bench.run --size full     # about 8 minutes on 2 cores
+    .venv/bin/python -m bench.run --size full --live-only [--peer node-red]
+    .venv/bin/python -m bench.run --size tiny     # under a minute: the smoke test's run
 
-It starts its own Mosquitto on a free loopback port, generates each load once into a file, and
-for each subscriber in turn (bare paho, DIY paho + json.loads + dict, headless Energrid) leaves
-a session on the broker, publishes the whole file into it from a separate process, then starts
-the subscriber and measures how fast it drains that backlog (bench/drain.py says exactly how).
+It starts its own Mosquitto on a free loopback port and generates each load once into a file.
+First the live streams (bench/live.py): each subscriber in turn (bare paho, DIY paho +
+json.loads + dict, headless Energrid, the shell with an operator typing, optionally Node-RED)
+connects, then the load is published as fast as the publisher can. Then the backlog drains
+(bench/drain.py): a session left on the broker, the whole file published into it, then the
+subscriber started to drain it. Then memory, the build and the round trip.
 """
 
 from __future__ import annotations

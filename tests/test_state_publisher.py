@@ -420,7 +420,7 @@ def test_the_republish_after_a_connect_goes_in_bulk_whatever_the_budget() -> Non
 
 def test_bulk_messages_wait_while_the_client_queue_is_full() -> None:
     rig = Rig()
-    queued = [state_publisher.STATE_WINDOW]
+    queued = [state_publisher.BULK_WINDOW]
     bulk = with_bulk_sink(rig, queued)
     flushing = threading.Thread(target=rig.connect_and_flush, daemon=True)
     flushing.start()

@@ -86,21 +86,37 @@ def _remaining_length(length: int) -> bytes:
             return bytes(out)
 
 
-def encode_publish(topic: str, payload: bytes, packet_id: int) -> bytes:
-    """An MQTT 3.1.1 PUBLISH at QoS 1, retain off."""
+def encode_publish(topic: str, payload: bytes, packet_id: int, qos: int = 1) -> bytes:
+    """An MQTT 3.1.1 PUBLISH at QoS 1 (or 0: no packet id), retain off."""
     name = topic.encode()
+    if qos == 0:
+        body = len(name).to_bytes(2, "big") + name + payload
+        return b"\x30" + _remaining_length(len(body)) + body
     body = len(name).to_bytes(2, "big") + name + packet_id.to_bytes(2, "big") + payload
     return b"\x32" + _remaining_length(len(body)) + body
 
 
-def write_load_file(load: Workload, path: Path) -> int:
+def write_load_file(load: Workload, path: Path, qos: int = 1) -> int:
     """Encode the workload into `path`; returns the number of messages."""
     chunks = []
     count = 0
     for count, (topic, payload) in enumerate(messages(load), start=1):
-        chunks.append(encode_publish(topic, payload, (count - 1) % 65535 + 1))
+        chunks.append(encode_publish(topic, payload, (count - 1) % 65535 + 1, qos))
     path.write_bytes(b"".join(chunks))
     return count
+
+
+def write_lines_file(load: Workload, path: Path) -> tuple[str, int]:
+    """The payloads of a one-topic workload, one a line, for `mosquitto_pub -l`: (topic, count)."""
+    topics: set[str] = set()
+    lines = []
+    for topic, payload in messages(load):
+        topics.add(topic)
+        lines.append(payload)
+    if len(topics) != 1:
+        raise ValueError(f"mosquitto_pub -l publishes on one topic; this load has {len(topics)}")
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return topics.pop(), len(lines)
 
 
 def split_packets(data: bytes) -> list[bytes]:
@@ -164,14 +180,19 @@ class RawPublisher:
         self.sock.close()
 
 
-def publish_backlog(data: bytes, count: int, host: str, port: int, timeout_s: float = 120) -> float:
-    """Write every packet as fast as the broker takes them; seconds until all were acknowledged."""
+def publish_backlog(
+    data: bytes, count: int, host: str, port: int, timeout_s: float = 120, acked: bool = True
+) -> float:
+    """Write every packet as fast as the broker takes them; seconds until all were acknowledged.
+
+    acked=False (QoS 0 packets): seconds until the last byte was written.
+    """
     publisher = RawPublisher(host, port)
     start = time.monotonic()
     view = memoryview(data)
     for offset in range(0, len(data), 1 << 20):
         publisher.sock.sendall(view[offset : offset + (1 << 20)])
-    if not publisher.wait_acks(count, timeout_s):
+    if acked and not publisher.wait_acks(count, timeout_s):
         raise SystemExit(f"the broker acknowledged {publisher.acks} of {count} messages")
     elapsed = time.monotonic() - start
     publisher.close()
@@ -209,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     pub.add_argument("--port", type=int, required=True)
     pub.add_argument("--rate", type=float, default=0.0, help="messages per second; 0: all at once")
     pub.add_argument("--duration-s", type=float, default=10.0, help="how long a paced run lasts")
+    pub.add_argument("--qos", type=int, default=1, choices=(0, 1), help="the file's packets' QoS")
     args = parser.parse_args(argv)
     data = args.file.read_bytes()
     packets = split_packets(data)
@@ -216,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         sent = publish_paced(packets, args.rate, args.duration_s, args.host, args.port)
         print(f"published {sent} messages at {args.rate:.0f}/s", flush=True)
         return 0
-    elapsed = publish_backlog(data, len(packets), args.host, args.port)
+    elapsed = publish_backlog(data, len(packets), args.host, args.port, acked=args.qos > 0)
     print(f"published {len(packets)} messages in {elapsed:.3f} s", flush=True)
     return 0
 

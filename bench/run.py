@@ -1,12 +1,15 @@
 """Energrid's benchmark, in one command: every figure of docs/performance.md, against its target.
 
-    .venv/bin/python -m bench.run --size full     # about 6 minutes on 2 cores
-    .venv/bin/python -m bench.run --size tiny     # seconds: the smoke test's run
+    .venv/bin/python -m bench.run --size full     # about 8 minutes on 2 cores
+    .venv/bin/python -m bench.run --size full --live-only [--peer node-red]
+    .venv/bin/python -m bench.run --size tiny     # under a minute: the smoke test's run
 
-It starts its own Mosquitto on a free loopback port, generates each load once into a file, and
-for each subscriber in turn (bare paho, DIY paho + json.loads + dict, headless Energrid) leaves
-a session on the broker, publishes the whole file into it from a separate process, then starts
-the subscriber and measures how fast it drains that backlog (bench/drain.py says exactly how).
+It starts its own Mosquitto on a free loopback port and generates each load once into a file.
+First the live streams (bench/live.py): each subscriber in turn (bare paho, DIY paho +
+json.loads + dict, headless Energrid, the shell with an operator typing, optionally Node-RED)
+connects, then the load is published as fast as the publisher can. Then the backlog drains
+(bench/drain.py): a session left on the broker, the whole file published into it, then the
+subscriber started to drain it. Then memory, the build and the round trip.
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import report
+from bench import node_red, report
 from bench.broker import BenchBroker, mosquitto_version
 from bench.build import time_build
 from bench.drain import REPO, Drain, drain
-from bench.loadgen import DEVICE, LEGACY, Workload, write_load_file
+from bench.live import Live, Stream, measure, mosquitto_pub, piped, raw_writer, typed
+from bench.loadgen import DEVICE, LEGACY, Workload, write_lines_file, write_load_file
 from bench.memory import measure_in_child
 from bench.roundtrip import DEFAULT_RESPONDER
 
@@ -43,11 +47,17 @@ class Size:
     memory_houses: int
     rtt_samples: int
     interval_s: float  # how often subscribers report their counts
+    live_messages: int  # legacy batches in each live stream (and per-device messages past warm-up)
+    live_devices: tuple[int, ...]  # grids of the per-device live streams
 
+
+LIVE_HOUSES = 100  # the grid Energrid holds for the one-topic legacy stream (the issue's)
 
 SIZES = {
-    "tiny": Size(20, 1_500, (100, 200), 100, 100, 20, 0.02),
-    "full": Size(10_000, 100_000, (100, 10_000, 100_000), 10_000, 10_000, 300, 0.1),
+    "tiny": Size(20, 1_500, (100, 200), 100, 100, 20, 0.02, 2_000, (100, 200)),
+    "full": Size(
+        10_000, 100_000, (100, 10_000, 100_000), 10_000, 10_000, 300, 0.1, 300_000, (100, 100_000)
+    ),
 }
 
 
@@ -118,6 +128,54 @@ class Bench:
             warmup=warmup,
         )
 
+    def live_streams(self) -> dict[str, Stream]:
+        """The live loads, each written once: legacy on one topic at QoS 0 and 1, per-device."""
+        size, streams = self.size, {}
+        lines = self.directory / "live-legacy.txt"
+        legacy = Workload(LEGACY, 1, CONSUMERS, size.live_messages)
+        topic, count = write_lines_file(legacy, lines)
+        streams["legacy_q0"] = mosquitto_pub(self.broker, lines, topic, 0, count)
+        # mosquitto_pub -l at QoS 1 leaves at the end of its input with messages still queued
+        # (it published 38,000 of 300,000 here): the same load as ready-made QoS 1 packets.
+        packets = self.directory / "live-legacy-q1.bin"
+        count = write_load_file(legacy, packets, qos=1)
+        streams["legacy_q1"] = raw_writer(self.broker, packets, 1, count, 1)
+        for devices in size.live_devices:
+            path = self.directory / f"live-device-{devices}.bin"
+            load = Workload(DEVICE, devices // CONSUMERS, CONSUMERS, devices + size.live_messages)
+            count = write_load_file(load, path, qos=0)
+            streams[f"device_{devices}_q0"] = raw_writer(self.broker, path, 0, count, devices)
+        return streams
+
+    def live(self, who: str, stream: Stream, qos: int, houses: int) -> Live:
+        """One subscriber (bare, diy, energrid, typing) on one live stream."""
+        client_id = self._client_id(f"live-{who}")
+        if who == "node-red":
+            command, env = node_red.command(
+                self.directory, self.broker.port, client_id, self.size.interval_s
+            )
+            return measure(who, self.broker, stream, piped(command, env), client_id, qos)
+        if who in ("bare", "diy"):
+            command = [sys.executable, "-m", "bench.subscribers", who]
+            command += ["--port", str(self.broker.port), "--client-id", client_id]
+            command += ["--expect", str(stream.messages), "--qos", "1"]
+            command += ["--interval-s", str(self.size.interval_s), "--timeout-s", "600"]
+            return measure(who, self.broker, stream, piped(command), client_id, qos)
+        module = "bench.energrid_node" if who == "energrid" else "bench.energrid_shell"
+        command = [sys.executable, "-m", module, "--houses", str(houses)]
+        command += ["--consumers", str(CONSUMERS), "--mqtt-port", str(self.broker.port)]
+        command += ["--no-start-broker", "--client-id", client_id]
+        command += ["--stats-interval-s", str(self.size.interval_s), "--log-level", "INFO"]
+        command += ["--state-dir", str(self.directory / f"state-{client_id}")]
+        if who == "energrid":
+            start = piped(command)
+        else:
+            stats = self.directory / f"{client_id}.stats"
+            start = typed([*command, "--stats-file", str(stats)], stats)
+        return measure(
+            who, self.broker, stream, start, client_id, qos, "applied", readings_field="readings"
+        )
+
     def roundtrip(self, load_file: Path, load_rate: float, responder: str) -> dict:
         command = [sys.executable, "-m", "bench.roundtrip", "--port", str(self.broker.port)]
         command += ["--houses", str(self.size.houses), "--consumers", str(CONSUMERS)]
@@ -131,7 +189,7 @@ class Bench:
         return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def run(size_name: str, responder: str) -> dict:
+def run(size_name: str, responder: str, live_only: bool = False, peers: tuple = ()) -> dict:
     size = SIZES[size_name]
     started = time.monotonic()
     results: dict = {"size": size_name, "machine": machine(), "started": time.strftime("%F %T")}
@@ -144,7 +202,37 @@ def run(size_name: str, responder: str) -> dict:
             bench = Bench(size, directory, broker)
             main_devices = size.houses * CONSUMERS
 
-            say(f"\nlegacy batches of ten readings, {main_devices} devices:")
+            say("\nlive streams (subscriber connected first; publisher as fast as it can):")
+            streams = bench.live_streams()
+            lives: dict[str, Live] = {}
+            if "node-red" in peers:
+                node_red.install()
+            subscribers = ("bare", "diy", "energrid", *peers)
+            for qos in (0, 1):
+                how = "mosquitto_pub -l" if qos == 0 else "raw writer"
+                say(f" legacy batches on one topic, {how}, QoS {qos}:")
+                for who in subscribers:
+                    key = f"legacy_q{qos}_{who}"
+                    lives[key] = bench.live(who, streams[f"legacy_q{qos}"], qos, LIVE_HOUSES)
+                    say(report.live_line(lives[key]))
+            say(" the same at QoS 0, with an operator typing in the shell:")
+            lives["legacy_q0_typing"] = bench.live("typing", streams["legacy_q0"], 0, LIVE_HOUSES)
+            say(report.live_line(lives["legacy_q0_typing"]))
+            for devices in size.live_devices:
+                say(f" per-device, {devices} devices, raw writer, QoS 0:")
+                for who in subscribers:
+                    key = f"device_{devices}_q0_{who}"
+                    stream = streams[f"device_{devices}_q0"]
+                    lives[key] = bench.live(who, stream, 0, devices // CONSUMERS)
+                    say(report.live_line(lives[key]))
+            results["live"] = {key: report.live_summary(value) for key, value in lives.items()}
+            if live_only:
+                figures = report.live_figures(results["live"], size)
+                results["figures"] = [asdict(figure) for figure in figures]
+                say(report.figures_table(figures))
+                return results
+
+            say(f"\nbacklog drains: legacy batches of ten readings, {main_devices} devices:")
             legacy = bench.load(LEGACY, size.houses)
             drains = {
                 "legacy_bare": bench.baseline("bare", legacy),
@@ -196,8 +284,16 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_RESPONDER,
         help="command of the simulated board for the round trip ({port} is filled in)",
     )
+    parser.add_argument("--live-only", action="store_true", help="only the live-stream step")
+    parser.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        choices=("node-red",),
+        help="also measure this peer on the live streams (node-red: installed with npm ci)",
+    )
     args = parser.parse_args(argv)
-    results = run(args.size, args.responder)
+    results = run(args.size, args.responder, args.live_only, tuple(args.peer))
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

@@ -104,9 +104,12 @@ def run(
     handler = DoItYourself() if kind == "diy" else Counting()
     client = _client(client_id)
     client.on_message = handler.on_message
-    client.on_connect = lambda c, *args: c.subscribe(
-        TOPIC, options=SubscribeOptions(qos=qos, noLocal=True)
-    )
+
+    def on_connect(c: mqtt.Client, *args: object) -> None:
+        c.subscribe(TOPIC, options=SubscribeOptions(qos=qos, noLocal=True))
+        print("connected to the broker", flush=True)  # the live benchmark starts publishing
+
+    client.on_connect = on_connect
     start = time.monotonic()
 
     def report() -> None:

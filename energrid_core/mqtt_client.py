@@ -268,6 +268,11 @@ class GridClient:
         return len(getattr(self._client, "_out_messages", ()))
 
     @property
+    def queued_packets(self) -> int:
+        """Packets handed to paho that its network thread has not written to the socket yet."""
+        return len(getattr(self._client, "_out_packet", ()))
+
+    @property
     def connected(self) -> bool:
         return self._connected.is_set()
 
@@ -499,6 +504,11 @@ class GridClient:
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
         try:
+            # paho keeps a QoS 1 message in _out_messages until after this call for its
+            # PUBACK, and never keeps a QoS 0 one, for which this call only says "written".
+            sent = client._out_messages.get(mid)
+            if sent is None or sent.qos == 0:
+                return  # no listener waits for a write, only for a PUBACK
             self._prompt.acked(mid, client.socket())
             accepted = not reason_code.is_failure
             reason = "" if reason_code.value == 0 else str(reason_code)

@@ -154,6 +154,8 @@ class GridServer:
             backlog=lambda: self.client.unacked_publishes,
             instance=self.instance,
             bus=bus,
+            bulk_sink=self._republish_state,
+            queued=lambda: self.client.queued_packets,
         )
         # Energy, history, limits, alarms and load shedding: energrid_core.manage_parts.
         self.manage = manage_parts.build(self)
@@ -223,6 +225,11 @@ class GridServer:
     def _publish_state(self, topic: str, payload: bytes) -> None:
         kind = JSON if payload else None  # an empty payload clears a topic: no content
         self.client.publish(topic, payload, qos=1, retain=True, content_type=kind)
+
+    def _republish_state(self, topic: str, payload: bytes) -> None:
+        """After a connect: QoS 0 (a drop of this connection brings another full republish)."""
+        kind = JSON if payload else None
+        self.client.publish(topic, payload, qos=0, retain=True, content_type=kind)
 
     # --- periodic work -------------------------------------------------------------------------
 

@@ -16,6 +16,16 @@ at most 20 QoS 1 messages at a time and queues the rest in order, so without the
 operator's command would wait behind every state message queued before it; with it, a command
 finds a free slot and leaves at once. Houses over the budget stay marked and go out in a later
 cycle with their latest values, so coalescing only deepens.
+
+The republish after a connect is the exception to both: every house goes out in one pass,
+outside the budget, through `bulk_sink` (QoS 0: no acknowledgement to wait for or to handle;
+110,000 of those made the republish of 10,000 houses take 36 s). A command still never waits
+behind it: a bulk message is handed over only while fewer than BULK_WINDOW (64) packets wait in
+the client's queue to be written (`queued`), which paho's network thread writes out in one pass
+(64 payloads of a few hundred bytes: well under a millisecond on a local broker). With 16, the
+state thread slept every 16 messages and 10,000 houses took 6.1 s; with 64, 3.8 s. Nothing is
+lost to QoS 0: these messages go over the connection just made, and if it drops before they
+are written the next connect republishes everything again.
 """
 
 from __future__ import annotations
@@ -60,6 +70,8 @@ MIN_CYCLE_S = 0.02  # the thread runs at most 50 cycles a second, whatever the t
 MAX_WAIT_S = 1.0
 STATE_WINDOW = 16  # our messages awaiting a PUBACK above which state waits; paho sends 20
 ROOM_POLL_S = 0.1  # how often a wait for the window re-checks the connection
+QUEUE_POLL_S = 0.0005  # how often a bulk message looks for room in the client's queue
+BULK_WINDOW = 64  # packets waiting in the client queue above which a bulk message waits
 HOUSES_PER_NEIGHBORHOOD_TOKEN = 50
 
 # Publishes a retained message; raises BrokerUnavailableError when it cannot go out now.
@@ -94,6 +106,8 @@ class StatePublisher:
         instance: str = "",
         bus: Bus | None = None,
         energy: EnergyTracker | None = None,
+        bulk_sink: Sink | None = None,
+        queued: Callable[[], int] = lambda: 0,
     ) -> None:
         self.grid = grid
         self.lock = lock  # the server's: held while payloads are built, never while publishing
@@ -131,6 +145,9 @@ class StatePublisher:
         self.backlog = backlog  # our messages the broker has not acknowledged yet
         self.bus = bus  # followed from start() to stop()
         self.energy = energy  # kWh counters shown in the house and neighborhood payloads
+        self.bulk_sink = bulk_sink  # the republish after a connect (None: the sink, in budget)
+        self.queued = queued  # packets the client has not written to its socket yet
+        self._resync: set[int] = set()  # houses of the republish not flushed yet (own thread)
         self._room = threading.Event()  # set on every acknowledgement while a send waits
         self._tokens = max_payloads_per_s
         self._tokens_at: float | None = None
@@ -317,11 +334,18 @@ class StatePublisher:
                 self._clear(*clears[0])
                 clears.pop(0)
             self._refill(now)
-            while due and due[0] != NEIGHBORHOOD and self._tokens > 0:
-                self._tokens -= self._flush(due[0], now)
-                self._fair_from = due.pop(0) + 1
+            # The republish after a connect (houses in _resync) goes outside the budget.
+            while due and due[0] != NEIGHBORHOOD and (self._tokens > 0 or due[0] in self._resync):
+                house = due.pop(0)
+                cost = self._flush(house, now)  # in bulk while the house is in _resync
+                if house in self._resync:
+                    self._resync.discard(house)
+                else:
+                    self._tokens -= cost
+                self._fair_from = house + 1
             if NEIGHBORHOOD in due:  # the totals go out at their own rate, in debt if need be
                 self._tokens -= self._flush(NEIGHBORHOOD, now)
+                self._resync.discard(NEIGHBORHOOD)
                 due.remove(NEIGHBORHOOD)
             if due:  # over the budget: they stay marked, with their latest values to come
                 self.stats.deferred += 1
@@ -345,6 +369,8 @@ class StatePublisher:
             for topic in topics:
                 topics[topic] = None
         self._next_allowed.clear()
+        if self.bulk_sink is not None:
+            self._resync = set(houses)
         self._dirty.update(houses)
         self._dirty.add(NEIGHBORHOOD)
 
@@ -382,9 +408,10 @@ class StatePublisher:
         self.stats.flushes += 1
         self._next_allowed[house] = now + self.interval_s
         published = self._published.setdefault(house, {})
+        bulk = house in self._resync
         for topic, payload in payloads:
             if published.get(topic) != payload:
-                self._send(topic, payload)
+                self._send(topic, payload, bulk)
                 published[topic] = payload
         if house == NEIGHBORHOOD:
             return 1 + len(self.grid.houses) // HOUSES_PER_NEIGHBORHOOD_TOKEN
@@ -416,10 +443,23 @@ class StatePublisher:
         """The neighborhood's kWh counters for its topic, None when the server keeps none."""
         return None if self.energy is None else self.energy.neighborhood_payload(now)
 
-    def _send(self, topic: str, payload: bytes) -> None:
-        self._wait_for_room()
-        self.sink(topic, payload)
+    def _send(self, topic: str, payload: bytes, bulk: bool = False) -> None:
+        if bulk and self.bulk_sink is not None:
+            self._wait_for_queue()
+            self.bulk_sink(topic, payload)
+        else:
+            self._wait_for_room()
+            self.sink(topic, payload)
         self.stats.messages_published += 1
+
+    def _wait_for_queue(self) -> None:
+        """Block until fewer than BULK_WINDOW packets wait in the client's queue (the bulk
+        messages' window: they are never acknowledged, the socket taking them frees room)."""
+        while self.queued() >= BULK_WINDOW:
+            with self._cond:
+                if self._stopping or not self._connected:
+                    raise BrokerUnavailableError("state publishing waits for the broker")
+            time.sleep(QUEUE_POLL_S)
 
     def _wait_for_room(self) -> None:
         """Block until fewer than STATE_WINDOW of our messages await an acknowledgement.

@@ -12,6 +12,14 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 FIGURES = [
+    "live legacy QoS 0: bare paho msg/s",
+    "live legacy QoS 0: Energrid / bare paho",
+    "live legacy QoS 0: DIY / bare paho",
+    "live legacy QoS 0: Energrid ahead of DIY",
+    "live legacy QoS 1: Energrid / bare paho",
+    "live legacy QoS 0, operator typing: / bare",
+    "live per-device QoS 0, 200 devices: Energrid / bare",
+    "live per-device QoS 0, 200 devices: DIY / bare",
     "legacy: readings applied/s by Energrid",
     "legacy: bare paho msg/s (QoS 1 / QoS 0)",
     "legacy: Energrid / bare paho (QoS 1)",
@@ -56,6 +64,9 @@ def test_tiny_benchmark_prints_every_figure(tmp_path: Path) -> None:
     # Every subscriber got every message, and Energrid applied all of them.
     for key, drain in results["drains"].items():
         assert drain["rate"] > 0, key
+    for key, live in results["live"].items():
+        assert live["rate"] > 0 and live["received"] > 0, key
+    assert results["live"]["legacy_q0_typing"]["keystrokes"] > 0
     energrid = results["drains"]["legacy_energrid"]
     assert energrid["readings_rate"] == pytest.approx(10 * energrid["rate"])
     assert results["roundtrip"]["idle"]["timeouts"] == 0

@@ -457,3 +457,39 @@ def test_the_house_list_changes_only_with_the_houses() -> None:
     rig.clock.advance(1.0)
     rig.publisher.run_once()
     assert rig.sink.last(HOUSES)["houses"] == [1, 2, 3]
+
+
+def with_bulk_sink(rig: Rig, queued: list[int]) -> Recorder:
+    """Give the rig's publisher a bulk sink (the server's QoS 0 one) and a client queue length."""
+    bulk = Recorder()
+    rig.publisher.bulk_sink = bulk
+    rig.publisher.queued = lambda: queued[0]
+    return bulk
+
+
+def test_the_republish_after_a_connect_goes_in_bulk_whatever_the_budget() -> None:
+    rig = Rig(payloads_per_s=4.0)  # house 1 alone costs 4 payloads (house and 3 devices)
+    bulk = with_bulk_sink(rig, [0])
+    rig.connect_and_flush()
+    assert {HOUSE, LAMP, FRIDGE, PANEL, HOUSE_2} <= set(bulk.topics())
+    assert rig.publisher.stats.deferred == 0
+    assert set(rig.sink.topics()) == {STATUS, HOUSES, NEIGHBORHOOD}  # these stay at QoS 1
+    bulk.clear()
+    rig.clock.advance(1.0)
+    rig.reading(c1=1200)  # a change after the republish: the QoS 1 sink, in the budget
+    rig.publisher.run_once()
+    assert bulk.sent == [] and LAMP in rig.sink.topics()
+
+
+def test_bulk_messages_wait_while_the_client_queue_is_full() -> None:
+    rig = Rig()
+    queued = [state_publisher.BULK_WINDOW]
+    bulk = with_bulk_sink(rig, queued)
+    flushing = threading.Thread(target=rig.connect_and_flush, daemon=True)
+    flushing.start()
+    wait_for(lambda: STATUS in rig.sink.topics(), "the announcement")
+    assert bulk.sent == []  # the queue is full: nothing more handed over
+    queued[0] = 0  # the network thread wrote its queue to the socket
+    flushing.join(TIMEOUT_S)
+    assert not flushing.is_alive()
+    assert {HOUSE, LAMP, HOUSE_2} <= set(bulk.topics())

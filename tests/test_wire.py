@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from energrid_core.config import Calibration
-from energrid_core.wire import Decoder, Rejected
+from energrid_core.wire import Decoder, Rejected, legacy
 
 BATCH = "Neighborhood/0/House/1/Consumer"
 SUPPLIERS = "Neighborhood/0/House/1/Supplier"
@@ -159,3 +159,22 @@ def test_a_retained_reading_or_command_is_stale(
 def test_one_bad_value_rejects_the_whole_batch(decoder: Decoder) -> None:
     with pytest.raises(Rejected):
         decoder.decode(BATCH, b'{"1": 900, "2": "x", "3": 900}')
+
+
+def test_a_reading_made_before_is_shared_but_never_for_a_boolean() -> None:
+    decoder = Decoder(0)
+    first = decoder.decode(BATCH, b'{"1": 1, "2": 1200}')
+    again = decoder.decode(BATCH, b'{"1": 1, "2": 1200}')
+    assert again.consumers[1] is first.consumers[1]  # made once, looked up after
+    assert again.consumers[1].current_a == pytest.approx((1200 - 850) * 30 / 1700)
+    with pytest.raises(Rejected) as caught:  # True == 1: must not find raw 1's reading
+        decoder.decode(BATCH, b'{"1": true}')
+    assert caught.value.reason == "type"
+
+
+def test_the_readings_made_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(legacy, "READINGS_MADE_MAX", 4)
+    decoder = Decoder(0)
+    for raw in range(900, 950):
+        decoder.decode(BATCH, b'{"1": %d}' % raw)
+    assert len(decoder._readings) <= 4

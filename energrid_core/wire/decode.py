@@ -31,6 +31,8 @@ class Decoder:
     _topics: dict[str, ParsedTopic] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # Legacy readings already made, by (key, raw value): see decode_consumer_batch.
+    _readings: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Decoder:
@@ -76,7 +78,8 @@ def _consumer_batch(
     decoder: Decoder, parsed: ParsedTopic, payload: bytes, retained: bool
 ) -> Decoded:
     obj = decoder._json(payload, retained)
-    return Decoded(parsed.house, consumers=decode_consumer_batch(obj, decoder.calibration))
+    readings = decode_consumer_batch(obj, decoder.calibration, decoder._readings)
+    return Decoded(parsed.house, consumers=readings)
 
 
 def _supplier_batch(

@@ -7,6 +7,7 @@ from energrid_core.wire.readings import ConsumerReading, Rejected, SupplierReadi
 from energrid_core.wire.values import device_id, json_object, number
 
 RAW_MAX = 65535
+READINGS_MADE_MAX = 1 << 14
 
 # Board sensor name -> canonical name, with the early draft's misspelling accepted.
 LEGACY_SUPPLIER_FIELDS = {
@@ -31,23 +32,43 @@ FIELD_LIMITS = {
 }
 
 
-def decode_consumer_batch(obj: object, calibration: Calibration) -> tuple[ConsumerReading, ...]:
+def decode_consumer_batch(
+    obj: object, calibration: Calibration, made: dict | None = None
+) -> tuple[ConsumerReading, ...]:
     """{"0": 2320, "1": 785, ...}: raw ADC values per consumer, key "0" the house meter.
 
     The hot path of the legacy boards: Calibration.raw_to_amps and number() are inlined here.
+    `made` (the decoder's) keeps the reading made for each (key, integer raw value): boards send
+    integers in a narrow range, so nearly every reading is a look-up instead of a conversion and
+    a new object (readings are never modified once made). It is emptied when it reaches
+    READINGS_MADE_MAX entries, so made-up values cost bounded memory.
     """
     batch = json_object(obj, "consumer batch")
     readings = []
+    append = readings.append
+    if made is None:
+        made = {}
     threshold = calibration.on_threshold_raw
     zero, amps_per_raw = calibration.zero_raw, calibration.amps_per_raw
     for key, value in batch.items():
+        if type(value) is int:  # never a bool here: True == 1 would find raw 1's reading
+            reading = made.get((key, value))
+            if reading is not None:
+                append(reading)
+                continue
+        elif type(value) is not float:
+            number(value, f"consumer {key}", 0, RAW_MAX)  # raises: not a number
+        if not 0 <= value <= RAW_MAX:
+            number(value, f"consumer {key}", 0, RAW_MAX)  # raises: out of range
         device = device_id(key)
-        kind = type(value)
-        if (kind is not int and kind is not float) or not 0 <= value <= RAW_MAX:
-            number(value, f"consumer {key}", 0, RAW_MAX)  # raises the right rejection
         raw = float(value)
         amps = (raw - zero) * amps_per_raw
-        readings.append(ConsumerReading(device, amps if amps > 0.0 else 0.0, raw > threshold, raw))
+        reading = ConsumerReading(device, amps if amps > 0.0 else 0.0, raw > threshold, raw)
+        if type(value) is int:
+            if len(made) >= READINGS_MADE_MAX:
+                made.clear()
+            made[(key, value)] = reading
+        append(reading)
     return tuple(readings)
 
 

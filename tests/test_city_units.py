@@ -194,6 +194,9 @@ def test_many_alarms_are_shown_in_a_compact_form() -> None:
         "    ALARM: alarm 2",
         "    ... and 2 more (showAlarms() in its shell lists them)",
     ]
+    city.apply("energrid/1/alarms", b"")  # the topic removed: its alarms are no longer known
+    lines = render(city, "c").splitlines()
+    assert lines[1].endswith("; alarms unknown") and lines[2].startswith("City: ")
 
 
 def test_energy_not_kept_and_a_bad_alarms_topic_are_said() -> None:

@@ -95,14 +95,21 @@ def edge_broker(make_broker: MakeBroker, city: MosquittoProcess, n: int) -> Mosq
 
 
 @contextmanager
-def city_of(make_broker: MakeBroker, tmp_path: Path, numbers: tuple[int, ...]) -> Iterator[City]:
-    """The city broker, and for each neighborhood its edge broker, server and boards."""
+def city_of(
+    make_broker: MakeBroker, tmp_path: Path, numbers: tuple[int, ...], **changes: object
+) -> Iterator[City]:
+    """The city broker, and for each neighborhood its edge broker, server (with the settings
+    `changes`) and boards."""
     city = City(make_broker())
     with ExitStack() as stack:
         for n in numbers:
             edge = edge_broker(make_broker, city.broker, n)
             settings = server_settings(
-                edge.port, tmp_path / f"state-{n}", neighborhood=n, client_id=f"energrid-{n}"
+                edge.port,
+                tmp_path / f"state-{n}",
+                neighborhood=n,
+                client_id=f"energrid-{n}",
+                **changes,
             )
             server = stack.enter_context(running(settings))
             board = Board(edge, n)

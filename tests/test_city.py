@@ -23,7 +23,8 @@ CATCH_UP_S = 60.0  # the bridge retries after 1 s, then up to every 10 s; paho a
 
 @pytest.fixture
 def city(make_broker: MakeBroker, tmp_path: Path) -> Iterator[City]:
-    with city_of(make_broker, tmp_path, (1, 2)) as site:
+    # An alarm raised within half a second of its condition, for the test of the alarms.
+    with city_of(make_broker, tmp_path, (1, 2), alarm_min_s=0.5) as site:
         one, two = site.neighborhoods[1], site.neighborhoods[2]
         one.server.new_houses(2)
         one.server.new_consumers(1, 2, "LED")
@@ -100,6 +101,42 @@ def test_the_city_shows_each_neighborhood_with_the_totals_of_its_show_houses(
     assert "3 of 3 houses online" in lines[1] and "consumption 12.00 A (2760.0 W)" in lines[1]
     assert "consumption 4.75 A (1092.5 W)" in lines[0]
     assert "City: 5 houses; consumption 16.75 A (3852.5 W)" in out
+
+
+def energy_today_kwh(line: str) -> float | None:
+    found = re.search(r"; today imported (\S+) kWh, exported \S+ kWh;", line)
+    return None if found is None else float(found.group(1))
+
+
+def test_the_city_shows_each_neighborhoods_energy_today_and_alarms_through_the_bridges(
+    city: City, viewer: CityClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    city.neighborhoods[2].server.alarms.set_limit(0, 1000.0)  # it draws 2760 W: over it
+    wait_for(lambda: city_line(viewer, 2).endswith("; alarms: 1"), "neighborhood 2's alarm")
+    wait_for(lambda: city_line(viewer, 1).endswith("; alarms: 0"), "neighborhood 1's alarms")
+
+    def counted(n: int) -> bool:
+        """Energy is counted between two readings: the boards report again at each look."""
+        board = city.neighborhoods[n].board
+        for (house, consumer), current_a in dict(board.currents_a).items():
+            board.reading(house, consumer, current_a)
+        return (energy_today_kwh(city_line(viewer, n)) or 0.0) > 0.0
+
+    for n in (1, 2):
+        wait_for(lambda n=n: counted(n), f"neighborhood {n}'s energy today in the city")
+    assert cli.main([f"--mqtt-port={city.broker.port}", "city", "--once"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    two = next(i for i, line in enumerate(lines) if line.startswith("Neighborhood 2:"))
+    assert lines[two + 1].startswith("    ALARM: Neighborhood over its limit: ")
+    assert lines[two + 1].endswith(" W drawn, limit 1000 W")
+    city_total = next(line for line in lines if line.startswith("City: "))
+    assert city_total.endswith("; alarms: 1")
+    assert lines[two - 1].startswith("Neighborhood 1: online")  # no alarm under it
+    shown = [energy_today_kwh(lines[i]) for i in (two - 1, two)]
+    total = energy_today_kwh(city_total)
+    assert None not in shown and total is not None
+    # One view: the City: line adds up the lines above it (within their rounding).
+    assert abs(total - sum(shown)) <= 0.0011  # type: ignore[arg-type]
 
 
 def test_a_command_from_the_city_reaches_a_board_of_neighborhood_2_and_is_confirmed(

@@ -100,7 +100,25 @@ SUMMARY = {
     "supply_w": 12.0,
     "net_w": -908.0,
     "mains_voltage_v": 230.0,
+    "energy": {
+        "imported_wh": 9000.0,
+        "exported_wh": 700.0,
+        "today_imported_wh": 1500.0,
+        "today_exported_wh": 250.0,
+        "unmeasured_s": 0.0,
+        "today_unmeasured_s": 0.0,
+        "since_unix_s": 1.0,
+    },
 }
+
+
+def alarms(*texts: str) -> bytes:
+    """An alarms payload as the server publishes it (docs/protocol.md)."""
+    listed = [
+        {"alarm": f"limit/{i}", "kind": "over_limit", "house": i, "device": None, "text": text}
+        for i, text in enumerate(texts)
+    ]
+    return j({"alarms": listed, "limits_w": {"0": 5000.0}})
 
 
 def test_each_neighborhood_is_one_line_with_its_reach() -> None:
@@ -114,6 +132,8 @@ def test_each_neighborhood_is_one_line_with_its_reach() -> None:
     city.apply("energrid/bridge/3", b"0")
     city.apply("energrid/bridge/x", b"1")  # not a neighborhood: ignored
     city.apply("elsewhere/4/status", j({"status": "online"}))
+    city.apply("energrid/1/alarms", alarms("Neighborhood over its limit: 5230 W drawn"))
+    city.apply("energrid/2/alarms", alarms("a", "b"))  # offline: not counted in the city's
     assert city.neighborhoods() == [1, 2, 3]
     assert [city.summary(n).reach for n in (1, 2, 3)] == [
         Reach.ONLINE,
@@ -124,18 +144,77 @@ def test_each_neighborhood_is_one_line_with_its_reach() -> None:
     assert lines[0] == "City broker city:1883: 3 neighborhoods, 1 online"
     assert lines[1] == (
         "Neighborhood 1: online; 1 of 2 houses online, 3 devices; consumption 4.00 A "
-        "(920.0 W), supply 1.00 A (12.0 W), net -908.0 W"
+        "(920.0 W), supply 1.00 A (12.0 W), net -908.0 W; today imported 1.500 kWh, "
+        "exported 0.250 kWh; alarms: 1"
     )
-    assert lines[2].startswith("Neighborhood 2: OFFLINE")
-    assert "; last known: 1 of 2 houses online" in lines[2]
-    assert lines[3].startswith("Neighborhood 3: UNREACHABLE")
-    # The city's totals are neighborhood 1's alone; 2 and 3 are left out with their last draw.
-    assert lines[4] == (
+    assert lines[2] == "    ALARM: Neighborhood over its limit: 5230 W drawn"
+    assert lines[3].startswith("Neighborhood 2: OFFLINE")
+    assert "; last known: 1 of 2 houses online" in lines[3]
+    assert lines[3].endswith("; today imported 1.500 kWh, exported 0.250 kWh; alarms: 2")
+    assert lines[4:6] == ["    ALARM: a", "    ALARM: b"]
+    assert lines[6].startswith("Neighborhood 3: UNREACHABLE")
+    assert lines[6].endswith("; alarms unknown")
+    # The city's totals, energy and alarms are neighborhood 1's alone; 2 and 3 are left out
+    # with their last draw.
+    assert lines[7] == (
         "City: 2 houses; consumption 4.00 A (920.0 W), supply 1.00 A (12.0 W), net -908.0 W; "
+        "today imported 1.500 kWh, exported 0.250 kWh; alarms: 1; "
         "left out: 2 neighborhoods not online, last known 8.00 A (1840.0 W)"
     )
+    assert len(lines) == 8
     city.apply("energrid/bridge/3", b"1")
     assert city.summary(3).reach is Reach.ONLINE
+
+
+def test_the_city_adds_up_the_energy_and_alarms_of_the_neighborhoods_online() -> None:
+    city = CityState()
+    for n, today_in in ((1, 1500.0), (2, 2250.0)):
+        energy = {**SUMMARY["energy"], "today_imported_wh": today_in}  # type: ignore[dict-item]
+        city.apply(f"energrid/{n}/status", j({"status": "online"}))
+        city.apply(f"energrid/{n}/state/neighborhood", j({**SUMMARY, "energy": energy}))
+        city.apply(f"energrid/{n}/alarms", alarms(*(f"alarm {n}.{i}" for i in range(n))))
+    lines = render(city, "c").splitlines()
+    city_line = lines[-1]
+    assert city_line.endswith("; today imported 3.750 kWh, exported 0.500 kWh; alarms: 3")
+    # Neighborhood 2's alarms cleared: the retained topic lists none.
+    city.apply("energrid/2/alarms", alarms())
+    assert render(city, "c").splitlines()[-1].endswith("; alarms: 1")
+
+
+def test_many_alarms_are_shown_in_a_compact_form() -> None:
+    city = CityState()
+    city.apply("energrid/1/status", j({"status": "online"}))
+    city.apply("energrid/1/state/neighborhood", j(SUMMARY))
+    city.apply("energrid/1/alarms", alarms(*(f"alarm {i}" for i in range(5))))
+    lines = render(city, "c").splitlines()
+    assert lines[1].endswith("; alarms: 5")
+    assert lines[2:6] == [
+        "    ALARM: alarm 0",
+        "    ALARM: alarm 1",
+        "    ALARM: alarm 2",
+        "    ... and 2 more (showAlarms() in its shell lists them)",
+    ]
+    city.apply("energrid/1/alarms", b"")  # the topic removed: its alarms are no longer known
+    lines = render(city, "c").splitlines()
+    assert lines[1].endswith("; alarms unknown") and lines[2].startswith("City: ")
+
+
+def test_energy_not_kept_and_a_bad_alarms_topic_are_said() -> None:
+    city = CityState()
+    city.apply("energrid/1/status", j({"status": "online"}))
+    city.apply("energrid/1/state/neighborhood", j({**SUMMARY, "energy": None}))
+    city.apply("energrid/1/alarms", b"not json")
+    line = render(city, "c").splitlines()[1]
+    assert line.endswith(
+        "; energy not kept; alarms: invalid alarms topic (8 bytes that are not a JSON object "
+        "with its alarms)"
+    ), line
+    # An energy object without today's figures is unknown, and a removed alarms topic too.
+    city.apply("energrid/1/state/neighborhood", j({**SUMMARY, "energy": {"imported_wh": 1.0}}))
+    city.apply("energrid/1/alarms", b"")
+    lines = render(city, "c").splitlines()
+    assert lines[1].endswith("; energy today unknown; alarms unknown"), lines[1]
+    assert "today imported" not in lines[2] and lines[2].endswith("; alarms: 0")
 
 
 def test_a_neighborhood_without_totals_says_so() -> None:

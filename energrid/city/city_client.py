@@ -1,10 +1,10 @@
 """The city view's MQTT client: the city broker's bridged state topics into a CityState.
 
 A plain paho client with its own network thread, as `energrid watch` has. It subscribes to the
-status, totals and bridge topics of every neighborhood (a few messages each, whatever the size of
-the neighborhoods) and, for a command, to the topics of one house and one device. paho reconnects
-by itself and every connect subscribes again, so the broker re-sends the retained state and the
-view is whole again after the city broker comes back.
+status, totals (with the energy), alarms and bridge topics of every neighborhood (a few messages
+each, whatever the size of the neighborhoods) and, for a command, to the topics of one house and
+one device. paho reconnects by itself and every connect subscribes again, so the broker re-sends
+the retained state and the view is whole again after the city broker comes back.
 
 `sync()` tells when the retained state has arrived: the client publishes a token on its own echo
 topic after its subscriptions; the broker sends a subscriber the retained messages of a
@@ -23,7 +23,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from energrid.city.city_state import CityState
-from energrid.city.topics import BRIDGE_FILTER, STATUS_FILTER, SUMMARY_FILTER, echo_topic
+from energrid.city.topics import (
+    ALARMS_FILTER,
+    BRIDGE_FILTER,
+    STATUS_FILTER,
+    SUMMARY_FILTER,
+    echo_topic,
+)
 from energrid_core.mqtt_client import log_in
 
 POLL_S = 0.01
@@ -44,7 +50,13 @@ class CityClient:
         self.connected = threading.Event()
         self.refusal: str | None = None
         self.client_id = username or f"energrid-city-{uuid.uuid4().hex[:8]}"
-        self._topics = [STATUS_FILTER, SUMMARY_FILTER, BRIDGE_FILTER, echo_topic(self.client_id)]
+        self._topics = [
+            STATUS_FILTER,
+            SUMMARY_FILTER,
+            ALARMS_FILTER,
+            BRIDGE_FILTER,
+            echo_topic(self.client_id),
+        ]
         self._token = 0  # the last echo sent
         self._echoed = -1  # the last echo received
         self._connects = 0

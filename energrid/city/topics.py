@@ -17,6 +17,10 @@ CITY = "city"
 STATUS_FILTER = f"{ROOT}/+/status"
 SUMMARY_FILTER = f"{ROOT}/+/state/neighborhood"
 BRIDGE_FILTER = f"{ROOT}/{BRIDGE}/+"
+ALARMS = "alarms"
+# Each neighborhood's active alarms (docs/protocol.md): energrid/<n>/alarms, under energrid/<n>/#,
+# so the bridge carries it out with the rest of the state.
+ALARMS_FILTER = f"{ROOT}/+/{ALARMS}"
 
 
 def bridge_topic(neighborhood: int) -> str:
@@ -35,6 +39,11 @@ def neighborhood_of(topic: str) -> int | None:
     if parts[1] == BRIDGE:
         return parse_id(parts[2]) if len(parts) == 3 else None
     return parse_id(parts[1])
+
+
+def is_alarms_topic(topic: str) -> bool:
+    parts = topic.split("/")
+    return len(parts) == 3 and parts[0] == ROOT and parts[2] == ALARMS
 
 
 def is_bridge_topic(topic: str) -> bool:

@@ -108,6 +108,13 @@ def test_energy_counters_move_while_readings_come_in(
     assert value(samples, "energrid_energy_exported_joules_total") == 0  # consumers only
     today = value(samples, "energrid_energy_imported_today_joules")
     assert 0 < today <= value(samples, "energrid_energy_imported_joules_total")
+    per_house = MetricsEndpoint(server, "127.0.0.1", 0, per_house=True)
+    per_house.start()
+    try:
+        house = value(scrape(per_house), "energrid_house_energy_imported_joules_total", house="1")
+    finally:
+        per_house.stop()
+    assert house == pytest.approx(value(samples, "energrid_energy_imported_joules_total"))
 
 
 def test_per_house_series_only_on_request(server: GridServer, mqtt_client: TestClient) -> None:

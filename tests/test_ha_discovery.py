@@ -92,8 +92,9 @@ def test_the_schema_check_catches_a_wrong_config() -> None:
     assert problems("sensor", {"state_topic": "t", "device": {"name": "x"}})
     energy = {"state_topic": "t", "device_class": "energy", "unit_of_measurement": "kWh"}
     assert problems("sensor", energy | {"state_class": "measurement"})  # not for the dashboard
-    assert problems("sensor", energy | {"state_class": "total_increasing", "unit_of_measurement": "W"})
-    assert not problems("sensor", energy | {"state_class": "total_increasing"})
+    total = energy | {"state_class": "total_increasing"}
+    assert problems("sensor", total | {"unit_of_measurement": "W"})
+    assert not problems("sensor", total)
 
 
 @pytest.mark.skipif(

@@ -100,8 +100,10 @@ def test_energy_counters_move_while_readings_come_in(
     # Readings stopped: once the last sweep is in, the metric is the server's own count, in J.
     wh = server.energy.neighborhood
     wait_for(
-        lambda: value(scrape(endpoint), "energrid_energy_imported_joules_total")
-        == pytest.approx(wh().in_wh * 3600),
+        lambda: (
+            value(scrape(endpoint), "energrid_energy_imported_joules_total")
+            == pytest.approx(wh().in_wh * 3600)
+        ),
         "the metric to match showEnergy's watt-hours",
     )
     samples = scrape(endpoint)

@@ -133,7 +133,7 @@ HELP = {
     "takeover": "start even though the neighborhood's status says another server serves it",
     "metrics_port": "serve Prometheus/OpenMetrics metrics on this port (0: off)",
     "metrics_host": "the address the metrics port listens on",
-    "metrics_per_house": "metrics: also one power series per house",
+    "metrics_per_house": "metrics: also one power and energy series per house",
     "ha_discovery": "publish Home Assistant MQTT discovery configs for houses and devices",
     "ha_prefix": "Home Assistant's discovery prefix",
     "energy_gap_s": "readings further apart than this are not integrated into energy but "

@@ -3,6 +3,11 @@
 A custom collector reads the counters the server already keeps when Prometheus scrapes, so the
 per-reading path does no extra work. Per-house series only with `--metrics-per-house`: one set
 per house would otherwise grow with the grid.
+
+Energy is in joules, Prometheus's base unit for it (prometheus.io/docs/practices/naming): the
+energy counters (energrid_core.energy) keep watt-hours, 1 Wh = 3600 J; a dashboard shows kWh by
+dividing by 3.6e6. Imported and exported are counters (they only grow, and are saved with the
+grid); today's amounts, which start again at local midnight, are gauges.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from energrid_core.state_payloads import house_sums, totals_of
 log = logging.getLogger("energrid.metrics")
 
 HOUSES_PER_HOLD = 200  # houses summed per hold of the server lock at a scrape
+JOULES_PER_WH = 3600.0
 
 
 class GridCollector(Collector):
@@ -65,6 +71,38 @@ class GridCollector(Collector):
         yield _gauge("bound_plugs", "consumers fed by a Tasmota or Shelly plug",
                      len(server.bindings), n)  # fmt: skip
         yield from self._power(n)
+        yield from self._energy(n)
+
+    def _energy(self, n: str) -> Iterator[Metric]:
+        energy = self.server.energy
+        now = self.server.clock()
+        view = energy.neighborhood(now)
+        yield _counter("energy_imported_joules", "energy the houses drew from the grid, summed",
+                       view.in_wh * JOULES_PER_WH, n)  # fmt: skip
+        yield _counter("energy_exported_joules", "energy the houses delivered to the grid, summed",
+                       view.out_wh * JOULES_PER_WH, n)  # fmt: skip
+        yield _gauge("energy_imported_today_joules", "energy imported since local midnight",
+                     view.today_in_wh * JOULES_PER_WH, n)  # fmt: skip
+        yield _gauge("energy_exported_today_joules", "energy exported since local midnight",
+                     view.today_out_wh * JOULES_PER_WH, n)  # fmt: skip
+        if not self.per_house:
+            return
+        with self.server.lock:
+            numbers = list(self.server.grid.houses)
+        imported = CounterMetricFamily(
+            "energrid_house_energy_imported_joules", "energy a house drew", labels=_HOUSE
+        )
+        exported = CounterMetricFamily(
+            "energrid_house_energy_exported_joules", "energy a house delivered", labels=_HOUSE
+        )
+        for number in numbers:
+            house = energy.house(number, now)
+            if house is None:
+                continue  # not heard from yet: no counter
+            imported.add_metric([n, str(number)], house.in_wh * JOULES_PER_WH)
+            exported.add_metric([n, str(number)], house.out_wh * JOULES_PER_WH)
+        yield imported
+        yield exported
 
     def _power(self, n: str) -> Iterator[Metric]:
         server = self.server

@@ -69,6 +69,9 @@ AVAILABILITY_MODES = ("all", "any", "latest")
 STATE_CLASSES = ("measurement", "total", "total_increasing")
 # Sensor device classes Energrid uses, with the units Home Assistant accepts for them.
 UNITS = {"power": ("W", "kW"), "energy": ("Wh", "kWh", "MWh")}
+# The state classes Home Assistant allows with them: its Energy dashboard and long-term statistics
+# take an energy sensor only as a total (developers.home-assistant.io, "Sensor entity").
+DEVICE_STATE_CLASSES = {"power": ("measurement",), "energy": ("total", "total_increasing")}
 
 
 def problems(component: str, config: dict) -> list[str]:
@@ -104,4 +107,7 @@ def problems(component: str, config: dict) -> list[str]:
         units = UNITS.get(config.get("device_class"))
         if units is not None and config.get("unit_of_measurement") not in units:
             found.append(f"unit {config.get('unit_of_measurement')!r} for {config['device_class']}")
+        classes = DEVICE_STATE_CLASSES.get(config.get("device_class"))
+        if classes is not None and config.get("state_class") not in classes:
+            found.append(f"state_class {config.get('state_class')!r} for {config['device_class']}")
     return found

@@ -144,9 +144,11 @@ def test_every_discovery_config_fits_the_contract(contract: Contract) -> None:
     house.add_supplier("Solar Panel")
     bindings = {(1, 2): Binding(1, 2, "tasmota", TASMOTA)}
     configs = ha_configs.house_configs(0, house, "homeassistant", bindings)
-    assert len(configs) == 3 + 2 * 3
+    assert len(configs) == 5 + 2 * 3  # the house: 3 power and 2 energy sensors
     for topic, config in configs.items():
         assert contract.error(topic, j(config), contract.sent_channels()) is None, topic
     topic, config = next((t, c) for t, c in configs.items() if "/switch/" in t)
     assert contract.error(topic, j(config | {"optimistic": True})) is not None
     assert contract.error(topic, b"", contract.sent_channels()) is None  # cleared
+    topic, config = next((t, c) for t, c in configs.items() if "_energy_imported/" in t)
+    assert contract.error(topic, j(config | {"state_class": "measurement"})) is not None

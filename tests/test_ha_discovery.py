@@ -54,8 +54,8 @@ def built(server: GridServer) -> GridServer:
 
 def test_every_config_follows_the_documented_discovery_schema(built: GridServer) -> None:
     configs = grid_configs(built)
-    # houses: 3 sensors each; devices: a switch and a sensor each
-    assert len(configs) == 2 * 3 + 4 * 2
+    # houses: 3 power and 2 energy sensors each; devices: a switch and a sensor each
+    assert len(configs) == 2 * 5 + 4 * 2
     found = [f"{t}: {p}" for t, c in configs.items() for p in problems(component(t), c)]
     assert found == []
     unique_ids = [c["unique_id"] for c in configs.values()]
@@ -66,6 +66,15 @@ def test_every_config_follows_the_documented_discovery_schema(built: GridServer)
         "measurement",
         "W",
     )
+    for way in ("imported", "exported"):  # what Home Assistant's Energy dashboard can use
+        energy = next(c for t, c in configs.items() if t.endswith(f"house_1_energy_{way}/config"))
+        assert (energy["device_class"], energy["state_class"], energy["unit_of_measurement"]) == (
+            "energy",
+            "total_increasing",
+            "kWh",
+        )
+        assert energy["state_topic"] == f"energrid/{built.settings.neighborhood}/state/house/1"
+        assert f"value_json.energy.{way}_wh / 1000" in energy["value_template"]
     plug_switch = next(c for t, c in configs.items() if t.endswith("house_1_consumer_2/config"))
     assert [a["topic"].split("/")[-1] for a in plug_switch["availability"]] == [
         "status",
@@ -81,6 +90,11 @@ def test_the_schema_check_catches_a_wrong_config() -> None:
     assert problems("switch", {"state_topic": "t"})  # no command_topic
     assert problems("switch", {"command_topic": "t", "stat_t": "x"})
     assert problems("sensor", {"state_topic": "t", "device": {"name": "x"}})
+    energy = {"state_topic": "t", "device_class": "energy", "unit_of_measurement": "kWh"}
+    assert problems("sensor", energy | {"state_class": "measurement"})  # not for the dashboard
+    total = energy | {"state_class": "total_increasing"}
+    assert problems("sensor", total | {"unit_of_measurement": "W"})
+    assert not problems("sensor", total)
 
 
 @pytest.mark.skipif(
@@ -98,7 +112,7 @@ def test_home_assistant_core_accepts_every_config(built: GridServer) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "14 configs, 0 invalid" in result.stdout
+    assert "18 configs, 0 invalid" in result.stdout
 
 
 @pytest.fixture
@@ -119,7 +133,7 @@ def test_configs_are_published_follow_removals_and_switches_reach_the_plug(
 ) -> None:
     server, prefix, n = built, discovery.prefix, built.settings.neighborhood
     mqtt_client.subscribe(f"{prefix}/#")
-    wait_for(lambda: len(discovery.published) == 14, "the 14 configs")
+    wait_for(lambda: len(discovery.published) == 18, "the 18 configs")
     switch_topic = f"{prefix}/switch/energrid_{n}/house_1_consumer_2/config"
     wait_for(lambda: retained(mqtt_client, switch_topic), "the plug's switch config")
     config = orjson.loads(retained(mqtt_client, switch_topic))
@@ -147,7 +161,7 @@ def test_configs_are_published_follow_removals_and_switches_reach_the_plug(
     server.rm_house(2)
     gone = f"{prefix}/switch/energrid_{n}/house_2_consumer_1/config"
     wait_for(lambda: retained(mqtt_client, gone) == b"", "house 2's switch removed")
-    assert len(discovery.published) == 14 - 5
+    assert len(discovery.published) == 18 - 7
     server.new_consumers(1, 1, "LED")
     new = f"{prefix}/switch/energrid_{n}/house_1_consumer_3/config"
     wait_for(lambda: retained(mqtt_client, new), "the new consumer's switch")
@@ -178,7 +192,7 @@ def test_its_own_configs_from_an_earlier_run_are_cleared_too(
     mqtt_client.subscribe(f"{prefix}/#")
     first = HaDiscovery(built, prefix=prefix, period_s=0.05)
     first.start()
-    wait_for(lambda: len(first.published) == 14, "the first run's configs")
+    wait_for(lambda: len(first.published) == 18, "the first run's configs")
     first.stop()
     built.bridge.routes.clear()
     built.rm_house(2)  # while no discovery runs: its configs stay on the broker

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,6 +76,47 @@ def test_counters_move_with_the_traffic(
         "the delivered command",
     )
     assert not any(name.startswith("energrid_house_") for name, _ in after)
+
+
+def test_energy_counters_move_while_readings_come_in(
+    server: GridServer, endpoint: MetricsEndpoint, mqtt_client: TestClient
+) -> None:
+    n = server.settings.neighborhood
+    server.new_houses(1)
+    server.new_consumers(1, 1, "Radiator")
+    assert value(scrape(endpoint), "energrid_energy_imported_joules_total") == 0
+    last_sent = [0.0]
+
+    def imported_after_a_reading() -> float:
+        """A reading every 0.2 s at most (a board's pace), and the counter as scraped."""
+        if time.monotonic() - last_sent[0] >= 0.2:
+            mqtt_client.publish(f"Neighborhood/{n}/House/1/Consumer", '{"1": 2000}')
+            last_sent[0] = time.monotonic()
+        return value(scrape(endpoint), "energrid_energy_imported_joules_total")
+
+    wait_for(lambda: imported_after_a_reading() > 0, "energy imported")
+    first = imported_after_a_reading()
+    wait_for(lambda: imported_after_a_reading() > first, "the counter to grow with more readings")
+    # Readings stopped: once the last sweep is in, the metric is the server's own count, in J.
+    wh = server.energy.neighborhood
+    wait_for(
+        lambda: (
+            value(scrape(endpoint), "energrid_energy_imported_joules_total")
+            == pytest.approx(wh().in_wh * 3600)
+        ),
+        "the metric to match showEnergy's watt-hours",
+    )
+    samples = scrape(endpoint)
+    assert value(samples, "energrid_energy_exported_joules_total") == 0  # consumers only
+    today = value(samples, "energrid_energy_imported_today_joules")
+    assert 0 < today <= value(samples, "energrid_energy_imported_joules_total")
+    per_house = MetricsEndpoint(server, "127.0.0.1", 0, per_house=True)
+    per_house.start()
+    try:
+        house = value(scrape(per_house), "energrid_house_energy_imported_joules_total", house="1")
+    finally:
+        per_house.stop()
+    assert house == pytest.approx(value(samples, "energrid_energy_imported_joules_total"))
 
 
 def test_per_house_series_only_on_request(server: GridServer, mqtt_client: TestClient) -> None:

@@ -7,8 +7,11 @@ which the server turns into setConsumer / setSupplier; its state comes from the 
 topic. An entity is available while the server is online and the device (or house) is, and for a
 bound plug while the plug says it is online.
 
-No energy sensors yet: Energrid keeps no energy counters (kWh) for now. When it does, they become
-`device_class: energy`, `state_class: total_increasing` sensors here.
+Every house also has two energy sensors, imported and exported, in kWh, read from the `energy`
+object of its state topic (energrid_core.energy): `device_class: energy` with `state_class:
+total_increasing`, what Home Assistant's Energy dashboard offers as grid consumption and return
+to grid. Total, not today's: the counters only grow (they are saved with the grid), and Home
+Assistant computes each day's part itself.
 
 Topics: `<prefix>/<component>/energrid_<n>/<object>/config`, retained.
 """
@@ -104,6 +107,26 @@ def _power_sensor(
     }
 
 
+def _energy_sensor(
+    n: int, house: int, name: str, unique: str, state_topic: str, field: str, available: list
+) -> JsonDict:
+    """A kWh counter Home Assistant's Energy dashboard accepts (the topic carries Wh)."""
+    return {
+        "name": name,
+        "unique_id": unique,
+        "state_topic": state_topic,
+        "value_template": f"{{{{ (value_json.energy.{field} / 1000) | round(3) }}}}",
+        "unit_of_measurement": "kWh",
+        "device_class": "energy",
+        "state_class": "total_increasing",
+        "suggested_display_precision": 2,
+        "availability": available,
+        "availability_mode": "all",
+        "device": house_device(n, house),
+        "origin": ORIGIN,
+    }
+
+
 def house_configs(n: int, house: House, prefix: str, bindings: dict) -> dict[str, JsonDict]:
     """topic -> config of every entity of one house and its devices.
 
@@ -117,6 +140,12 @@ def house_configs(n: int, house: House, prefix: str, bindings: dict) -> dict[str
         object_id = f"house_{h}_{field}"
         unique = f"energrid_{n}_{object_id}"
         configs[config_topic(prefix, "sensor", n, object_id)] = _power_sensor(
+            n, h, name, unique, state, field, available
+        )
+    for field, name in (("imported_wh", "Energy imported"), ("exported_wh", "Energy exported")):
+        object_id = f"house_{h}_energy_{field.removesuffix('_wh')}"
+        unique = f"energrid_{n}_{object_id}"
+        configs[config_topic(prefix, "sensor", n, object_id)] = _energy_sensor(
             n, h, name, unique, state, field, available
         )
     for c, consumer in house.consumers.items():

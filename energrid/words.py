@@ -116,6 +116,8 @@ ENGLISH: dict[str, str] = {
     "shed count": "Shed consumers: {n} (showAlarms() for the details)",
     "more lines": "... ({n} more lines)",
     "live stopped": "live view stopped",
+    "view served": "3D view of the grid: open {url} in a browser.",
+    "view not served": "3D view not served: {reason}",
     # --- showAlarms() --------------------------------------------------------------------------
     "limits": "Limits: {limits}; load shedding {on}",
     "no limits": "none (setLimit(watts), setLimit(h, watts))",
@@ -247,6 +249,8 @@ FRENCH: dict[str, str] = {
     "shed count": "Consommateurs délestés : {n} (showAlarms() pour le détail)",
     "more lines": "... ({n} lignes de plus)",
     "live stopped": "vue en direct arrêtée",
+    "view served": "Vue 3D du réseau : ouvrez {url} dans un navigateur.",
+    "view not served": "Vue 3D non servie : {reason}",
     "limits": "Limites : {limits} ; délestage {on}",
     "no limits": "aucune (setLimit(watts), setLimit(h, watts))",
     "neighborhood": "quartier",

@@ -10,6 +10,7 @@ from energrid import binding_commands, manage_commands, views
 from energrid import output as out
 from energrid.arguments import DebugFlag, command, device_type, state, whole_number
 from energrid.place_arguments import place
+from energrid.words import w
 from energrid_core.command import Command, Phase
 from energrid_core.errors import BadArgumentError
 from energrid_core.events import CommandChanged, ReadingApplied, WireCommand
@@ -250,21 +251,34 @@ class ShellCommands:
         """Messages received, readings applied, rejections by reason and the last ones rejected."""
         stats = self.server.stats_snapshot()
         link = self.server.connection_status()
-        state_text = f"{'connected' if link.connected else 'NOT connected'} ({link.address})"
+        state_text = f"{w('connected') if link.connected else w('NOT connected')} ({link.address})"
         counts = self.server.command_counts()
         published = self.server.state_counts()
         extra = [
-            f"Connection: {link.connects} connects, {link.disconnects} disconnects, "
-            f"{link.connect_failures} failed attempts, "
-            f"{link.duplicates_dropped} redelivered duplicates dropped, "
-            f"{link.loop_restarts} network thread restarts",
-            f"Commands from this server: {counts.sent} sent, "
-            f"{counts.waiting} waiting for the broker, "
-            f"{counts.expired} expired, {counts.refused} refused, "
-            f"{counts.confirmed} confirmed, {counts.unconfirmed} unconfirmed",
-            f"State topics: {published.published} published, "
-            f"{published.changes} changes coalesced into {published.flushes} updates, "
-            f"{published.cleared} cleared",
+            w(
+                "connection",
+                connects=link.connects,
+                disconnects=link.disconnects,
+                failed=link.connect_failures,
+                duplicates=link.duplicates_dropped,
+                restarts=link.loop_restarts,
+            ),
+            w(
+                "server commands",
+                sent=counts.sent,
+                waiting=counts.waiting,
+                expired=counts.expired,
+                refused=counts.refused,
+                confirmed=counts.confirmed,
+                unconfirmed=counts.unconfirmed,
+            ),
+            w(
+                "state topics",
+                published=published.published,
+                changes=published.changes,
+                flushes=published.flushes,
+                cleared=published.cleared,
+            ),
         ]
         out.say(views.stats_view(stats, self.server.clock(), state_text, extra))
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from energrid import output as out
+from energrid import words
 from energrid.simulator.accounts import house_accounts, missing_text
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
@@ -218,6 +219,7 @@ class Demo:
         if text is None:
             raise BadArgumentError(f"lang must be 'fr' or 'en', not {lang!r}")
         self.lang = lang
+        words.set_language(lang)  # the demo's language becomes the shell's: its tables too
         if self.fleet is not None:
             out.say(text["busy"])
             return

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from energrid import output as out
 from energrid import views, views_energy
+from energrid.words import w
 from energrid_core.energy import EMPTY
 from energrid_core.server import GridServer
 
@@ -29,26 +30,29 @@ def frame(server: GridServer, house: int | None, rows: int, clock_text: str = ""
         now = server.clock()
         grid = server.grid
         head = [
-            f"Energrid live - {time.strftime('%H:%M:%S', time.localtime(now))}"
-            f"{'  ' + clock_text if clock_text else ''}  (Ctrl-C to stop)"
+            w(
+                "live head",
+                time=time.strftime("%H:%M:%S", time.localtime(now)),
+                clock="  " + clock_text if clock_text else "",
+            )
         ]
         if house is None:
             body = views.houses_view(grid, now, mains_v, 1, after_s)
-            energy = views_energy.energy_line("Energy", server.energy.neighborhood(now))
+            energy = views_energy.energy_line(w("Energy"), server.energy.neighborhood(now))
         else:
             target = grid.house(house)
             body = views.house_view(target, now, mains_v, after_s, server.ledger.latest)
-            energy = views_energy.energy_line("Energy", server.energy.house(house, now) or EMPTY)
+            energy = views_energy.energy_line(w("Energy"), server.energy.house(house, now) or EMPTY)
     alarms = sorted(server.alarms.active.values(), key=lambda a: a.raised_at)
     if house is not None:
         alarms = [a for a in alarms if a.house in (None, house)]
-    alarm_lines = [f"ALARM: {a.text}" for a in alarms] or ["Alarms: none"]
+    alarm_lines = [w("ALARM", text=a.text) for a in alarms] or [w("no alarms")]
     shed = len(server.shedding.shed)
     if shed:
-        alarm_lines.append(f"Shed consumers: {shed} (showAlarms() for the details)")
+        alarm_lines.append(w("shed count", n=shed))
     lines = head + [energy] + alarm_lines + [""] + body.splitlines()
     if len(lines) > rows:
-        lines = lines[: rows - 1] + [f"... ({len(lines) - rows + 1} more lines)"]
+        lines = lines[: rows - 1] + [w("more lines", n=len(lines) - rows + 1)]
     return "\n".join(lines)
 
 
@@ -74,6 +78,6 @@ def run(
             if frames is None or drawn < frames:
                 sleep(refresh_s)
     except KeyboardInterrupt:
-        target.write("\nlive view stopped\n")
+        target.write(f"\n{w('live stopped')}\n")
         target.flush()
     return drawn

@@ -11,8 +11,9 @@ from typing import Any
 
 from energrid import live as live_view
 from energrid import output as out
-from energrid import plot, views_energy
+from energrid import plot, views_energy, words
 from energrid.arguments import command, whole_number
+from energrid.words import w
 from energrid_core.alarms import NEIGHBORHOOD, AlarmChanged
 from energrid_core.errors import BadArgumentError
 from energrid_core.manage_store import CRITICAL
@@ -30,6 +31,7 @@ HELP = [
         "plot of house h's draw / consumer c's power, period='1h'|'24h'|'7d'",
     ),
     ("live() / live(h)", "the neighborhood / house h redrawn every second until Ctrl-C"),
+    ("setLanguage('fr'|'en')", "the language of the tables and views (startDemo() sets it too)"),
 ]
 
 PERIODS = {"1h": 3600.0, "24h": 86400.0, "7d": 7 * 86400.0}
@@ -39,9 +41,9 @@ MAX_WATTS = 1e9
 
 
 class ManageCommands:
-    def __init__(self, server: GridServer, lang: Callable[[], str] = lambda: "en") -> None:
+    def __init__(self, server: GridServer, lang: Callable[[], str] = words.language) -> None:
         self.server = server
-        self.lang = lang  # the shell's language for type names (the demo's)
+        self.lang = lang  # the shell's language for type names (the demo's, or setLanguage's)
         self.clock_text: Callable[[], str] = lambda: ""  # the demo's simulated time, when on
         # One line per alarm raised or cleared and per shedding action, as it happens.
         server.bus.subscribe(AlarmChanged, lambda event: out.say(event.text))
@@ -61,6 +63,7 @@ class ManageCommands:
             "setPriority",
             "showHistory",
             "live",
+            "setLanguage",
         ]
         return {name: getattr(self, name) for name in names}
 
@@ -124,6 +127,13 @@ class ManageCommands:
         if type(refresh_s) not in (int, float) or not 0.1 <= refresh_s <= 3600:
             raise BadArgumentError(f"refresh_s must be 0.1..3600 seconds, not {refresh_s!r}")
         live_view.run(self.server, h, float(refresh_s), frames, clock_text=self.clock_text)
+
+    @command("setLanguage('fr') or setLanguage('en')")
+    def setLanguage(self, lang: str) -> None:
+        """The language of the tables and views (showHouses(), showEnergy(), live()...) for
+        this session; startDemo(lang=...) sets it to the demo's. Units stay as they are."""
+        words.set_language(lang)
+        out.say("Tables en français." if lang == "fr" else "Tables in English.")
 
     @command("setLimit(watts) or setLimit(h, watts)")
     def setLimit(self, *args: Any) -> None:
@@ -190,17 +200,17 @@ class ManageCommands:
         now = self.server.clock()
         lines = [_limits_line(alarms.limits, shedding.enabled)]
         active = sorted(alarms.active.values(), key=lambda a: a.raised_at)
-        lines.append(f"Active alarms: {len(active) or 'none'}")
+        lines.append(w("active alarms", n=len(active) or w("none")))
         lines += [
-            f"  since {_clock(a.raised_at)} ({out.age(now, a.raised_at)}): {a.text}" for a in active
+            w("alarm since", clock=_clock(a.raised_at), age=out.age(now, a.raised_at), text=a.text)
+            for a in active
         ]
         shed = sorted(shedding.shed.values(), key=lambda r: r.shed_at)
         if shed:
-            lines.append(
-                "Shed now: " + ", ".join(f"house {r.house} consumer {r.device}" for r in shed)
-            )
+            listed = ", ".join(w("house consumer", h=r.house, c=r.device) for r in shed)
+            lines.append(w("shed now", devices=listed))
         history = alarms.history(last)
-        lines.append(f"History (last {len(history)}):" if history else "History: nothing yet")
+        lines.append(w("history", n=len(history)) if history else w("no history"))
         lines += [f"  {_clock(row.at)}  {row.text}" for row in history]
         out.say(self._dated("\n".join(lines)))
 
@@ -229,10 +239,10 @@ class ManageCommands:
             now = server.clock()
             if h is None:
                 houses = list(server.grid.houses.values())
-                where = f"neighborhood {server.grid.identifier}"
+                where = w("neighborhood n", n=server.grid.identifier)
             else:
                 houses = [server.grid.house(whole_number(h, "the house"))]
-                where = f"house {h}"
+                where = w("house n", h=h)
             if not houses:
                 raise BadArgumentError("there are no houses yet: newHouse() makes one")
             table = views_energy.type_statistics(
@@ -247,8 +257,8 @@ def _clock(t: float) -> str:
 
 def _limits_line(limits: dict[int, float], shedding: bool) -> str:
     parts = [
-        ("neighborhood" if scope == NEIGHBORHOOD else f"house {scope}") + f" {watts:.0f} W"
+        (w("neighborhood") if scope == NEIGHBORHOOD else w("house h", h=scope)) + f" {watts:.0f} W"
         for scope, watts in sorted(limits.items())
     ]
-    shown = ", ".join(parts) if parts else "none (setLimit(watts), setLimit(h, watts))"
-    return f"Limits: {shown}; load shedding {'ON' if shedding else 'OFF'}"
+    shown = ", ".join(parts) if parts else w("no limits")
+    return w("limits", limits=shown, on="ON" if shedding else "OFF")

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from energrid.invocation import pasteable
+from energrid.words import w
 
 NOTHING = "-"
 
@@ -71,15 +72,15 @@ def on_off(value: bool | int | None) -> str:
 def age(now: float, timestamp: float | None) -> str:
     """How long ago a reading came: '0.4 s ago', '12 min ago', 'never'."""
     if timestamp is None:
-        return "never"
+        return w("never")
     seconds = max(0.0, now - timestamp)
     if seconds < 10:
-        return f"{seconds:.1f} s ago"
+        return w("ago", t=f"{seconds:.1f} s")
     if seconds < 120:
-        return f"{seconds:.0f} s ago"
+        return w("ago", t=f"{seconds:.0f} s")
     if seconds < 7200:
-        return f"{seconds / 60:.0f} min ago"
-    return f"{seconds / 3600:.0f} h ago"
+        return w("ago", t=f"{seconds / 60:.0f} min")
+    return w("ago", t=f"{seconds / 3600:.0f} h")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> str:

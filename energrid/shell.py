@@ -76,7 +76,6 @@ def build_namespace(server: GridServer, demo: Demo | None = None) -> dict[str, A
     namespace: dict[str, Any] = {"__name__": "__main__", "server": server, "grid": server.grid}
     namespace.update(commands.namespace())
     commands.manage.clock_text = demo.clock_text  # live() shows the demo's simulated time
-    commands.manage.lang = lambda: demo.lang  # showTypes() names types in the demo's language
     stop_demo = command("stopDemo()")(demo.stop)
     commands.register("stopDemo", stop_demo)
     namespace["stopDemo"] = stop_demo

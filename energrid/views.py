@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from energrid import output as out
+from energrid.words import headers, plural, w
 from energrid_core.availability import is_online
 from energrid_core.command import Command
 from energrid_core.errors import BadArgumentError
@@ -37,7 +38,10 @@ SUPPLIER_HEADERS = (
 
 
 def online_text(last_seen: float | None, now: float, offline_after_s: float) -> str:
-    return "online" if is_online(last_seen, now, offline_after_s) else "OFFLINE"
+    return w("ONLINE") if is_online(last_seen, now, offline_after_s) else w("OFFLINE")
+
+
+PHASE_WORDS = ("confirmed", "expired", "refused", "cancelled")  # translated in energrid.words
 
 
 def command_status(state: int, phase: str, shows: int | None, obeyed: bool | None) -> str:
@@ -45,14 +49,14 @@ def command_status(state: int, phase: str, shows: int | None, obeyed: bool | Non
     'OFF (confirmed)', 'OFF (device ON: not obeyed)', 'ON (pending)'..."""
     word = out.on_off(state)
     if obeyed is False:
-        return f"{word} (device {out.on_off(shows)}: not obeyed)"
+        return f"{word} ({w('not obeyed', state=out.on_off(shows))})"
     if phase == "queued":
-        return f"{word} (waiting for the broker)"
+        return f"{word} ({w('waiting for the broker')})"
     if phase in ("sent", "delivered"):
-        return f"{word} (pending)"
+        return f"{word} ({w('pending')})"
     if phase == "unconfirmed":
-        return f"{word} (no answer from the device)"
-    return f"{word} ({phase})"
+        return f"{word} ({w('no answer')})"
+    return f"{word} ({w(phase) if phase in PHASE_WORDS else phase})"
 
 
 def commanded_text(
@@ -67,7 +71,9 @@ def commanded_text(
     differs = device_on is not None and commanded is not None and int(device_on) != commanded
     if command is None or (differs and command.phase.value == "confirmed"):
         text = out.on_off(commanded)
-        return f"{text} (device {out.on_off(int(device_on))})" if differs else text
+        return (
+            f"{text} ({w('device shows', state=out.on_off(int(device_on)))})" if differs else text
+        )
     shows = None if command.shown is None else int(command.shown)
     obeyed = False if command.not_obeyed else None
     text = command_status(command.state, command.phase.value, shows, obeyed)
@@ -134,9 +140,9 @@ def consumers_table(
     commands: CommandLookup = _no_commands,
 ) -> str:
     if not devices:
-        return "  no consumers"
+        return w("no consumers")
     rows = [consumer_row(c, now, mains_v, offline_after_s, commands) for c in devices]
-    return out.table(CONSUMER_HEADERS, rows)
+    return out.table(headers(CONSUMER_HEADERS), rows)
 
 
 def suppliers_table(
@@ -146,21 +152,25 @@ def suppliers_table(
     commands: CommandLookup = _no_commands,
 ) -> str:
     if not devices:
-        return "  no suppliers"
+        return w("no suppliers")
     rows = [supplier_row(s, now, offline_after_s, commands) for s in devices]
-    return out.table(SUPPLIER_HEADERS, rows)
+    return out.table(headers(SUPPLIER_HEADERS), rows)
 
 
 def house_summary(
     h: House, now: float, mains_v: float, offline_after_s: float = OFFLINE_AFTER_S
 ) -> str:
-    source = "meter" if h.metered else "sum of consumers"
-    return (
-        f"House {h.identifier} ({online_text(h.last_seen, now, offline_after_s)}): "
-        f"consumption {out.amps(h.consume())} "
-        f"({out.watts(h.consumption_w(mains_v))}, {source}), "
-        f"supply {out.watts(h.supply_w())} ({out.amps(h.supply())} on the load side), "
-        f"net {out.watts(h.net_w(mains_v))}, last reading {out.age(now, h.last_seen)}"
+    return w(
+        "house summary",
+        h=h.identifier,
+        online=online_text(h.last_seen, now, offline_after_s),
+        a=out.amps(h.consume()),
+        w=out.watts(h.consumption_w(mains_v)),
+        source=w("meter") if h.metered else w("sum of consumers"),
+        supply=out.watts(h.supply_w()),
+        supply_a=out.amps(h.supply()),
+        net=out.watts(h.net_w(mains_v)),
+        age=out.age(now, h.last_seen),
     )
 
 
@@ -175,9 +185,9 @@ def house_view(
     return "\n".join(
         [
             house_summary(h, now, mains_v, offline_after_s),
-            f"Consumers ({len(h.consumers)})",
+            w("Consumers (n)", n=len(h.consumers)),
             consumers_table(consumers, now, mains_v, offline_after_s, commands),
-            f"Suppliers ({len(h.suppliers)})",
+            w("Suppliers (n)", n=len(h.suppliers)),
             suppliers_table(list(h.suppliers.values()), now, offline_after_s, commands),
         ]
     )
@@ -210,7 +220,7 @@ def houses_view(
     """Neighborhood totals, then one row per house, PAGE_SIZE houses a page."""
     houses = grid.houses
     if not houses:
-        return "No houses yet. newHouse() creates one, startDemo() builds the demo neighborhood."
+        return w("no houses")
     totals = grid_totals(grid, mains_v, now, offline_after_s)
     pages = (len(houses) + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(page, 1), pages)
@@ -231,9 +241,9 @@ def houses_view(
                 out.age(now, h.last_seen),
             ]
         )
-    lines = [neighborhood_line(grid.identifier, totals), out.table(HOUSES_HEADERS, rows)]
+    lines = [neighborhood_line(grid.identifier, totals), out.table(headers(HOUSES_HEADERS), rows)]
     if pages > 1:
-        lines.append(f"  page {page} of {pages}: showHouses(page=N) for the others")
+        lines.append(w("page line", page=page, pages=pages, command="showHouses"))
     return "\n".join(lines)
 
 
@@ -242,20 +252,24 @@ def neighborhood_line(neighborhood: int, totals: Totals) -> str:
 
     The amounts are live (the houses online); the houses left out are said after them.
     """
-    line = (
-        f"Neighborhood {neighborhood}: {_plural(totals.houses, 'house')}, "
-        f"{_plural(totals.devices, 'device')}; "
-        f"{_plural(totals.houses_online, 'house')} and "
-        f"{_plural(totals.devices_online, 'device')} online: "
-        f"consumption {out.amps(totals.consumption_a)} ({out.watts(totals.consumption_w)}), "
-        f"supply {out.watts(totals.supply_w)}, "
-        f"net {out.watts(totals.net_w)}"
+    line = w(
+        "neighborhood line",
+        n=neighborhood,
+        houses=plural(totals.houses, "n house"),
+        devices=plural(totals.devices, "n device"),
+        online_houses=plural(totals.houses_online, "n house"),
+        online_devices=plural(totals.devices_online, "n device"),
+        a=out.amps(totals.consumption_a),
+        w=out.watts(totals.consumption_w),
+        supply=out.watts(totals.supply_w),
+        net=out.watts(totals.net_w),
     )
     if totals.houses_left_out:
-        line += (
-            f"; left out: {_plural(totals.houses_left_out, 'house')} offline, last known "
-            f"{out.amps(totals.left_out_consumption_a)} "
-            f"({out.watts(totals.left_out_consumption_w)})"
+        line += w(
+            "left out",
+            houses=plural(totals.houses_left_out, "n house"),
+            a=out.amps(totals.left_out_consumption_a),
+            w=out.watts(totals.left_out_consumption_w),
         )
     return line
 
@@ -263,24 +277,23 @@ def neighborhood_line(neighborhood: int, totals: Totals) -> str:
 def stats_view(stats: IngestStats, now: float, connected: str, extra: Sequence[str] = ()) -> str:
     lines = _aligned(
         [
-            f"Broker: {connected}",
+            w("Broker", text=connected),
             *extra,
-            f"Messages received: {stats.messages_received} (boards' readings and other "
-            "clients' commands)",
-            f"Reading messages applied: {stats.messages_applied}",
-            f"Readings applied: {stats.readings_applied} (one per device in a message)",
-            f"Commands from other clients seen: {stats.commands_seen} (VR, dashboards)",
-            f"Messages rejected: {stats.rejected_total}",
+            w("messages received", n=stats.messages_received),
+            w("messages applied", n=stats.messages_applied),
+            w("readings applied", n=stats.readings_applied),
+            w("commands seen", n=stats.commands_seen),
+            w("rejected", n=stats.rejected_total),
         ]
     )
     for reason, count in sorted(stats.rejected.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"  {reason:<15} {count}")
     for reason, count in sorted(stats.skipped_readings.items()):
-        lines.append(f"Readings skipped ({reason}): {count}")
+        lines.append(w("skipped", reason=reason, n=count))
     if stats.callback_errors:
-        lines.append(f"Internal errors:   {stats.callback_errors} (debug(True) logs them)")
+        lines.append(w("internal errors", n=stats.callback_errors))
     if stats.recent:
-        lines.append(f"Last {_plural(len(stats.recent), 'rejected message')}, newest first:")
+        lines.append(w("last rejected", rejected=plural(len(stats.recent), "n rejected")))
         rows: list[list[str]] = []
         repeats: list[int] = []
         for r in reversed(stats.recent):  # the same rejection again and again shows once, xN
@@ -291,7 +304,7 @@ def stats_view(stats: IngestStats, now: float, connected: str, extra: Sequence[s
             repeats.append(1)
         for row, count in zip(rows, repeats, strict=True):
             row[1] = f"x{count}" if count > 1 else ""
-        lines.append(out.table(("when", "", "reason", "topic", "detail"), rows))
+        lines.append(out.table(headers(("when", "", "reason", "topic", "detail")), rows))
     return "\n".join(lines)
 
 
@@ -328,11 +341,11 @@ def consumers_page(g: GridView, house: int, consumer: int | None) -> str:
     h, at = g.grid.house(house), g.at
     chosen = list(h.consumers.values()) if consumer is None else [h.consumer(consumer)]
     text = consumers_table(chosen, at.now, at.mains_voltage_v, at.offline_after_s, g.command)
-    return f"House {house} consumers\n{text}"
+    return f"{w('house consumers', h=house)}\n{text}"
 
 
 def suppliers_page(g: GridView, house: int, supplier: int | None) -> str:
     h, at = g.grid.house(house), g.at
     chosen = list(h.suppliers.values()) if supplier is None else [h.supplier(supplier)]
     text = suppliers_table(chosen, at.now, at.offline_after_s, g.command)
-    return f"House {house} suppliers\n{text}"
+    return f"{w('house suppliers', h=house)}\n{text}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from energrid import output as out
 from energrid.views import PAGE_SIZE
+from energrid.words import headers, w
 from energrid_core.device_types import type_key, type_label
 from energrid_core.energy import EMPTY, EnergyTracker, EnergyView
 from energrid_core.model import House, Neighborhood
@@ -26,11 +27,16 @@ def duration(seconds: float) -> str:
 
 
 def energy_line(label: str, view: EnergyView) -> str:
-    return (
-        f"{label}: today imported {kwh(view.today_in_wh)}, exported {kwh(view.today_out_wh)}"
-        f" (unmeasured {duration(view.today_unmeasured_s)}); since "
-        f"{'creation' if view.since is None else _date(view.since)}: imported "
-        f"{kwh(view.in_wh)}, exported {kwh(view.out_wh)} (unmeasured {duration(view.unmeasured_s)})"
+    return w(
+        "energy line",
+        label=label,
+        a=kwh(view.today_in_wh),
+        b=kwh(view.today_out_wh),
+        c=duration(view.today_unmeasured_s),
+        since=w("creation") if view.since is None else _date(view.since),
+        d=kwh(view.in_wh),
+        e=kwh(view.out_wh),
+        f=duration(view.unmeasured_s),
     )
 
 
@@ -53,7 +59,7 @@ def neighborhood_energy_view(
     grid: Neighborhood, energy: EnergyTracker, now: float, page: int = 1
 ) -> str:
     """The neighborhood's energy, then one row per house, PAGE_SIZE houses a page."""
-    lines = [energy_line(f"Neighborhood {grid.identifier}", energy.neighborhood(now))]
+    lines = [energy_line(w("Neighborhood n", n=grid.identifier), energy.neighborhood(now))]
     ids = sorted(grid.houses)
     pages = max(1, (len(ids) + PAGE_SIZE - 1) // PAGE_SIZE)
     rows = []
@@ -71,9 +77,9 @@ def neighborhood_energy_view(
             ]
         )
     if rows:
-        lines.append(out.table(ENERGY_HEADERS, rows))
+        lines.append(out.table(headers(ENERGY_HEADERS), rows))
     if pages > 1:
-        lines.append(f"  page {page} of {pages}: showEnergy(page=N) for the others")
+        lines.append(w("page line", page=page, pages=pages, command="showEnergy"))
     return "\n".join(lines)
 
 
@@ -90,7 +96,7 @@ DEVICE_ENERGY_HEADERS = (
 def house_energy_view(house: House, energy: EnergyTracker, now: float) -> str:
     """A house's imported and exported energy, then what each device consumed or produced."""
     h = house.identifier
-    lines = [energy_line(f"House {h}", energy.house(h, now) or EMPTY)]
+    lines = [energy_line(w("House n", h=h), energy.house(h, now) or EMPTY)]
     rows = []
     for kind, devices, word in (
         ("consumer", house.consumers, "consumed"),
@@ -102,15 +108,15 @@ def house_energy_view(house: House, energy: EnergyTracker, now: float) -> str:
             total = v.in_wh if kind == "consumer" else v.out_wh
             rows.append(
                 [
-                    f"{kind} {d.identifier}",
+                    f"{w(kind)} {d.identifier}",
                     d.type,
-                    f"{kwh(today)} {word}",
+                    f"{kwh(today)} {w(word)}",
                     duration(v.today_unmeasured_s),
-                    f"{kwh(total)} {word}",
+                    f"{kwh(total)} {w(word)}",
                     duration(v.unmeasured_s),
                 ]
             )
-    lines.append(out.table(DEVICE_ENERGY_HEADERS, rows) if rows else "  no devices")
+    lines.append(out.table(headers(DEVICE_ENERGY_HEADERS), rows) if rows else w("no devices"))
     return "\n".join(lines)
 
 
@@ -174,7 +180,7 @@ def types_view(table: TypeTable, where: str) -> str:
         ("Suppliers", table.suppliers, "load ON", "supply now", "produced today"),
     ):
         if not rows:
-            lines.append(f"{title} of {where} by type: none")
+            lines.append(w("by type: none", title=w(title), where=where))
             continue
         total_w = sum(r.power_w for r in rows.values())
         total_wh = sum(r.today_wh for r in rows.values())
@@ -191,7 +197,7 @@ def types_view(table: TypeTable, where: str) -> str:
             ]
             for r in ordered
         ]
-        headers = ("type", "count", on_word, power_word, "share", energy_word, "share")
-        lines.append(f"{title} of {where} by type:")
-        lines.append(out.table(headers, body))
+        names = ("type", "count", on_word, power_word, "share", energy_word, "share")
+        lines.append(w("by type", title=w(title), where=where))
+        lines.append(out.table(headers(names), body))
     return "\n".join(lines)

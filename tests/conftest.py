@@ -12,6 +12,7 @@ import pytest
 from helpers import TestClient, unique
 from mosquitto_fixture import MosquittoProcess, free_port
 
+from energrid import words
 from energrid.invocation import Invocation
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
@@ -83,6 +84,14 @@ def forget_invocation() -> Iterator[None]:
     """cli.main() remembers its settings for the commands hints print: not past its test."""
     yield
     Invocation.settings = None
+
+
+@pytest.fixture(autouse=True)
+def english_shell() -> Iterator[None]:
+    """The shell's language is one per process: a test that starts the (French) demo or calls
+    setLanguage('fr') leaves English behind for the next."""
+    yield
+    words.set_language("en")
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from helpers import TIMEOUT_S, wait_for
 from mosquitto_fixture import MosquittoProcess
 from simulated import connected_server, server_settings
 
+from energrid.commands import ShellCommands
 from energrid.demo import DEMO_DEVICES, Demo, day_length, find_demo_houses
 from energrid.shell import build_namespace
 from energrid_core.errors import BadArgumentError
@@ -175,6 +177,32 @@ def test_a_bad_language_changes_nothing(server: GridServer, demo: Demo) -> None:
     with pytest.raises(BadArgumentError, match="lang must be 'fr' or 'en'"):
         demo.start(lang="de")
     assert not server.grid.houses and demo.fleet is None
+
+
+def test_the_demos_language_becomes_the_tables(
+    server: GridServer, demo: Demo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """startDemo() narrates in French and the shell's tables follow; startDemo(lang='en') (here
+    while the demo runs) turns both to English, even after setLanguage('fr')."""
+    sh = ShellCommands(server, demo=demo.start).namespace()
+    sh["startDemo"]()
+    sh["showHouses"]()
+    said = capsys.readouterr().out
+    assert "Quartier prêt" in said or "Quartier construit" in said
+    assert re.search(r"\nQuartier \d+ : 2 maisons, 9 appareils ;", said)
+    assert "  maison  en ligne  consommateurs  fournisseurs" in said
+    sh["showHouse"](1)
+    assert "Consommateurs (3)" in capsys.readouterr().out
+    sh["startDemo"](lang="en")
+    sh["showHouses"]()
+    said = capsys.readouterr().out
+    assert "The demo is already running" in said
+    assert re.search(r"\nNeighborhood \d+: 2 houses, 9 devices;", said)
+    assert "  house  online  consumers  suppliers" in said
+    sh["setLanguage"]("fr")
+    sh["startDemo"](lang="en")
+    sh["showEnergy"]()
+    assert re.search(r"\nNeighborhood \d+: today imported", capsys.readouterr().out)
 
 
 def test_the_shell_has_stopdemo_and_its_help(

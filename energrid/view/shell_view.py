@@ -9,6 +9,7 @@ from typing import Any
 from energrid import output as out
 from energrid.view.cli import page_config
 from energrid.view.server import ViewServer
+from energrid.words import w
 from energrid_core.config import Settings
 from energrid_core.errors import EnergridError
 
@@ -25,9 +26,9 @@ class ShellView:
             try:
                 server.start()
             except EnergridError as exc:
-                return f"3D view not served: {exc}"
+                return w("view not served", reason=exc)
             self.server = server
-        return f"3D view of the grid: open {self.server.url} in a browser."
+        return w("view served", url=self.server.url)
 
     def close(self) -> None:
         if self.server is not None:

@@ -29,7 +29,7 @@ from energrid_core.alarms import NEIGHBORHOOD, AlarmChanged, AlarmMonitor, scope
 from energrid_core.command import Command
 from energrid_core.energy import EnergyTracker
 from energrid_core.errors import EnergridError
-from energrid_core.events import Bus, CommandChanged, ReadingApplied
+from energrid_core.events import Bus, CommandChanged, WireCommand
 from energrid_core.manage_store import CRITICAL, ManageStore, ShedRow
 from energrid_core.model import Consumer, Neighborhood
 
@@ -89,7 +89,7 @@ class Shedder:
         self._undo += [
             bus.subscribe(AlarmChanged, self.on_alarm),
             bus.subscribe(CommandChanged, self.on_command),
-            bus.subscribe(ReadingApplied, self.on_wire_command),
+            bus.subscribe(WireCommand, self.on_wire_command),
         ]
         if thread:
             self._stop.clear()
@@ -145,10 +145,10 @@ class Shedder:
             return
         self._release(c.house, c.device, "the operator's command")
 
-    def on_wire_command(self, event: ReadingApplied) -> None:
+    def on_wire_command(self, event: WireCommand) -> None:
         """ON sent by another client (the VR one) for a shed consumer: theirs wins too."""
-        seen = event.decoded.command
-        if seen is not None and not seen.supplier and seen.state == 1:
+        seen = event.command
+        if not seen.supplier and seen.state == 1:
             self._release(event.house, seen.device, "a command from another client")
 
     def _release(self, house: int, device: int, why: str) -> None:

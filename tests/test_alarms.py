@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -14,8 +14,10 @@ from energrid.commands import ShellCommands
 from energrid_core.alarms import Debounce
 from energrid_core.command import Phase
 from energrid_core.config import Settings
-from energrid_core.events import CommandChanged
+from energrid_core.events import CommandChanged, WireCommand
+from energrid_core.manage_store import ShedRow
 from energrid_core.server import GridServer
+from energrid_core.wire.readings import CommandSeen
 
 
 @pytest.fixture
@@ -158,3 +160,24 @@ def test_shedding_waits_to_see_a_shed_consumer_in_the_draw(
     amps[first[1]] = 0.0  # it obeys: the draw shows it, 2300 W still over the limit
     second(3)
     assert len(shedding.shed) == 2
+
+
+def test_an_on_from_another_client_releases_a_shed_consumer(
+    make_offline_server: Callable[..., GridServer],
+) -> None:
+    """Another client's ON (the VR one's, seen on the wire) wins over shedding as the operator's
+    does: the consumer is no longer shed, and the release is kept in the alarm history."""
+    server = make_offline_server()
+    server.new_houses(1)
+    server.new_consumers(1, 1, "Relais")
+    shedding = server.shedding
+    shedding.start(server.bus, thread=False)
+    try:
+        shedding.shed[(1, 1)] = ShedRow(1, 1, 0, 0.0, 2000.0)
+        server.bus.publish(WireCommand(1, CommandSeen(1, False, 0)))  # an OFF: nothing changes
+        assert (1, 1) in shedding.shed
+        server.bus.publish(WireCommand(1, CommandSeen(1, False, 1)))
+        assert (1, 1) not in shedding.shed
+        assert [r.event for r in server.alarms.history(10)] == ["released"]
+    finally:
+        shedding.stop()

@@ -45,6 +45,7 @@ class Settings:
     mqtt_port: int = 1883
     ws_port: int = 9001
     view_port: int = 8090  # `energrid view`: the web page's HTTP port
+    ws_tls: bool = False  # the broker's websockets listener speaks TLS: the page uses wss://
     neighborhood: int = 0
     client_id: str = ""  # empty: energrid-server-<the state directory's instance id>
     keepalive_s: int = 30
@@ -103,6 +104,7 @@ HELP = {
     "mqtt_port": "the broker's MQTT port",
     "ws_port": "websockets port of a broker that Energrid starts itself",
     "view_port": "HTTP port of the 3D web view (`energrid view`, and the shell with startDemo)",
+    "ws_tls": "the broker's websockets listener speaks TLS: the web view connects with wss://",
     "neighborhood": "the neighborhood served: topics Neighborhood/<n>/...",
     "client_id": "the server's MQTT client id, which names its durable session "
     "(default: energrid-server-<an id made once and kept in the state directory>)",

@@ -29,13 +29,13 @@ FLAGS = [
 
 
 @contextmanager
-def chromium() -> Iterator[webdriver.Chrome]:
+def chromium(*extra_flags: str) -> Iterator[webdriver.Chrome]:
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if missing:
         raise RuntimeError(f"{', '.join(missing)} missing: ./energrid.sh test installs them")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in FLAGS:
+    for flag in (*FLAGS, *extra_flags):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:

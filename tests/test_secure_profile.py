@@ -305,9 +305,9 @@ def tls_site(tmp_path: Path) -> Iterator[tuple[SecureSite, int, Path]]:
     text = SECURE_CONFIG.read_text()
     text = text.replace("#listener 8883 0.0.0.0", f"listener {tls_port} 127.0.0.1", 1)
     text = text.replace("#use_username_as_clientid true", "use_username_as_clientid true", 1)
-    text = text.replace("#cafile /etc/energrid/tls/ca.crt", f"cafile {ca_cert}")
-    text = text.replace("#certfile /etc/energrid/tls/broker.crt", f"certfile {cert}")
-    text = text.replace("#keyfile /etc/energrid/tls/broker.key", f"keyfile {key}")
+    text = text.replace("#cafile /etc/energrid/tls/ca.crt", f"cafile {ca_cert}", 1)
+    text = text.replace("#certfile /etc/energrid/tls/broker.crt", f"certfile {cert}", 1)
+    text = text.replace("#keyfile /etc/energrid/tls/broker.key", f"keyfile {key}", 1)
     config = tmp_path / "secure-tls.conf"
     config.write_text(text)
     opened = open_site(site_settings(tmp_path / "state", config))

@@ -18,7 +18,7 @@ from mosquitto_fixture import free_port
 from energrid.view.cli import page_config
 from energrid.view.server import PAGE_FILES, ViewServer
 from energrid_core import auth
-from energrid_core.config import Settings
+from energrid_core.config import Settings, from_env
 from energrid_core.errors import EnergridError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,6 +58,7 @@ def test_the_page_is_told_where_the_broker_is(view: ViewServer) -> None:
         "neighborhood": 3,
         "username": "",
         "password": "",
+        "ws_tls": False,
     }
 
 
@@ -123,3 +124,9 @@ def test_energrid_view_serves_until_stopped(tmp_path: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(10) == 0
+
+
+def test_ws_tls_from_the_environment_reaches_the_page(tmp_path: Path) -> None:
+    """ENERGRID_WS_TLS=1 (or --ws-tls) tells the page the listener speaks TLS: it uses wss://."""
+    settings = from_env({"ENERGRID_WS_TLS": "1", "ENERGRID_STATE_DIR": str(tmp_path)})
+    assert json.loads(page_config(settings).as_json())["ws_tls"] is True

@@ -72,7 +72,8 @@ function settle(changedHouses) {
 function connect(username, password) {
   if (client) client.end(true);
   const host = config.ws_host || location.hostname;
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  // wss when the broker's listener speaks TLS (--ws-tls), or when the page came over https.
+  const scheme = config.ws_tls || location.protocol === "https:" ? "wss" : "ws";
   const url = `${scheme}://${host}:${config.ws_port}/`;
   const options = { protocolVersion: 5, clientId: username || pageId, clean: true, reconnectPeriod: 2000, connectTimeout: 5000 };
   if (username) Object.assign(options, { username, password });

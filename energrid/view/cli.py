@@ -53,7 +53,9 @@ def page_config(settings: Settings, account: str = "") -> PageConfig:
     elif settings.mqtt_username.startswith("client-"):
         username = settings.mqtt_username
     host = "" if _is_loopback(settings.mqtt_host) else settings.mqtt_host
-    return PageConfig(host, settings.ws_port, settings.neighborhood, username, password)
+    return PageConfig(
+        host, settings.ws_port, settings.neighborhood, username, password, settings.ws_tls
+    )
 
 
 def open_browser(url: str) -> str:

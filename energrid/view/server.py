@@ -56,6 +56,7 @@ class PageConfig:
     neighborhood: int
     username: str = ""
     password: str = ""  # only a kept password of --account, and only to this machine
+    ws_tls: bool = False  # the listener speaks TLS: wss://, even from a page loaded over http
 
     def as_json(self) -> bytes:
         return json.dumps(self.__dict__).encode()

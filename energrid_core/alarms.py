@@ -143,7 +143,7 @@ class AlarmMonitor:
         self._topic_stale = True
         # Subscriptions undone only after the last tick has ended: a command change that lands
         # while it runs (a not-obeyed raise or its clearing) still reaches the alarms it judges.
-        self._periodic = Periodic(
+        self._rounds = Periodic(
             "energrid-alarms",
             lambda: self.settings.tick_s,
             self.tick,
@@ -157,10 +157,10 @@ class AlarmMonitor:
 
     def start(self, bus: Bus, thread: bool = True) -> None:
         self._bus = bus
-        self._periodic.start([bus.subscribe(CommandChanged, self.on_command)], thread)
+        self._rounds.start([bus.subscribe(CommandChanged, self.on_command)], thread)
 
     def stop(self) -> None:
-        self._periodic.stop()
+        self._rounds.stop()
 
     # --- the operator's side ----------------------------------------------------------------------
 

@@ -101,7 +101,7 @@ class EnergyTracker:
         self._by_device: dict[object, EnergyCounter] = {}
         self._heard: deque[int] = deque()  # houses a message changed, appended on paho's thread
         self._sweep_lock = threading.Lock()
-        self._periodic = Periodic(
+        self._rounds = Periodic(
             "energrid-energy", lambda: self.sweep_s, self.sweep, log, "energy sweep failed"
         )
 
@@ -110,10 +110,10 @@ class EnergyTracker:
     def start(self, bus: Bus, thread: bool = True) -> None:
         """Follow the readings; with thread, sweep every sweep_s (tests call sweep() instead)."""
         self.bus = bus
-        self._periodic.start([bus.subscribe(ReadingApplied, self.on_reading)], thread)
+        self._rounds.start([bus.subscribe(ReadingApplied, self.on_reading)], thread)
 
     def stop(self) -> None:
-        self._periodic.stop()
+        self._rounds.stop()
         self.sweep()  # what landed since the last sweep counts too
 
     def on_reading(self, event: ReadingApplied) -> None:

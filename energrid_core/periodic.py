@@ -2,9 +2,9 @@
 
 The energy sweep, the history recorder, the InfluxDB export, the alarms and the shedding each
 follow some bus events from start() to stop() and do a round of work every period on a daemon
-thread. One `Periodic` holds that for a part (the subscriptions' undos, the stop event, the
-thread), so each part keeps only what is its own: which events, which round, and what stop()
-does last (a final sweep or flush, or nothing).
+thread (the snapshot saver too, with no events). One `Periodic` holds that for a part (the
+subscriptions' undos, the stop event, the thread), so each part keeps only what is its own:
+which events, which round, and what stop() does last (a final sweep, flush or save, or nothing).
 
 A round that raises costs one warning line with its traceback, never the thread: the next
 period tries again. `start(..., thread=False)` keeps the subscriptions without the thread, so

@@ -81,7 +81,7 @@ class Shedder:
         self._tick_count = 0
         # Subscriptions undone after the last tick has ended: a command that tick sends comes
         # back as CommandChanged/WireCommand, and must still be heard as ours.
-        self._periodic = Periodic(
+        self._rounds = Periodic(
             "energrid-shedding",
             lambda: self.settings.tick_s,
             self.tick,
@@ -99,10 +99,10 @@ class Shedder:
             bus.subscribe(CommandChanged, self.on_command),
             bus.subscribe(WireCommand, self.on_wire_command),
         ]
-        self._periodic.start(undos, thread)
+        self._rounds.start(undos, thread)
 
     def stop(self) -> None:
-        self._periodic.stop()
+        self._rounds.stop()
 
     # --- the operator's side --------------------------------------------------------------------
 

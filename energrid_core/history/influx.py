@@ -60,15 +60,15 @@ class InfluxExport:
         self.dropped = 0
         self.failures = 0
         self._failing = False
-        self._periodic = Periodic(
+        self._rounds = Periodic(
             "energrid-influx", lambda: self.flush_s, self.flush, log, "InfluxDB export failed"
         )
 
     def start(self, bus: Bus, thread: bool = True) -> None:
-        self._periodic.start([bus.subscribe(EnergySampled, self.on_samples)], thread)
+        self._rounds.start([bus.subscribe(EnergySampled, self.on_samples)], thread)
 
     def stop(self) -> None:
-        self._periodic.stop()
+        self._rounds.stop()
         self.flush()
 
     def on_samples(self, event: EnergySampled) -> None:

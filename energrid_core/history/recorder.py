@@ -42,16 +42,16 @@ class HistoryRecorder:
         self.pending: deque[list[Sample]] = deque()
         self.dropped = 0
         self.written = 0
-        self._periodic = Periodic(
+        self._rounds = Periodic(
             "energrid-history", lambda: self.flush_s, self._round, log, "history writing failed"
         )
         self._next_roll = 0.0
 
     def start(self, bus: Bus, thread: bool = True) -> None:
-        self._periodic.start([bus.subscribe(EnergySampled, self.on_samples)], thread)
+        self._rounds.start([bus.subscribe(EnergySampled, self.on_samples)], thread)
 
     def stop(self) -> None:
-        self._periodic.stop()
+        self._rounds.stop()
         self.flush()
 
     def on_samples(self, event: EnergySampled) -> None:

@@ -32,6 +32,7 @@ from energrid_core.events import Bus, CommandChanged
 from energrid_core.lock_slices import locked_slices
 from energrid_core.manage_store import HistoryRow, ManageStore
 from energrid_core.model import Neighborhood
+from energrid_core.periodic import Periodic
 
 log = logging.getLogger("energrid.alarms")
 
@@ -139,36 +140,27 @@ class AlarmMonitor:
         self.active: dict[str, Alarm] = {}
         self._debounce: dict[str, Debounce] = {}
         self._bus: Bus | None = None
-        self._undo: list[Callable[[], None]] = []
         self._topic_stale = True
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # Subscriptions undone only after the last tick has ended: a command change that lands
+        # while it runs (a not-obeyed raise or its clearing) still reaches the alarms it judges.
+        self._rounds = Periodic(
+            "energrid-alarms",
+            lambda: self.settings.tick_s,
+            self.tick,
+            log,
+            "alarm evaluation failed",
+            undo_after_join=True,
+        )
         self._tick_lock = threading.Lock()
 
     # --- the part -------------------------------------------------------------------------------
 
     def start(self, bus: Bus, thread: bool = True) -> None:
         self._bus = bus
-        self._undo.append(bus.subscribe(CommandChanged, self.on_command))
-        if thread:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="energrid-alarms", daemon=True)
-            self._thread.start()
+        self._rounds.start([bus.subscribe(CommandChanged, self.on_command)], thread)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        while self._undo:
-            self._undo.pop()()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.settings.tick_s):
-            try:
-                self.tick()
-            except Exception:
-                log.warning("alarm evaluation failed", exc_info=True)
+        self._rounds.stop()
 
     # --- the operator's side ----------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from energrid_core.energy_counter import EnergyCounter, LocalDay
 from energrid_core.events import Bus, ReadingApplied
 from energrid_core.lock_slices import locked_slices
 from energrid_core.model import House, Neighborhood
+from energrid_core.periodic import Periodic
 
 log = logging.getLogger("energrid.energy")
 
@@ -100,41 +101,25 @@ class EnergyTracker:
         self._by_device: dict[object, EnergyCounter] = {}
         self._heard: deque[int] = deque()  # houses a message changed, appended on paho's thread
         self._sweep_lock = threading.Lock()
-        self._undo: list[Callable[[], None]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._rounds = Periodic(
+            "energrid-energy", lambda: self.sweep_s, self.sweep, log, "energy sweep failed"
+        )
 
     # --- the part -------------------------------------------------------------------------------
 
     def start(self, bus: Bus, thread: bool = True) -> None:
         """Follow the readings; with thread, sweep every sweep_s (tests call sweep() instead)."""
         self.bus = bus
-        self._undo.append(bus.subscribe(ReadingApplied, self.on_reading))
-        if thread:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="energrid-energy", daemon=True)
-            self._thread.start()
+        self._rounds.start([bus.subscribe(ReadingApplied, self.on_reading)], thread)
 
     def stop(self) -> None:
-        while self._undo:
-            self._undo.pop()()
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._rounds.stop()
         self.sweep()  # what landed since the last sweep counts too
 
     def on_reading(self, event: ReadingApplied) -> None:
         """paho's thread: note the house, nothing more."""
         if event.decoded.command is None:
             self._heard.append(event.house)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.sweep_s):
-            try:
-                self.sweep()
-            except Exception:
-                log.warning("energy sweep failed", exc_info=True)
 
     def sweep(self) -> int:
         """Integrate the readings of the houses heard from since the last sweep; returns how

@@ -32,6 +32,7 @@ from energrid_core.errors import EnergridError
 from energrid_core.events import Bus, CommandChanged, WireCommand
 from energrid_core.manage_store import CRITICAL, ManageStore, ShedRow
 from energrid_core.model import Consumer, Neighborhood
+from energrid_core.periodic import Periodic
 
 log = logging.getLogger("energrid.shedding")
 
@@ -78,38 +79,30 @@ class Shedder:
         self._under_since: dict[int, float] = {}
         self._sending: int | None = None  # the thread sending a shedding command, while it does
         self._tick_count = 0
-        self._undo: list[Callable[[], None]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # Subscriptions undone after the last tick has ended: a command that tick sends comes
+        # back as CommandChanged/WireCommand, and must still be heard as ours.
+        self._rounds = Periodic(
+            "energrid-shedding",
+            lambda: self.settings.tick_s,
+            self.tick,
+            log,
+            "shedding failed",
+            undo_after_join=True,
+        )
         self._tick_lock = threading.RLock()
 
     # --- the part -------------------------------------------------------------------------------
 
     def start(self, bus: Bus, thread: bool = True) -> None:
-        self._undo += [
+        undos = [
             bus.subscribe(AlarmChanged, self.on_alarm),
             bus.subscribe(CommandChanged, self.on_command),
             bus.subscribe(WireCommand, self.on_wire_command),
         ]
-        if thread:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="energrid-shedding", daemon=True)
-            self._thread.start()
+        self._rounds.start(undos, thread)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        while self._undo:
-            self._undo.pop()()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.settings.tick_s):
-            try:
-                self.tick()
-            except Exception:
-                log.warning("shedding failed", exc_info=True)
+        self._rounds.stop()
 
     # --- the operator's side --------------------------------------------------------------------
 

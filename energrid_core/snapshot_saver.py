@@ -17,6 +17,7 @@ from energrid_core import snapshot
 from energrid_core.errors import StoreError
 from energrid_core.lock_slices import locked_slices
 from energrid_core.model import Neighborhood
+from energrid_core.periodic import Periodic
 from energrid_core.store import ReadingRow, Store
 
 log = logging.getLogger("energrid.server")
@@ -50,35 +51,26 @@ class SnapshotSaver:
         self.saved_at = time.monotonic()  # when the last save was tried
         self._saved_applied = applied()
         self._failure: str | None = None  # said once, until a save works again
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        # No subscriptions: the thread alone, its wait asked again after each round.
+        self._rounds = Periodic(
+            "energrid-snapshots",
+            self._wait_s,
+            self.tick,
+            log,
+            "readings statistics: snapshot round failed",
+        )
 
     def start(self) -> SnapshotSaver:
-        if self._thread is None:
-            self._stopping.clear()
-            self._thread = threading.Thread(
-                target=self._run, name="energrid-snapshots", daemon=True
-            )
-            self._thread.start()
+        self._rounds.start()
         return self
 
     def stop(self) -> None:
         """End the thread, then save what the grid holds now (a failure is one line)."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._rounds.stop()
         try:
             self.save()
         except StoreError as exc:
             log.warning("%s", exc)
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._wait_s()):
-            try:
-                self.tick()
-            except Exception:  # a bug costs one round, never the thread
-                log.warning("readings statistics: snapshot round failed", exc_info=True)
 
     def _wait_s(self) -> float:
         left = self.interval_s - (time.monotonic() - self.saved_at)

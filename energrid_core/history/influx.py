@@ -13,7 +13,6 @@ net draw has kind=house, device=0 and the field `net_w` (imported above zero, ex
 from __future__ import annotations
 
 import logging
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,6 +21,7 @@ from collections.abc import Callable
 
 from energrid_core.energy import SAMPLE_KINDS, EnergySampled
 from energrid_core.events import Bus
+from energrid_core.periodic import Periodic
 
 log = logging.getLogger("energrid.influx")
 
@@ -60,24 +60,15 @@ class InfluxExport:
         self.dropped = 0
         self.failures = 0
         self._failing = False
-        self._undo: list[Callable[[], None]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._rounds = Periodic(
+            "energrid-influx", lambda: self.flush_s, self.flush, log, "InfluxDB export failed"
+        )
 
     def start(self, bus: Bus, thread: bool = True) -> None:
-        self._undo.append(bus.subscribe(EnergySampled, self.on_samples))
-        if thread:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="energrid-influx", daemon=True)
-            self._thread.start()
+        self._rounds.start([bus.subscribe(EnergySampled, self.on_samples)], thread)
 
     def stop(self) -> None:
-        while self._undo:
-            self._undo.pop()()
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._rounds.stop()
         self.flush()
 
     def on_samples(self, event: EnergySampled) -> None:
@@ -109,13 +100,6 @@ class InfluxExport:
             self._failing = False
         self.written += len(lines)
         return len(lines)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.flush_s):
-            try:
-                self.flush()
-            except Exception:
-                log.warning("InfluxDB export failed", exc_info=True)
 
 
 def _post(url: str, body: bytes) -> None:

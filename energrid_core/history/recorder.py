@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 from collections import deque
 from collections.abc import Callable
 
@@ -19,6 +18,7 @@ from energrid_core.energy import EnergySampled
 from energrid_core.errors import EnergridError
 from energrid_core.events import Bus
 from energrid_core.history.store import HistoryStore, Sample
+from energrid_core.periodic import Periodic
 
 log = logging.getLogger("energrid.history")
 
@@ -42,25 +42,16 @@ class HistoryRecorder:
         self.pending: deque[list[Sample]] = deque()
         self.dropped = 0
         self.written = 0
-        self._undo: list[Callable[[], None]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._rounds = Periodic(
+            "energrid-history", lambda: self.flush_s, self._round, log, "history writing failed"
+        )
         self._next_roll = 0.0
 
     def start(self, bus: Bus, thread: bool = True) -> None:
-        self._undo.append(bus.subscribe(EnergySampled, self.on_samples))
-        if thread:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="energrid-history", daemon=True)
-            self._thread.start()
+        self._rounds.start([bus.subscribe(EnergySampled, self.on_samples)], thread)
 
     def stop(self) -> None:
-        while self._undo:
-            self._undo.pop()()
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._rounds.stop()
         self.flush()
 
     def on_samples(self, event: EnergySampled) -> None:
@@ -86,13 +77,10 @@ class HistoryRecorder:
         self.written += count
         return count
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.flush_s):
-            try:
-                self.flush()
-                now = self.clock()
-                if now >= self._next_roll:
-                    self.store.roll(now)
-                    self._next_roll = now + self.roll_s
-            except Exception:
-                log.warning("history writing failed", exc_info=True)
+    def _round(self) -> None:
+        """The thread's round: write what is pending, and roll the tiers when roll_s passed."""
+        self.flush()
+        now = self.clock()
+        if now >= self._next_roll:
+            self.store.roll(now)
+            self._next_roll = now + self.roll_s

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from energrid_core.state_payloads import Totals
+from energrid_core.state_payloads import HouseSums, Totals, totals_of
 from energrid_core.state_topics import CONSUMER, SUPPLIER, parse_state_topic
 
 State = dict[str, object]
@@ -113,42 +113,28 @@ class WatchedGrid:
         return None if self.summary is None else Totals.from_payload(self.summary)
 
     def house_totals(self) -> Totals:
-        """The same totals added up from the house topics, the way showHouses() adds them:
-        the houses online in the live amounts, the others' draw apart."""
-        mains_v = _number(self.summary or {}, "mains_voltage_v")
-        consume_a = supply_a = supply_w = left_a = 0.0
-        devices = houses = houses_online = devices_online = 0
+        """The same totals added up from the house topics by showHouses()'s own sum
+        (totals_of): the houses online in the live amounts, the others' draw apart."""
+        sums = []
         for house in self.house_ids():
             state = self.houses.get(house)
             if state is None:
                 continue
-            houses += 1
             keys = self.device_keys(house)
-            devices += len(keys)
-            if state.get("online") is not True:
-                left_a += _number(state, "consumption_a")
-                continue
-            houses_online += 1
-            devices_online += sum(
-                1 for key in keys if (self.devices.get(key) or {}).get("online") is True
+            online = sum(1 for key in keys if (self.devices.get(key) or {}).get("online") is True)
+            sums.append(
+                HouseSums(
+                    _number(state, "consumption_a"),
+                    _number(state, "supply_a"),
+                    _number(state, "supply_w"),
+                    len(keys),
+                    None,
+                    online,
+                    state.get("online") is True,  # as the house's topic says: no clock needed
+                )
             )
-            consume_a += _number(state, "consumption_a")
-            supply_a += _number(state, "supply_a")
-            supply_w += _number(state, "supply_w")
-        consume_w = consume_a * mains_v
-        return Totals(
-            houses,
-            devices,
-            consume_a,
-            consume_w,
-            supply_a,
-            supply_w,
-            supply_w - consume_w,
-            houses_online,
-            devices_online,
-            left_a,
-            left_a * mains_v,
-        )
+        mains_v = _number(self.summary or {}, "mains_voltage_v")
+        return totals_of(sums, mains_v, 0.0, 0.0)
 
     def devices_online(self) -> tuple[int, int]:
         """(online, listed) over every listed device."""

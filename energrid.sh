@@ -16,7 +16,7 @@
 #     installs Debian's chromium and chromium-driver for the view's browser tests.
 set -euo pipefail
 
-# Hints print commands relative to where the operator is (energrid/invocation.py).
+# Hints print commands relative to where the operator is (energrid/shell/invocation.py).
 export ENERGRID_CALLER_DIR="${ENERGRID_CALLER_DIR:-$PWD}"
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 

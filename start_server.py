@@ -27,9 +27,9 @@ from energrid import cli  # noqa: E402
 
 def _interactive() -> dict:
     from energrid.app import running_server, setup_logging
-    from energrid.invocation import remember
-    from energrid.plain_prompt import answer_mistakes, keep_lines_whole
-    from energrid.shell import banner, build_namespace
+    from energrid.shell.invocation import remember
+    from energrid.shell.plain_prompt import answer_mistakes, keep_lines_whole
+    from energrid.shell.session import banner, build_namespace
     from energrid_core import config
 
     settings = config.from_args(cli.build_parser().parse_args(sys.argv[1:]))

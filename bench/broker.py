@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from energrid.broker import find_mosquitto
+from energrid.broker.start import find_mosquitto
 
 START_TIMEOUT_S = 5.0
 

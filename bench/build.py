@@ -3,7 +3,7 @@
     python -m bench.build --houses 10000 --consumers 10
 
 Times newHouse(houses), then newConsumer(h, consumers, 'LED') for every house, then
-showHouses(), all through energrid.commands.ShellCommands as the shell calls them (their
+showHouses(), all through energrid.shell.commands.ShellCommands as the shell calls them (their
 printed output goes to a buffer that is dropped).
 """
 
@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from bench.scratch import scratch_state_dir
-from energrid.commands import ShellCommands
+from energrid.shell.commands import ShellCommands
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
 

@@ -41,8 +41,8 @@ from bench.loadgen import LEGACY, Workload, write_load_file
 from energrid.city.bridge_config import MAX_QUEUED_MESSAGES, BridgeOptions, section
 from energrid.city.city_client import CityClient
 from energrid.city.city_command import CityCommand, send
-from energrid.watch_grid import WatchedGrid
-from energrid_core.state_topics import CONSUMER
+from energrid.watch.grid import WatchedGrid
+from energrid_core.state.topics import CONSUMER
 
 NEIGHBORHOODS = (1, 2)
 

@@ -15,8 +15,8 @@ import contextlib
 import io
 import sys
 
-from energrid.commands import ShellCommands
 from energrid.headless import run_headless
+from energrid.shell.commands import ShellCommands
 from energrid_core import config
 from energrid_core.server import GridServer
 

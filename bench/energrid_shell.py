@@ -3,7 +3,8 @@
     python -m bench.energrid_shell --houses 100 --consumers 10 --mqtt-port P \\
         --no-start-broker --stats-interval-s 0.1 --stats-file FILE
 
-The same ptpython prompt, namespace and logging set-up as `energrid` (energrid/shell.py); the
+The same ptpython prompt, namespace and logging set-up as `energrid`
+(energrid/shell/session.py); the
 grid is built first (bench/energrid_node.py's build_grid). The `stats ...` lines go to FILE
 rather than to the screen, so that the benchmark reads them while a person (pexpect) types at
 the prompt in a pty: the shell then renders, completes and runs commands on the same
@@ -23,10 +24,10 @@ from pathlib import Path
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from bench.energrid_node import build_grid
-from energrid import output as out
 from energrid.app import running_server, setup_logging
-from energrid.shell import banner, build_namespace, configure_for
-from energrid.stats_report import StatsReporter
+from energrid.shell import output as out
+from energrid.shell.session import banner, build_namespace, configure_for
+from energrid.shell.stats_report import StatsReporter
 from energrid_core import config
 
 

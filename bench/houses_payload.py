@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from energrid_core.model import House
-from energrid_core.state_payloads import houses_message
+from energrid_core.state.payloads import houses_message
 
 LIMIT_BYTES = 262_144  # message_size_limit in mosquitto.conf and mosquitto-secure.conf
 

@@ -21,11 +21,11 @@ from pathlib import Path
 import orjson
 import paho.mqtt.client as mqtt
 
-from energrid import views
-from energrid.broker import ensure_broker
+from energrid.broker.start import ensure_broker
+from energrid.shell import views
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
-from energrid_core.state_payloads import Totals, grid_totals
+from energrid_core.state.payloads import Totals, grid_totals
 
 REPO = Path(__file__).resolve().parent.parent
 

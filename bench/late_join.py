@@ -18,7 +18,7 @@ from late_join import grid_messages, late_join, publish_retained  # noqa: E402
 from mosquitto_fixture import free_port  # noqa: E402
 from test_late_join import _close, _publisher  # noqa: E402
 
-from energrid.broker import ManagedBroker  # noqa: E402
+from energrid.broker.start import ManagedBroker  # noqa: E402
 from energrid_core.config import Settings  # noqa: E402
 
 

@@ -23,7 +23,7 @@ import orjson
 
 from bench.loadgen import LEGACY, Workload, messages
 from bench.scratch import scratch_state_dir
-from energrid.commands import ShellCommands
+from energrid.shell.commands import ShellCommands
 from energrid_core.config import Settings
 from energrid_core.history.store import HistoryStore, Retention
 from energrid_core.server import GridServer

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.scratch import scratch_state_dir
-from energrid.commands import ShellCommands
+from energrid.shell.commands import ShellCommands
 from energrid_core.config import Settings
 from energrid_core.events import ReadingApplied
 from energrid_core.server import GridServer

@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from browser import chromium  # noqa: E402
 from mosquitto_fixture import free_port  # noqa: E402
 
-from energrid.broker import ManagedBroker  # noqa: E402
+from energrid.broker.start import ManagedBroker  # noqa: E402
 from energrid.view.cli import page_config  # noqa: E402
 from energrid.view.server import ViewServer  # noqa: E402
 from energrid_core.config import Settings  # noqa: E402

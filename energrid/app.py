@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from energrid.broker import ManagedBroker, ensure_broker
-from energrid.broker_watch import BrokerWatch
-from energrid.invocation import pasteable
+from energrid.broker.start import ManagedBroker, ensure_broker
+from energrid.broker.watch import BrokerWatch
+from energrid.shell.invocation import pasteable
 from energrid_core.config import Settings
 from energrid_core.integrations.ha_discovery import HaDiscovery
 from energrid_core.metrics import MetricsEndpoint

@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from energrid import output as out
+from energrid.shell import output as out
 from energrid_core.errors import (
     BadArgumentError,
     EnergridError,

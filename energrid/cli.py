@@ -7,10 +7,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from energrid import credentials, invocation, watch
+from energrid.broker import credentials
 from energrid.city import bridge_cli, city_cli
+from energrid.shell import invocation
 from energrid.simulator import cli as simulator_cli
 from energrid.view import cli as view_cli
+from energrid.watch import cli as watch
 from energrid_core import config
 from energrid_core.errors import EnergridError
 
@@ -73,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from energrid.headless import run_headless
 
             return run_headless(settings)
-        from energrid.shell import run_shell
+        from energrid.shell.session import run_shell
 
         return run_shell(settings)
     except EnergridError as exc:

@@ -11,19 +11,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from energrid import output as out
-from energrid import words
+from energrid.shell import output as out
+from energrid.shell import words
 from energrid.simulator.accounts import house_accounts, missing_text
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
 from energrid.simulator.fleet import BoardFleet, FleetOptions
 from energrid.simulator.table import ConsumerParams, Kit, Solar, Steady, SupplierParams
 from energrid.simulator.wire import WireFormat
-from energrid_core.device_types import type_key
 from energrid_core.errors import BadArgumentError, BrokerUnavailableError
 from energrid_core.grid_view import GridView
-from energrid_core.manage_store import CRITICAL
+from energrid_core.manage.device_types import type_key
 from energrid_core.model import Neighborhood
+from energrid_core.persistence.manage_store import CRITICAL
 from energrid_core.server import GridServer
 
 # (demo house 1 or 2, kind, type) in the order the demo builds them, in French...

@@ -8,8 +8,8 @@ import threading
 from collections.abc import Callable
 
 from energrid.app import running_server, setup_logging
-from energrid.stats_report import StatsReporter
-from energrid_core.command import Phase
+from energrid.shell.stats_report import StatsReporter
+from energrid_core.commands.command import Phase
 from energrid_core.config import Settings
 from energrid_core.events import CommandChanged
 from energrid_core.server import GridServer

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from energrid_core.command import Command, Phase
+from energrid_core.commands.command import Command, Phase
 from energrid_core.wire import CommandSeen, Decoded
 
 log = logging.getLogger("energrid.events")

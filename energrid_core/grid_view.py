@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from energrid_core.command import Command
+from energrid_core.commands.command import Command
 from energrid_core.model import DeviceKind, Neighborhood
 
 # A device's last command, or None: (house, kind, device) -> a copy.

@@ -5,7 +5,8 @@ per-reading path does no extra work. Per-house series only with `--metrics-per-h
 per house would otherwise grow with the grid.
 
 Energy is in joules, Prometheus's base unit for it (prometheus.io/docs/practices/naming): the
-energy counters (energrid_core.energy) keep watt-hours, 1 Wh = 3600 J; a dashboard shows kWh by
+energy counters (energrid_core.manage.energy) keep watt-hours, 1 Wh = 3600 J; a dashboard
+shows kWh by
 dividing by 3.6e6. Imported and exported are counters (they only grow, and are saved with the
 grid); today's amounts, which start again at local midnight, are gauges.
 """
@@ -23,7 +24,7 @@ from prometheus_client.registry import Collector
 
 from energrid_core.errors import EnergridError
 from energrid_core.lock_slices import locked_slices
-from energrid_core.state_payloads import house_sums, totals_of
+from energrid_core.state.payloads import house_sums, totals_of
 
 log = logging.getLogger("energrid.metrics")
 

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from energrid_core import manage_parts, snapshot
 from energrid_core.adapters.binder import DeviceBinder
 from energrid_core.adapters.bindings import Binding, Bindings
 from energrid_core.adapters.bridge import AdapterBridge, CommandRouter
 from energrid_core.auth import read_password
-from energrid_core.command import Command, Phase
+from energrid_core.commands.command import Command, Phase
+from energrid_core.commands.journal import StoreJournal
+from energrid_core.commands.ledger import Ledger
 from energrid_core.config import Settings, check
 from energrid_core.errors import BadArgumentError, StoreError
 from energrid_core.events import (
@@ -39,17 +40,17 @@ from energrid_core.grid_view import (
 from energrid_core.heap import settle
 from energrid_core.ingest import Ingest
 from energrid_core.instance import default_client_id, instance_id
-from energrid_core.journal import StoreJournal
-from energrid_core.ledger import Ledger
+from energrid_core.manage import parts as manage_parts
 from energrid_core.model import Consumer, DeviceKind, House, Neighborhood, Supplier
-from energrid_core.mqtt_client import ClientOptions, GridClient
-from energrid_core.snapshot_saver import SnapshotSaver
+from energrid_core.mqtt.client import ClientOptions, GridClient
+from energrid_core.persistence import snapshot
+from energrid_core.persistence.snapshot_saver import SnapshotSaver
+from energrid_core.persistence.store import Store, resolve_calibration
 from energrid_core.sole_server import check_alone
-from energrid_core.state_payloads import encode, status_payload
-from energrid_core.state_publisher import StatePublisher
-from energrid_core.state_topics import status_topic
+from energrid_core.state.payloads import encode, status_payload
+from energrid_core.state.publisher import StatePublisher
+from energrid_core.state.topics import status_topic
 from energrid_core.stats import IngestStats
-from energrid_core.store import Store, resolve_calibration
 from energrid_core.topics import (
     consumer_command_topic,
     neighborhood_filter,
@@ -157,7 +158,7 @@ class GridServer:
             bulk_sink=self._republish_state,
             queued=lambda: self.client.queued_packets,
         )
-        # Energy, history, limits, alarms and load shedding: energrid_core.manage_parts.
+        # Energy, history, limits, alarms and load shedding: energrid_core.manage.parts.
         self.manage = manage_parts.build(self)
         self.energy, self.alarms = self.manage.energy, self.manage.alarms
         self.shedding, self.history = self.manage.shedding, self.manage.history

@@ -15,9 +15,9 @@ from datetime import datetime
 import orjson
 
 from energrid_core.errors import AnotherServerError
-from energrid_core.mqtt_client import ClientOptions
-from energrid_core.mqtt_probe import read_retained
-from energrid_core.state_topics import status_topic
+from energrid_core.mqtt.client import ClientOptions
+from energrid_core.mqtt.probe import read_retained
+from energrid_core.state.topics import status_topic
 
 log = logging.getLogger("energrid.server")
 

@@ -12,8 +12,8 @@ import pytest
 from helpers import TestClient, unique
 from mosquitto_fixture import MosquittoProcess, free_port
 
-from energrid import words
-from energrid.invocation import Invocation
+from energrid.shell import words
+from energrid.shell.invocation import Invocation
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from energrid_core.command import Command, Key
+from energrid_core.commands.command import Command, Key
 from energrid_core.errors import BrokerUnavailableError
 
 

@@ -11,8 +11,8 @@ import pytest
 from grid_helpers import Peer
 from mosquitto_fixture import free_port
 
-from energrid.broker import ManagedBroker
-from energrid.credentials import Credentials
+from energrid.broker.credentials import Credentials
+from energrid.broker.start import ManagedBroker
 from energrid_core import auth
 from energrid_core.config import Settings
 

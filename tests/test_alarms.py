@@ -10,12 +10,12 @@ import pytest
 from helpers import FakeClock
 from mosquitto_fixture import free_port
 
-from energrid.commands import ShellCommands
-from energrid_core.alarms import Debounce
-from energrid_core.command import Phase
+from energrid.shell.commands import ShellCommands
+from energrid_core.commands.command import Phase
 from energrid_core.config import Settings
 from energrid_core.events import CommandChanged, WireCommand
-from energrid_core.manage_store import ShedRow
+from energrid_core.manage.alarms import Debounce
+from energrid_core.persistence.manage_store import ShedRow
 from energrid_core.server import GridServer
 from energrid_core.wire.readings import CommandSeen
 

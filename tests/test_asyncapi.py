@@ -10,7 +10,7 @@ import pytest
 from asyncapi_contract import Contract
 from jsonschema import Draft7Validator
 
-from energrid_core.state_topics import (
+from energrid_core.state.topics import (
     device_state_topic,
     house_state_topic,
     houses_state_topic,

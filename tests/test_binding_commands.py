@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from energrid.commands import ShellCommands
+from energrid.shell.commands import ShellCommands
 from energrid_core.model import DeviceKind
 from energrid_core.server import GridServer
 

@@ -11,7 +11,7 @@ from helpers import TestClient, unique, wait_for
 
 from energrid.simulator.plug_client import PlugClient, run_plugs
 from energrid.simulator.plugs import SimPlug
-from energrid_core.command import Phase
+from energrid_core.commands.command import Phase
 from energrid_core.errors import BadArgumentError
 from energrid_core.model import DeviceKind
 from energrid_core.server import GridServer

@@ -1,4 +1,4 @@
-"""energrid.broker against a real Mosquitto, and the broker fixtures the other tests rely on."""
+"""energrid.broker.start against a real Mosquitto, and the broker fixtures other tests rely on."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from mosquitto_fixture import MosquittoProcess, free_port, mqtt_handshake
 
-from energrid import broker as broker_module
-from energrid.broker import (
+from energrid.broker import start as broker_module
+from energrid.broker.start import (
     NOT_INSTALLED,
     ManagedBroker,
     broker_reachable,

@@ -16,9 +16,9 @@ from mosquitto_fixture import free_port, mqtt_handshake
 from test_broker import local_settings
 
 from energrid.app import running_server
-from energrid.broker import ManagedBroker, ensure_broker
-from energrid.broker_process import pid_alive
-from energrid.broker_watch import BrokerWatch
+from energrid.broker.process import pid_alive
+from energrid.broker.start import ManagedBroker, ensure_broker
+from energrid.broker.watch import BrokerWatch
 
 ROOT = Path(__file__).resolve().parent.parent
 

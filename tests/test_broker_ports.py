@@ -13,8 +13,8 @@ from mosquitto_fixture import free_port
 from terminal import ENERGRID, Terminal, environment
 from test_broker import REPO_CONFIG, echo, local_settings
 
-from energrid.broker import ManagedBroker, ensure_broker
-from energrid.broker_ports import listeners, port_free
+from energrid.broker.ports import listeners, port_free
+from energrid.broker.start import ManagedBroker, ensure_broker
 from energrid_core.errors import BrokerUnavailableError
 
 

@@ -11,12 +11,13 @@ import pytest
 from city_site import City, MakeBroker, city_of
 from helpers import wait_for
 
-from energrid import cli, views
+from energrid import cli
 from energrid.city.city_client import CityClient
 from energrid.city.city_state import Reach
 from energrid.city.city_view import neighborhood_line
-from energrid.commands import ShellCommands
-from energrid_core.state_payloads import grid_totals
+from energrid.shell import views
+from energrid.shell.commands import ShellCommands
+from energrid_core.state.payloads import grid_totals
 
 CATCH_UP_S = 60.0  # the bridge retries after 1 s, then up to every 10 s; paho after 1 to 5 s
 

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from energrid.commands import ShellCommands
 from energrid.demo import Demo
+from energrid.shell.commands import ShellCommands
 from energrid_core.errors import StoreError
 from energrid_core.server import GridServer
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from energrid.completion import TypingCompleter
+from energrid.shell.completion import TypingCompleter
 
 NAMESPACE = {"showHouses": 1, "showHouse": 2, "setConsumer": 3, "_hidden": 4}
 

@@ -10,8 +10,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 from tcp_proxy import TcpProxy
 
-from energrid_core.mqtt_client import ClientOptions, GridClient
-from energrid_core.mqtt_reasons import connect_failure_text
+from energrid_core.mqtt.client import ClientOptions, GridClient
+from energrid_core.mqtt.reasons import connect_failure_text
 
 ADDRESS = "127.0.0.1:1"
 

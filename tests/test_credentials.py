@@ -9,8 +9,8 @@ import pytest
 from mosquitto_fixture import MosquittoProcess, free_port
 
 from energrid import cli
-from energrid import credentials as credentials_module
-from energrid.invocation import pasteable
+from energrid.broker import credentials as credentials_module
+from energrid.shell.invocation import pasteable
 from energrid_core import auth
 from energrid_core.errors import BadArgumentError
 

@@ -10,8 +10,8 @@ import pytest
 from grid_helpers import Peer, running, server_settings
 from helpers import wait_for
 
-from energrid.commands import ShellCommands
-from energrid_core.command import Phase
+from energrid.shell.commands import ShellCommands
+from energrid_core.commands.command import Phase
 from energrid_core.events import CommandChanged
 from energrid_core.server import GridServer
 

@@ -11,9 +11,9 @@ from helpers import TIMEOUT_S, wait_for
 from mosquitto_fixture import MosquittoProcess
 from simulated import connected_server, server_settings
 
-from energrid.commands import ShellCommands
 from energrid.demo import DEMO_DEVICES, Demo, day_length, find_demo_houses
-from energrid.shell import build_namespace
+from energrid.shell.commands import ShellCommands
+from energrid.shell.session import build_namespace
 from energrid_core.errors import BadArgumentError
 from energrid_core.server import GridServer
 

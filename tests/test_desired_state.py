@@ -23,8 +23,8 @@ from helpers import wait_for
 from paho.mqtt.enums import CallbackAPIVersion
 
 from energrid import headless
-from energrid.commands import ShellCommands
-from energrid_core.command import Phase
+from energrid.shell.commands import ShellCommands
+from energrid_core.commands.command import Phase
 from energrid_core.server import GridServer
 
 SET = "Neighborhood/0/House/1/Consumer/{}/set"

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mosquitto_fixture import free_port
 
-from energrid_core.energy_counter import EnergyCounter, local_midnight
+from energrid_core.manage.energy_counter import EnergyCounter, local_midnight
 from energrid_core.server import GridServer
 
 GAP_S = 15.0

@@ -10,10 +10,10 @@ import pytest
 from helpers import FakeClock
 from mosquitto_fixture import free_port
 
-from energrid.commands import ShellCommands
+from energrid.shell.commands import ShellCommands
 from energrid_core.config import Settings
-from energrid_core.device_types import type_key
-from energrid_core.energy_counter import local_midnight
+from energrid_core.manage.device_types import type_key
+from energrid_core.manage.energy_counter import local_midnight
 from energrid_core.server import GridServer
 
 

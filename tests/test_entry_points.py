@@ -15,7 +15,7 @@ from mosquitto_fixture import free_port, mqtt_handshake
 from terminal import ENERGRID, ROOT, Terminal, environment
 
 from energrid.app import LogFormat
-from energrid.invocation import launcher
+from energrid.shell.invocation import launcher
 
 
 def test_the_shell_runs_the_seed_session(broker, tmp_path) -> None:  # noqa: ANN001

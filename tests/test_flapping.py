@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import FakeClock, wait_for
 
-from energrid_core.flapping import FlapDetector
-from energrid_core.mqtt_client import ClientOptions, GridClient
+from energrid_core.mqtt.client import ClientOptions, GridClient
+from energrid_core.mqtt.flapping import FlapDetector
 
 
 def test_three_short_connections_in_a_row_are_reported_once() -> None:

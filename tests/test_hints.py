@@ -13,9 +13,9 @@ from helpers import wait_for
 from mosquitto_fixture import free_port
 from terminal import ROOT
 
-from energrid import invocation
-from energrid.broker import broker_reachable
-from energrid.invocation import Invocation, flags, launcher, pasteable
+from energrid.broker.start import broker_reachable
+from energrid.shell import invocation
+from energrid.shell.invocation import Invocation, flags, launcher, pasteable
 from energrid_core.config import Settings
 
 VENV_ENERGRID = ROOT / ".venv" / "bin" / "energrid"

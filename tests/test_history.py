@@ -9,8 +9,8 @@ import pytest
 from helpers import FakeClock
 from mosquitto_fixture import free_port
 
-from energrid import plot
-from energrid.commands import ShellCommands
+from energrid.shell import plot
+from energrid.shell.commands import ShellCommands
 from energrid_core.config import Settings
 from energrid_core.history.store import HistoryStore, Retention
 from energrid_core.server import GridServer

@@ -11,10 +11,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from energrid_core import snapshot
 from energrid_core.ingest import Ingest
 from energrid_core.model import Neighborhood
-from energrid_core.store import Store
+from energrid_core.persistence import snapshot
+from energrid_core.persistence.store import Store
 from energrid_core.topics import consumer_command_topic, supplier_command_topic
 from energrid_core.wire import Decoded, Decoder, Rejected
 

@@ -15,9 +15,9 @@ import pytest
 from helpers import wait_for
 from mosquitto_fixture import free_port
 
-from energrid_core.energy import EnergySampled
 from energrid_core.events import Bus
 from energrid_core.history.influx import InfluxExport, line
+from energrid_core.manage.energy import EnergySampled
 
 INFLUXD = shutil.which("influxd")
 

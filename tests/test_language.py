@@ -12,10 +12,10 @@ import pytest
 from helpers import FakeClock
 from mosquitto_fixture import free_port
 
-from energrid import words
-from energrid.commands import ShellCommands
+from energrid.shell import words
+from energrid.shell.commands import ShellCommands
 from energrid_core.config import Settings
-from energrid_core.energy_counter import local_midnight
+from energrid_core.manage.energy_counter import local_midnight
 from energrid_core.server import GridServer
 
 USAGE = "Usage: setLanguage('fr') or setLanguage('en')"

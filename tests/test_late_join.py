@@ -16,7 +16,7 @@ from late_join import grid_messages, late_join, publish_retained
 from mosquitto_fixture import free_port
 from secure_site import SecureSite
 
-from energrid.broker import ManagedBroker
+from energrid.broker.start import ManagedBroker
 from energrid_core import auth
 from energrid_core.config import Settings
 

@@ -13,7 +13,8 @@ import pytest
 from helpers import FakeClock
 from ledger_fakes import Journal, Wire
 
-from energrid_core.command import Command, Phase
+from energrid_core.commands.command import Command, Phase
+from energrid_core.commands.ledger import RESTORE_SETTLE_S, Ledger
 from energrid_core.events import (
     Bus,
     CommandChanged,
@@ -22,7 +23,6 @@ from energrid_core.events import (
     ReadingApplied,
     WireCommand,
 )
-from energrid_core.ledger import RESTORE_SETTLE_S, Ledger
 from energrid_core.wire import CommandSeen, ConsumerReading, Decoded, SupplierReading
 
 TOPIC = "Neighborhood/0/House/1/Consumer/1/set"
@@ -342,7 +342,7 @@ def test_a_newer_command_seen_after_a_restart_wins_over_the_journaled_one(desk: 
 
 
 def test_the_commanded_column_says_what_became_of_the_command(desk: Desk) -> None:
-    from energrid.views import commanded_text
+    from energrid.shell.views import commanded_text
 
     def column() -> str:
         return commanded_text(1, desk.ledger.latest(1, "consumer", 1))
@@ -368,7 +368,7 @@ def test_a_settled_or_forgotten_command_beside_a_device_in_the_other_state_is_sa
 ) -> None:
     """After a restart no record is left, and a confirmed device may be switched by hand since:
     the commanded column never shows a bare OFF beside a device that is ON."""
-    from energrid.views import commanded_text
+    from energrid.shell.views import commanded_text
 
     assert commanded_text(0, None, True) == "OFF (device ON)"
     assert commanded_text(0, None, False) == "OFF"

@@ -7,12 +7,12 @@ from helpers import FakeClock, wait_for
 from state_fixtures import MakeGridServer
 from test_state_topics import retained, shell_output
 
-from energrid import views
-from energrid.commands import ShellCommands
-from energrid.watch_grid import WatchedGrid
-from energrid.watch_view import render
+from energrid.shell import views
+from energrid.shell.commands import ShellCommands
+from energrid.watch.grid import WatchedGrid
+from energrid.watch.view import render
 from energrid_core.model import Neighborhood
-from energrid_core.state_payloads import grid_totals, neighborhood_state
+from energrid_core.state.payloads import grid_totals, neighborhood_state
 
 MAINS_V = 230.0
 

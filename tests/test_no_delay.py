@@ -10,11 +10,11 @@ from helpers import TIMEOUT_S, wait_for
 from mosquitto_fixture import MosquittoProcess
 from pytest_mock import MockerFixture
 
-from energrid_core import prompt_send
 from energrid_core.config import Settings
-from energrid_core.prompt_send import PromptSends
+from energrid_core.mqtt import prompt_send
+from energrid_core.mqtt.prompt_send import PromptSends
 from energrid_core.server import GridServer
-from energrid_core.state_publisher import BULK_WINDOW, STATE_WINDOW
+from energrid_core.state.publisher import BULK_WINDOW, STATE_WINDOW
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "mosquitto.conf"
 

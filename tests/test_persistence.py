@@ -9,11 +9,11 @@ import pytest
 from grid_helpers import server_settings
 from mosquitto_fixture import free_port
 
-from energrid.commands import ShellCommands
-from energrid_core import snapshot, snapshot_saver
+from energrid.shell.commands import ShellCommands
 from energrid_core.errors import BadArgumentError, StoreError
+from energrid_core.persistence import snapshot, snapshot_saver
+from energrid_core.persistence.store import Store
 from energrid_core.server import GridServer
-from energrid_core.store import Store
 
 ODD_TYPES = ["a/+/#", "Lampe à économie", "nul\x00byte", "x" * 100, "#", "🌞 panel", "\x1b[31m"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from test_broker import local_settings
 
-from energrid.broker import ManagedBroker
-from energrid_core.store import Store
+from energrid.broker.start import ManagedBroker
+from energrid_core.persistence.store import Store
 
 
 def mode(path: Path) -> int:

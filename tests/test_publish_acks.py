@@ -5,7 +5,7 @@ from __future__ import annotations
 from helpers import unique, wait_for
 from mosquitto_fixture import MosquittoProcess
 
-from energrid_core.mqtt_client import ClientOptions, GridClient
+from energrid_core.mqtt.client import ClientOptions, GridClient
 
 
 def test_publish_listeners_hear_qos_1_acknowledgements_and_not_qos_0_writes(

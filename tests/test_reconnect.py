@@ -17,7 +17,7 @@ from paho.mqtt.properties import Properties
 
 from energrid.app import running_server
 from energrid_core.events import ReadingApplied
-from energrid_core.mqtt_client import ClientOptions, GridClient
+from energrid_core.mqtt.client import ClientOptions, GridClient
 
 
 def consumer_topic(house: int, consumer: int) -> str:

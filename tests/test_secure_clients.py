@@ -18,8 +18,8 @@ from secure_site import SecureSite
 
 from energrid import cli
 from energrid.demo import Demo
-from energrid.invocation import pasteable
-from energrid.shell import build_namespace
+from energrid.shell.invocation import pasteable
+from energrid.shell.session import build_namespace
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
 from energrid.simulator.fleet import BoardFleet, FleetOptions

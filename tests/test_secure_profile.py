@@ -19,10 +19,10 @@ from mosquitto_fixture import free_port
 from secure_site import SECURE_CONFIG, SecureSite, open_site, site_settings
 
 from energrid.app import running_server
-from energrid.broker import ensure_broker
-from energrid.shell import banner
+from energrid.broker.start import ensure_broker
+from energrid.shell.session import banner
 from energrid_core import auth
-from energrid_core.command import Phase
+from energrid_core.commands.command import Phase
 from energrid_core.errors import BrokerUnavailableError
 
 NOT_AUTHORIZED = 0x87

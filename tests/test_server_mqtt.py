@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import TestClient, wait_for
 
-from energrid.commands import ShellCommands
+from energrid.shell.commands import ShellCommands
 from energrid_core.server import GridServer
 
 

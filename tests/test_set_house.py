@@ -10,11 +10,11 @@ import orjson
 import pytest
 from mosquitto_fixture import free_port
 
-from energrid.commands import ShellCommands
+from energrid.shell.commands import ShellCommands
 from energrid_core.config import Settings
 from energrid_core.model import House
 from energrid_core.server import GridServer
-from energrid_core.state_payloads import house_places, houses_message
+from energrid_core.state.payloads import house_places, houses_message
 
 
 def make_server(state_dir: Path) -> GridServer:

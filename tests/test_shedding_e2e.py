@@ -17,7 +17,7 @@ from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
 from energrid.simulator.fleet import BoardFleet, FleetOptions
 from energrid.simulator.wire import WireFormat
-from energrid_core.manage_store import CRITICAL
+from energrid_core.persistence.manage_store import CRITICAL
 from energrid_core.server import GridServer
 
 STEP_TIMEOUT_S = 30.0  # a step waits for an alarm's minimum, a command and readings: slack for

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from terminal import ENERGRID, Terminal, environment
 
-from energrid.mistakes import close_commands, edit_distance, typing_mistake
+from energrid.shell.mistakes import close_commands, edit_distance, typing_mistake
 
 ANSI = re.compile(r"\x1b\[[0-9;? ]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 from helpers import FakeClock, wait_for
 
-from energrid.output import plural
+from energrid.shell.output import plural
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
 from energrid.simulator.fleet import BoardFleet, FleetOptions

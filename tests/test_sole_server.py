@@ -17,7 +17,7 @@ from energrid_core.errors import AnotherServerError
 from energrid_core.instance import default_client_id, instance_id
 from energrid_core.server import GridServer
 from energrid_core.sole_server import other_server
-from energrid_core.state_topics import neighborhood_state_topic, status_topic
+from energrid_core.state.topics import neighborhood_state_topic, status_topic
 
 
 def test_the_default_client_id_is_the_state_directory_s_own(tmp_path) -> None:  # noqa: ANN001

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from asyncapi_contract import Contract
 
-from energrid import views
+from energrid.shell import views
 from energrid_core.availability import is_online
 from energrid_core.model import Neighborhood
-from energrid_core.state_payloads import (
+from energrid_core.state.payloads import (
     consumer_state,
     encode,
     grid_totals,
@@ -16,7 +16,7 @@ from energrid_core.state_payloads import (
     neighborhood_state,
     supplier_state,
 )
-from energrid_core.state_topics import (
+from energrid_core.state.topics import (
     StateTopic,
     device_state_topic,
     house_state_topic,

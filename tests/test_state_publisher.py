@@ -11,13 +11,14 @@ from asyncapi_contract import Contract
 from helpers import TIMEOUT_S, FakeClock, wait_for
 from ledger_fakes import Journal, Wire
 
-from energrid_core import availability_sweep, state_publisher
+from energrid_core.commands.ledger import Ledger
 from energrid_core.errors import BrokerUnavailableError
 from energrid_core.events import Bus, PublishAcknowledged, ReadingApplied, WireCommand
 from energrid_core.ingest import Ingest
-from energrid_core.ledger import Ledger
 from energrid_core.model import Neighborhood
-from energrid_core.state_publisher import StatePublisher
+from energrid_core.state import availability_sweep
+from energrid_core.state import publisher as state_publisher
+from energrid_core.state.publisher import StatePublisher
 from energrid_core.wire import Decoder
 
 N = 0

@@ -22,10 +22,10 @@ from helpers import TIMEOUT_S, wait_for
 from mosquitto_fixture import MosquittoProcess
 from state_fixtures import ContractProbe, GridUnderTest, MakeGridServer, new_client
 
-from energrid import views
-from energrid.commands import ShellCommands
-from energrid.watch import Watcher
-from energrid.watch_grid import WatchedGrid
+from energrid.shell import views
+from energrid.shell.commands import ShellCommands
+from energrid.watch.cli import Watcher
+from energrid.watch.grid import WatchedGrid
 
 REPO = Path(__file__).resolve().parent.parent
 

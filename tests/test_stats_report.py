@@ -11,7 +11,7 @@ import pytest
 from mosquitto_fixture import MosquittoProcess
 
 from energrid.app import running_server
-from energrid.stats_report import StatsReporter, counters, stats_line
+from energrid.shell.stats_report import StatsReporter, counters, stats_line
 from energrid_core.config import Settings
 from energrid_core.server import GridServer
 

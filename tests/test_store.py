@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from energrid_core import snapshot
 from energrid_core.config import Settings, from_env
 from energrid_core.errors import StoreError
 from energrid_core.model import Neighborhood
-from energrid_core.store import (
+from energrid_core.persistence import snapshot
+from energrid_core.persistence.store import (
     CALIBRATION_SETTINGS,
     LOCK_NAME,
     MIGRATIONS,

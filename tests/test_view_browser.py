@@ -20,7 +20,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from test_crash_restart import ShellProcess
 
-from energrid.broker import ManagedBroker
+from energrid.broker.start import ManagedBroker
 from energrid.view.cli import page_config
 from energrid.view.server import ViewServer
 from energrid_core.config import Settings

@@ -14,10 +14,12 @@ from helpers import wait_for
 from mosquitto_fixture import MosquittoProcess
 from state_fixtures import MakeGridServer
 
-from energrid import cli, views, watch
-from energrid.commands import ShellCommands
-from energrid.watch import Watcher, render
-from energrid.watch_grid import WatchedGrid
+from energrid import cli
+from energrid.shell import views
+from energrid.shell.commands import ShellCommands
+from energrid.watch import cli as watch
+from energrid.watch.cli import Watcher, render
+from energrid.watch.grid import WatchedGrid
 
 
 def j(value: object) -> bytes:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from energrid.city.topics import bridge_topic
 from energrid_core.errors import BadArgumentError
-from energrid_core.state_topics import root_filter
+from energrid_core.state.topics import root_filter
 from energrid_core.topics import MAX_ID, house_topic
 
 CONNECTION_NAME = "energrid-city"

@@ -25,7 +25,7 @@ from energrid.city.city_view import render
 from energrid_core import config
 from energrid_core.auth import read_password
 from energrid_core.errors import BadArgumentError
-from energrid_core.state_topics import CONSUMER, SUPPLIER
+from energrid_core.state.topics import CONSUMER, SUPPLIER
 from energrid_core.topics import MAX_ID
 
 HELP = "every neighborhood of a city, from the city broker; --set switches a device of any of them"

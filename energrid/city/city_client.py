@@ -30,7 +30,7 @@ from energrid.city.topics import (
     SUMMARY_FILTER,
     echo_topic,
 )
-from energrid_core.mqtt_client import log_in
+from energrid_core.mqtt.client import log_in
 
 POLL_S = 0.01
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from energrid.city.city_client import CityClient
 from energrid.city.city_state import Reach
-from energrid_core.state_topics import (
+from energrid_core.state.topics import (
     CONSUMER,
     device_state_topic,
     house_state_topic,

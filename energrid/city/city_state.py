@@ -12,8 +12,8 @@ from enum import Enum
 import orjson
 
 from energrid.city.topics import is_alarms_topic, is_bridge_topic, neighborhood_of
-from energrid.watch_grid import WatchedGrid
-from energrid_core.state_payloads import Totals
+from energrid.watch.grid import WatchedGrid
+from energrid_core.state.payloads import Totals
 
 
 class Reach(Enum):

@@ -3,9 +3,9 @@ city's totals."""
 
 from __future__ import annotations
 
-from energrid import output as out
 from energrid.city.city_state import CityState, EnergyToday, NeighborhoodSummary, Reach
-from energrid.views_energy import kwh
+from energrid.shell import output as out
+from energrid.shell.views_energy import kwh
 
 # A neighborhood's alarms shown under its line, the oldest first; the rest are counted (a city
 # of many neighborhoods stays readable; the neighborhood's shell lists them all, showAlarms()).

@@ -9,7 +9,7 @@ Neither is under `energrid/<n>/`, so no bridge pattern `energrid/<n>/#` carries 
 
 from __future__ import annotations
 
-from energrid_core.state_topics import ROOT
+from energrid_core.state.topics import ROOT
 from energrid_core.topics import parse_id
 
 BRIDGE = "bridge"

@@ -15,7 +15,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from energrid.simulator.board import SimHouse
-from energrid_core.mqtt_client import log_in
+from energrid_core.mqtt.client import log_in
 from energrid_core.topics import parse_topic
 
 if TYPE_CHECKING:

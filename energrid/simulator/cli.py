@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-from energrid.output import plural
+from energrid.shell.output import plural
 from energrid.simulator.accounts import sim_accounts
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock

@@ -14,7 +14,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from energrid.simulator.plugs import SimPlug
-from energrid_core.mqtt_client import log_in
+from energrid_core.mqtt.client import log_in
 
 log = logging.getLogger("energrid.sim")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from energrid import output as out
+from energrid.shell import output as out
+from energrid.shell.words import w
 from energrid.view.cli import page_config
 from energrid.view.server import ViewServer
-from energrid.words import w
 from energrid_core.config import Settings
 from energrid_core.errors import EnergridError
 

@@ -9,7 +9,7 @@ from energrid_core.adapters.bindings import Binding, Bindings
 from energrid_core.adapters.flavours import device_id, flavour
 from energrid_core.errors import BadArgumentError
 from energrid_core.model import Neighborhood
-from energrid_core.store import Store
+from energrid_core.persistence.store import Store
 
 log = logging.getLogger("energrid.adapters")
 

@@ -19,8 +19,8 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable
 
-from energrid_core.energy import SAMPLE_KINDS, EnergySampled
 from energrid_core.events import Bus
+from energrid_core.manage.energy import SAMPLE_KINDS, EnergySampled
 from energrid_core.periodic import Periodic
 
 log = logging.getLogger("energrid.influx")

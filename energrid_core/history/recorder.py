@@ -14,10 +14,10 @@ import logging
 from collections import deque
 from collections.abc import Callable
 
-from energrid_core.energy import EnergySampled
 from energrid_core.errors import EnergridError
 from energrid_core.events import Bus
 from energrid_core.history.store import HistoryStore, Sample
+from energrid_core.manage.energy import EnergySampled
 from energrid_core.periodic import Periodic
 
 log = logging.getLogger("energrid.history")

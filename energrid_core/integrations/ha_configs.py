@@ -8,7 +8,7 @@ topic. An entity is available while the server is online and the device (or hous
 bound plug while the plug says it is online.
 
 Every house also has two energy sensors, imported and exported, in kWh, read from the `energy`
-object of its state topic (energrid_core.energy): `device_class: energy` with `state_class:
+object of its state topic (energrid_core.manage.energy): `device_class: energy` with `state_class:
 total_increasing`, what Home Assistant's Energy dashboard offers as grid consumption and return
 to grid. Total, not today's: the counters only grow (they are saved with the grid), and Home
 Assistant computes each day's part itself.
@@ -22,7 +22,7 @@ from importlib import metadata
 
 from energrid_core.adapters.bindings import Binding
 from energrid_core.model import House
-from energrid_core.state_topics import (
+from energrid_core.state.topics import (
     CONSUMER,
     SUPPLIER,
     device_state_topic,

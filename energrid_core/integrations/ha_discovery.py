@@ -24,7 +24,7 @@ from energrid_core.integrations.ha_configs import (
     house_configs,
 )
 from energrid_core.lock_slices import locked_slices
-from energrid_core.state_topics import CONSUMER, SUPPLIER
+from energrid_core.state.topics import CONSUMER, SUPPLIER
 from energrid_core.topics import parse_id
 
 log = logging.getLogger("energrid.ha")

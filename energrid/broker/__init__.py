@@ -1,0 +1,1 @@
+"""The Mosquitto Energrid uses or runs: start-up, configuration, ports, accounts."""

@@ -1,0 +1,1 @@
+"""The operator's shell: its commands, views, words, and the answers to mistakes."""

@@ -1,0 +1,1 @@
+"""Managing the grid: energy, device types, limits and alarms, load shedding."""

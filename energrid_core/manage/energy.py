@@ -1,0 +1,318 @@
+"""Energy: kWh per device, house and neighborhood, integrated from the readings.
+
+A part on the bus. On paho's thread it only notes which house a message changed (one append
+to a deque: the ingest path stays as fast as without it). A thread of its own sweeps the houses
+noted, every `sweep_s` (1 s), a slice of houses at a time under the server lock: each device
+with a reading newer than the last one integrated feeds its counter (its power held since the
+previous one), then the house's counter gets its net draw (consumption - supply: importing is
+drawn, exporting delivered) and the neighborhood's counter the house's delta. A device reading
+faster than the sweep is integrated at the sweep's pace (its latest reading each second); at
+the boards' usual one reading a second or slower, every reading is integrated.
+
+A device or meter not heard for longer than `gap_s` counts for nothing in its house's net: a
+board that fell silent is unmeasured, not holding its last value for hours. The neighborhood's
+imported and exported energy is the sum of its houses' (what their meters would count); a house
+removed keeps its part in the neighborhood's total, since that energy did flow.
+
+Each sweep publishes the samples it integrated (`EnergySampled`): the history records them.
+The counters are saved with the readings' snapshot (energrid_core.server) and loaded at start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+from energrid_core.events import Bus, ReadingApplied
+from energrid_core.lock_slices import locked_slices
+from energrid_core.manage.energy_counter import EnergyCounter, LocalDay
+from energrid_core.model import House, Neighborhood
+from energrid_core.periodic import Periodic
+
+log = logging.getLogger("energrid.energy")
+
+Key = tuple[int, str, int]  # (house, "consumer" | "supplier" | "house" | "neighborhood", device)
+NEIGHBORHOOD_KEY: Key = (0, "neighborhood", 0)
+SWEEP_SLICE = 50  # houses integrated per hold of the server lock
+# house, kind code (SAMPLE_KINDS' index: 0 the house's net draw, 1 a consumer, 2 a supplier),
+# device (0 for the house), time, watts: the history's row, as it is written.
+Sample = tuple[int, int, int, float, float]
+SAMPLE_KINDS = ("house", "consumer", "supplier")
+
+
+@dataclass(frozen=True, slots=True)
+class EnergySampled:
+    """What one sweep integrated: each device's power and each house's net draw, with times."""
+
+    samples: list[Sample]
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyView:
+    """A counter as a person or a client reads it at a given time (Wh and seconds)."""
+
+    in_wh: float
+    out_wh: float
+    today_in_wh: float
+    today_out_wh: float
+    unmeasured_s: float  # gaps since creation, the silence going on now included
+    today_unmeasured_s: float
+    since: float | None
+
+    def payload(self) -> dict[str, float | None]:
+        """The `energy` object of the house and neighborhood state topics (docs/protocol.md)."""
+        return {
+            "imported_wh": self.in_wh,
+            "exported_wh": self.out_wh,
+            "today_imported_wh": self.today_in_wh,
+            "today_exported_wh": self.today_out_wh,
+            "unmeasured_s": self.unmeasured_s,
+            "today_unmeasured_s": self.today_unmeasured_s,
+            "since_unix_s": self.since,
+        }
+
+
+class EnergyTracker:
+    def __init__(
+        self,
+        grid: Neighborhood,
+        lock: threading.RLock,
+        mains_voltage_v: float,
+        gap_s: float,
+        clock: Callable[[], float],
+        sweep_s: float = 1.0,
+    ) -> None:
+        self.grid = grid
+        self.lock = lock  # the server's: the model is read under it
+        self.mains_voltage_v = mains_voltage_v
+        self.gap_s = gap_s
+        self.clock = clock
+        self.day = LocalDay()
+        self.sweep_s = sweep_s
+        self.counters: dict[Key, EnergyCounter] = {NEIGHBORHOOD_KEY: EnergyCounter()}
+        self.bus: Bus | None = None
+        # A device's counter by the device object (identity hash: no key tuple per reading);
+        # a removed device's entry goes with the next snapshot's pruning.
+        self._by_device: dict[object, EnergyCounter] = {}
+        self._heard: deque[int] = deque()  # houses a message changed, appended on paho's thread
+        self._sweep_lock = threading.Lock()
+        self._rounds = Periodic(
+            "energrid-energy", lambda: self.sweep_s, self.sweep, log, "energy sweep failed"
+        )
+
+    # --- the part -------------------------------------------------------------------------------
+
+    def start(self, bus: Bus, thread: bool = True) -> None:
+        """Follow the readings; with thread, sweep every sweep_s (tests call sweep() instead)."""
+        self.bus = bus
+        self._rounds.start([bus.subscribe(ReadingApplied, self.on_reading)], thread)
+
+    def stop(self) -> None:
+        self._rounds.stop()
+        self.sweep()  # what landed since the last sweep counts too
+
+    def on_reading(self, event: ReadingApplied) -> None:
+        """paho's thread: note the house, nothing more."""
+        if event.decoded.command is None:
+            self._heard.append(event.house)
+
+    def sweep(self) -> int:
+        """Integrate the readings of the houses heard from since the last sweep; returns how
+        many samples it took."""
+        with self._sweep_lock:
+            heard = self._heard
+            houses: set[int] = set()
+            try:
+                while True:
+                    houses.add(heard.popleft())
+            except IndexError:
+                pass
+            samples: list[Sample] = []
+            # Today is the day of the sweep: a reading from before midnight swept after it
+            # goes to the day it was integrated in (at most one sweep's worth).
+            day = self.day.start_of(self.clock())
+            for some in locked_slices(self.lock, sorted(houses), SWEEP_SLICE):
+                for number in some:
+                    house = self.grid.houses.get(number)
+                    if house is not None:
+                        self._integrate(house, samples, day)
+        if samples and self.bus is not None:
+            self.bus.publish(EnergySampled(samples))
+        return len(samples)
+
+    def _integrate(self, house: House, samples: list[Sample], day: float) -> None:
+        """The house's new readings into its counters; call under the server lock.
+
+        Per device: one identity look-up and one counter step (this runs for every device of
+        every house heard from, each second)."""
+        by_device, gap_s, h = self._by_device, self.gap_s, house.identifier
+        volts = self.mains_voltage_v
+        latest = house.meter_a.timestamp
+        before = len(samples)
+        for c in house.consumers.values():
+            t = c.current_a.timestamp
+            if t is None:
+                continue
+            counter = by_device.get(c)
+            if counter is None:
+                counter = self._counter((h, "consumer", c.identifier), c)
+            elif counter.last_t is not None and t <= counter.last_t:
+                continue  # no reading since the last sweep
+            watts = (c.current_a.last or 0.0) * volts
+            counter.step(t, watts, gap_s, day)
+            samples.append((h, 1, c.identifier, t, watts))
+            if latest is None or t > latest:
+                latest = t
+        for s in house.suppliers.values():
+            t = s.last_seen
+            if t is None:
+                continue
+            counter = by_device.get(s)
+            if counter is None:
+                counter = self._counter((h, "supplier", s.identifier), s)
+            elif counter.last_t is not None and t <= counter.last_t:
+                continue
+            watts = s.supply_w
+            counter.step(t, -watts, gap_s, day)
+            samples.append((h, 2, s.identifier, t, watts))
+            if latest is None or t > latest:
+                latest = t
+        key = (h, "house", 0)
+        counter = self.counters.get(key)
+        if counter is None:
+            counter = self.counters[key] = EnergyCounter()
+        if latest is None or len(samples) == before and counter.last_t == latest:
+            return  # nothing new (a reading at the house's last time updates its draw)
+        draw_w = self._house_draw_w(house, latest)
+        delta = counter.add(latest, draw_w, gap_s, day)
+        samples.append((h, 0, 0, latest, draw_w))
+        total = self.counters[NEIGHBORHOOD_KEY]
+        total.take(delta, day)
+        if total.since is None:
+            total.since = latest
+
+    def _counter(self, key: Key, device: object) -> EnergyCounter:
+        """A device's counter: a restored one, or a new one; found by the device object next."""
+        counter = self.counters.get(key)
+        if counter is None:
+            counter = self.counters[key] = EnergyCounter()
+        self._by_device[device] = counter
+        return counter
+
+    def _house_draw_w(self, house: House, now: float) -> float:
+        """The house's net draw now (consumption - supply), from what was heard within a gap."""
+        oldest = now - self.gap_s
+        meter = house.meter_a
+        if meter.timestamp is not None and meter.timestamp >= oldest:
+            consumption_a = meter.last or 0.0
+        else:
+            consumption_a = sum(
+                c.current_a.last or 0.0
+                for c in house.consumers.values()
+                if c.current_a.timestamp is not None and c.current_a.timestamp >= oldest
+            )
+        supply_w = sum(
+            s.supply_w
+            for s in house.suppliers.values()
+            if s.last_seen is not None and s.last_seen >= oldest
+        )
+        return consumption_a * self.mains_voltage_v - supply_w
+
+    # --- reading it -----------------------------------------------------------------------------
+
+    def view(self, key: Key, now: float | None = None) -> EnergyView | None:
+        """A counter as of now: today's values are zero once its day is over."""
+        counter = self.counters.get(key)
+        if counter is None:
+            return None
+        now = self.clock() if now is None else now
+        day = self.day.start_of(now)
+        today_in, today_out, today_unmeasured = counter.today(day)
+        silent = counter.silent_s(now, self.gap_s)
+        if key == NEIGHBORHOOD_KEY:
+            silent = 0.0  # its houses' silences are in their own counters
+        since_midnight = min(silent, now - day)
+        return EnergyView(
+            counter.in_wh,
+            counter.out_wh,
+            today_in,
+            today_out,
+            counter.unmeasured_s + silent,
+            today_unmeasured + since_midnight,
+            counter.since,
+        )
+
+    def house(self, house: int, now: float | None = None) -> EnergyView | None:
+        return self.view((house, "house", 0), now)
+
+    def neighborhood(self, now: float | None = None) -> EnergyView:
+        view = self.view(NEIGHBORHOOD_KEY, now)
+        assert view is not None
+        return view
+
+    def house_payload(self, house: int, now: float) -> dict[str, float | None]:
+        view = self.house(house, now)
+        return EMPTY.payload() if view is None else view.payload()
+
+    def neighborhood_payload(self, now: float) -> dict[str, float | None]:
+        return self.neighborhood(now).payload()
+
+    # --- saving ---------------------------------------------------------------------------------
+
+    def export(self) -> list[tuple[int, str, int, bytes]]:
+        """Rows for the store. The dict is copied at once; a counter being updated meanwhile
+        is saved as its fields stand (each one valid), and the next snapshot catches up."""
+        self._prune()
+        copied = self.counters.copy()
+        return [(k[0], k[1], k[2], orjson.dumps(c.export())) for k, c in copied.items()]
+
+    def _prune(self) -> None:
+        """Forget the counters of removed devices (the neighborhood keeps their energy)."""
+        houses = self.grid.houses
+        for device in [d for d in list(self._by_device) if _removed(houses, d)]:
+            self._by_device.pop(device, None)
+        for key in [k for k in list(self.counters) if _gone(houses, k)]:
+            self.counters.pop(key, None)
+
+    def restore(self, rows: list[tuple[int, str, int, bytes]]) -> int:
+        """Load saved counters; an unreadable row is skipped with a warning."""
+        restored = 0
+        for house, kind, device, blob in rows:
+            try:
+                counter = EnergyCounter.restore(orjson.loads(blob))
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                log.warning(
+                    "skipped an unreadable energy row for house %s %s %s", house, kind, device
+                )
+                continue
+            self.counters[(house, kind, device)] = counter
+            restored += 1
+        return restored
+
+
+def _removed(houses: dict[int, House], device: object) -> bool:
+    house = houses.get(device.house)  # type: ignore[attr-defined]
+    if house is None:
+        return True
+    devices = house.suppliers if hasattr(device, "sensors") else house.consumers
+    return devices.get(device.identifier) is not device  # type: ignore[attr-defined]
+
+
+def _gone(houses: dict[int, House], key: Key) -> bool:
+    h, kind, device = key
+    if kind == "neighborhood":
+        return False
+    house = houses.get(h)
+    if house is None:
+        return True
+    if kind == "house":
+        return False
+    return device not in (house.consumers if kind == "consumer" else house.suppliers)
+
+
+EMPTY = EnergyView(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, None)

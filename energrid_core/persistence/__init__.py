@@ -1,0 +1,1 @@
+"""What survives a restart: the SQLite store, statistics snapshots, management tables."""

@@ -1,0 +1,1 @@
+"""The retained state topics: what is published for clients, when, and in which payloads."""

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from energrid.shell import output as out
+from energrid.shell import words
+from energrid.shell.words import term, w
 from energrid_core.errors import (
     BadArgumentError,
     EnergridError,
@@ -30,19 +32,25 @@ class DebugFlag:
 
 
 def whole_number(value: Any, name: str, low: int = 1, high: int = MAX_ID) -> int:
+    """value when it is a whole number in low..high; name: what it is, in English ('the
+    house'), said in the shell's language."""
     if type(value) is not int:
-        raise BadArgumentError(f"{name} must be a whole number, not {_short(value)}")
+        raise BadArgumentError(_bad("error.not whole", name, value))
     if value < low:
-        raise BadArgumentError(f"{name} must be {low} or more, not {_short(value)}")
+        raise BadArgumentError(_bad("error.too small", name, value, low=low))
     if value > high:
-        raise BadArgumentError(f"{name} must be at most {high}, not {_short(value)}")
+        raise BadArgumentError(_bad("error.too large", name, value, high=high))
     return value
+
+
+def _bad(key: str, name: str, value: Any, **more: object) -> str:
+    return w(key, name=term(name), value=_short(value), **more)
 
 
 def _short(value: Any) -> str:
     """repr() of an argument, cut to a readable length (and safe for 5,000-digit integers)."""
     if type(value) is int and abs(value) > 10**30:
-        return "a number that large"
+        return w("a number that large")
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -52,16 +60,14 @@ def state(value: Any) -> int:
         return int(value)
     if type(value) is int and value in (0, 1):
         return value
-    raise BadArgumentError(f"the state must be 1 (ON) or 0 (OFF), not {_short(value)}")
+    raise BadArgumentError(w("error.state", value=_short(value)))
 
 
 def device_type(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise BadArgumentError(
-            f"the type must be a name in quotes such as 'LED', not {_short(value)}"
-        )
+        raise BadArgumentError(w("error.type", value=_short(value)))
     if len(value) > MAX_TYPE_LEN:
-        raise BadArgumentError(f"the type is {len(value)} characters long; at most {MAX_TYPE_LEN}")
+        raise BadArgumentError(w("error.type length", n=len(value), high=MAX_TYPE_LEN))
     return value.strip()
 
 
@@ -102,14 +108,14 @@ class ShellCommand:
         try:
             self._signature.bind(*args, **kwargs)
         except TypeError as exc:
-            _report(f"wrong arguments ({exc}). Usage: {self.usage}")
+            _report(w("wrong arguments", detail=exc, usage=self.usage))
             return None
         try:
             return self.fn(*args, **kwargs)
         except (BadArgumentError, UnknownHouseError, UnknownDeviceError) as exc:
-            _report(f"{str(exc).rstrip('.')}. Usage: {self.usage}")
+            _report(w("usage", text=said(exc).rstrip("."), usage=self.usage))
         except EnergridError as exc:
-            _report(str(exc))
+            _report(said(exc))
         except Exception as exc:
             _report_bug(self.__name__, exc)
         return None
@@ -117,6 +123,11 @@ class ShellCommand:
     def __repr__(self) -> str:
         doc = (self.__doc__ or "").strip().splitlines()
         return f"{self.usage}: {doc[0]}" if doc else self.usage
+
+
+def said(exc: EnergridError) -> str:
+    """An error's line in the shell's language: its note worded, else its text."""
+    return words.say(exc.note) if exc.note is not None else str(exc)
 
 
 def _report(text: str) -> None:
@@ -127,6 +138,6 @@ def _report(text: str) -> None:
 
 def _report_bug(name: str, exc: Exception) -> None:
     log.debug("%s failed", name, exc_info=True)
-    out.error(f"{name} failed: {type(exc).__name__}: {exc} (debug(True) shows the traceback)")
+    out.error(w("failed", name=name, error=f"{type(exc).__name__}: {exc}"))
     if DebugFlag.on:
         traceback.print_exc()

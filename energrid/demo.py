@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from energrid.shell import output as out
 from energrid.shell import words
+from energrid.shell.words import w
 from energrid.simulator.accounts import house_accounts, missing_text
 from energrid.simulator.board import SimHouse
 from energrid.simulator.clock import SimClock
@@ -74,66 +75,6 @@ DEMO_PRIORITIES = {"Relais": 1, "Lampe": 3, "Radiateur": 5, "Frigo": CRITICAL}
 DEMO_SEED = 2019
 CONNECT_WAIT_S = 2.0
 READY_WAIT_S = 5.0  # how long "ready" waits for every demo board's first readings, at least
-
-NARRATION = {
-    "fr": {
-        "start": "Démonstration Energrid : construction d'un quartier de 2 maisons.",
-        "existing": "Le quartier a déjà {n} : la démonstration ajoute les maisons {a} et {b}.",
-        "house": "Création de la maison {h}.",
-        "consumer": "  Maison {h} : ajout du consommateur {i} ({t}).",
-        "supplier": "  Maison {h} : ajout du fournisseur {i} ({t}).",
-        "boards": "Cartes simulées lancées : une mesure toutes les {p:g} s, une journée simulée en "
-        "{day} (maison {a} : format historique, maison {b} : format par appareil).",
-        "waiting": "Le broker ne répond pas encore : les cartes se connecteront dès qu'il "
-        "répondra.",
-        "refused": "Le broker refuse les cartes simulées ({reason}) : vérifiez leurs comptes "
-        "(docs/security.md).",
-        "done": "Quartier prêt. Tapez showHouses() pour voir l'état du réseau, puis "
-        "setConsumer({a}, 1, 0) pour éteindre le radiateur de la maison {a}. live() suit la "
-        "journée (midi : les maisons exportent ; vers 18 h 30 : la pointe du soir) ; "
-        "setLimit(4500) et setShedding(True) délestent le four.",
-        "late": "Quartier construit, mais la maison {h} n'a encore rien publié : showHouses() "
-        "montre quand sa carte est en ligne.",
-        "resumed": "Reprise de la démonstration : les maisons {a} et {b} publient à nouveau.",
-        "found": "Le quartier de démonstration d'une session précédente est là (maisons {a} et "
-        "{b}) : ses cartes simulées reprennent. showHouses() montre l'état du réseau.",
-        "interrupted": "Démonstration interrompue : ses maisons ont été retirées, rien n'a changé.",
-        "busy": "La démonstration est déjà lancée : showHouses() montre son quartier, "
-        "stopDemo() l'arrête.",
-        "stopped": "Démonstration arrêtée : les cartes simulées ne publient plus "
-        "(les maisons restent ; startDemo() les relance).",
-        "not_running": "Aucune démonstration en cours : startDemo() la lance.",
-        "clock": "heure simulée {t} (jour {d})",
-    },
-    "en": {
-        "start": "Energrid demo: building a neighborhood of 2 houses.",
-        "existing": "The neighborhood already has {n}: the demo adds houses {a} and {b}.",
-        "house": "Creating house {h}.",
-        "consumer": "  House {h}: adding consumer {i} ({t}).",
-        "supplier": "  House {h}: adding supplier {i} ({t}).",
-        "boards": "Simulated boards started: a reading every {p:g} s, a simulated day in {day} "
-        "(house {a}: legacy format, house {b}: per-device format).",
-        "waiting": "The broker does not answer yet: the boards will connect as soon as it does.",
-        "refused": "The broker refuses the simulated boards ({reason}): check their accounts "
-        "(docs/security.md).",
-        "done": "Neighborhood ready. Type showHouses() to see the grid, then "
-        "setConsumer({a}, 1, 0) to switch off house {a}'s radiator. live() follows the day "
-        "(noon: the houses export; about 18:30: the evening peak); setLimit(4500) and "
-        "setShedding(True) shed the oven.",
-        "late": "Neighborhood built, but house {h} has not been heard from yet: showHouses() "
-        "shows when its board is online.",
-        "resumed": "Demo resumed: houses {a} and {b} publish again.",
-        "found": "The demo neighborhood of an earlier session is here (houses {a} and {b}): its "
-        "simulated boards resume. showHouses() shows the grid.",
-        "interrupted": "Demo interrupted: its houses were removed, nothing changed.",
-        "busy": "The demo is already running: showHouses() shows its neighborhood, "
-        "stopDemo() stops it.",
-        "stopped": "Demo stopped: the simulated boards no longer publish "
-        "(the houses stay; startDemo() restarts them).",
-        "not_running": "No demo is running: startDemo() starts one.",
-        "clock": "simulated time {t} (day {d})",
-    },
-}
 
 
 def day_length(time_factor: float) -> str:
@@ -215,13 +156,12 @@ class Demo:
         return self.fleet is not None
 
     def start(self, lang: str = "fr") -> None:
-        text = NARRATION.get(lang)
-        if text is None:
-            raise BadArgumentError(f"lang must be 'fr' or 'en', not {lang!r}")
+        if not isinstance(lang, str) or lang not in words.LANGUAGES:
+            raise BadArgumentError(w("error.lang", lang=lang))
+        words.set_language(lang)  # the demo's language becomes the shell's: all it prints
         self.lang = lang
-        words.set_language(lang)  # the demo's language becomes the shell's: its tables too
         if self.fleet is not None:
-            out.say(text["busy"])
+            out.say(w("demo.busy"))
             return
         mine = list(self.houses)
 
@@ -234,30 +174,30 @@ class Demo:
         # never get a reading, and a refusal notice per board over the prompt.
         accounts = self._accounts(self.houses if built else earlier or [following, following + 1])
         if built:
-            out.say(text["resumed"].format(a=self.houses[0], b=self.houses[1]))
+            out.say(w("demo.resumed", a=self.houses[0], b=self.houses[1]))
         elif earlier:  # the grid is saved: the demo of an earlier session is still there
             self.houses = earlier
             self.boards = self._make_boards()
-            out.say(text["found"].format(a=earlier[0], b=earlier[1]))
+            out.say(w("demo.found", a=earlier[0], b=earlier[1]))
         else:
             try:
-                self._build(text)
+                self._build()
             except KeyboardInterrupt:  # Ctrl-C during the narration: leave no half-built grid
                 self._remove_houses()
-                out.say(text["interrupted"])
+                out.say(w("demo.interrupted"))
                 return
             self.boards = self._make_boards()
         since = self.server.clock()
-        if self._start_boards(text, accounts):
+        if self._start_boards(accounts):
             silent = self._wait_until_heard(since)
         else:
             silent = list(self.houses)
         if built or earlier:
             return
         if silent:
-            out.say(text["late"].format(h=silent[0]))
+            out.say(w("demo.late", h=silent[0]))
         else:
-            out.say(text["done"].format(a=self.houses[0]))
+            out.say(w("demo.done", a=self.houses[0]))
 
     def _not_heard(self, since: float) -> list[int]:
         """The demo houses with a device that has published nothing since `since`."""
@@ -288,23 +228,23 @@ class Demo:
             silent = self._not_heard(since)
         return silent
 
-    def _build(self, text: dict[str, str]) -> None:
+    def _build(self) -> None:
         existing = self.server.read(lambda g: len(g.grid.houses))
-        out.say(text["start"])
+        out.say(w("demo.start"))
         houses = self.server.new_houses(2)
         self.houses = [house.identifier for house in houses]
         if existing:
-            houses = out.plural(existing, "maison" if self.lang == "fr" else "house")
-            out.say(text["existing"].format(n=houses, a=self.houses[0], b=self.houses[1]))
+            had = words.plural(existing, "n house")
+            out.say(w("demo.existing", n=had, a=self.houses[0], b=self.houses[1]))
         for index, house in enumerate(self.houses, 1):
-            out.say(text["house"].format(h=house))
+            out.say(w("demo.house", h=house))
             self.sleep(self.pause_s)
             for kind, type_ in demo_devices(index, self.lang):
                 make = (
                     self.server.new_consumers if kind == "consumer" else self.server.new_suppliers
                 )
                 device = make(house, 1, type_)[0]
-                out.say(text[kind].format(h=house, i=device.identifier, t=type_))
+                out.say(w(f"demo.{kind}", h=house, i=device.identifier, t=type_))
                 self.sleep(self.pause_s)
         self._set_priorities()
 
@@ -363,7 +303,7 @@ class Demo:
         sim_s = max(times)
         day, rest = divmod(int(sim_s), 86400)
         clock = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}"
-        return NARRATION[self.lang]["clock"].format(t=clock, d=day + 1)
+        return w("demo.clock", t=clock, d=day + 1)
 
     def _accounts(self, houses: list[int]) -> dict[int, tuple[str, str]] | None:
         """The boards' broker accounts when the server has one (a broker that wants accounts
@@ -381,9 +321,7 @@ class Demo:
             )
         return found
 
-    def _start_boards(
-        self, text: dict[str, str], accounts: dict[int, tuple[str, str]] | None
-    ) -> bool:
+    def _start_boards(self, accounts: dict[int, tuple[str, str]] | None) -> bool:
         """Start the boards and say so; False when the broker refused them or does not answer."""
         settings = self.server.settings
         options = FleetOptions(
@@ -403,22 +341,21 @@ class Demo:
         fleet.start_background()
         self.fleet = fleet
         day = day_length(self.time_factor)
-        out.say(text["boards"].format(p=self.period_s, day=day, a=self.houses[0], b=self.houses[1]))
+        out.say(w("demo.boards", p=self.period_s, day=day, a=self.houses[0], b=self.houses[1]))
         refused = fleet.refused
         if refused:
-            out.say(text["refused"].format(reason=refused[0].refusal))
+            out.say(w("demo.refused", reason=refused[0].refusal))
         elif not connected:
-            out.say(text["waiting"])
+            out.say(w("demo.waiting"))
         return connected and not refused
 
     def stop(self) -> None:
         """stopDemo(): the boards stop publishing; the houses stay."""
-        text = NARRATION[self.lang]
         if self.fleet is None:
-            out.say(text["not_running"])
+            out.say(w("demo.not_running"))
             return
         self.close()
-        out.say(text["stopped"])
+        out.say(w("demo.stopped"))
 
     def close(self) -> None:
         """Stop the boards without a word (on shell exit); safe to call twice."""

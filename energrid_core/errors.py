@@ -1,8 +1,19 @@
 """One error family. Messages are written for the person at the keyboard, on one line."""
 
+from __future__ import annotations
+
+from energrid_core.notes import Note
+
 
 class EnergridError(Exception):
-    """Base of every error Energrid reports to a person."""
+    """Base of every error Energrid reports to a person.
+
+    Raised with a plain English line, or with a Note: then `str()` is its English and `note`
+    lets the shell say it in its own language."""
+
+    def __init__(self, message: str | Note = "") -> None:
+        self.note = message if isinstance(message, Note) else None
+        super().__init__(str(message))
 
 
 class BadArgumentError(EnergridError):

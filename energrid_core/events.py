@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from energrid_core.commands.command import Command, Phase
+from energrid_core.notes import Note
 from energrid_core.wire import CommandSeen, Decoded
 
 log = logging.getLogger("energrid.events")
@@ -45,11 +46,12 @@ class WireCommand:
 
 @dataclass(frozen=True, slots=True)
 class CommandChanged:
-    """A command moved to a new phase; `command` is a copy, `notice` the line for a person."""
+    """A command moved to a new phase; `command` is a copy, `notice` the line for a person
+    (str() of it in English; the shell says it in its language)."""
 
     command: Command
     previous: Phase | None
-    notice: str | None
+    notice: Note | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from energrid_core.data import Data
 from energrid_core.errors import UnknownDeviceError, UnknownHouseError
+from energrid_core.notes import Note, ids_text, note
 from energrid_core.wire.readings import SUPPLIER_FIELDS
 
 T = TypeVar("T")
@@ -126,15 +127,6 @@ def _all_or_none(make: Callable[[], T], count: int, index: dict[int, T]) -> list
     return made
 
 
-def describe_ids(ids: dict[int, object]) -> str:
-    """ "1, 2, 5", or "1..500 (480 in all)" when there are many, or "none"."""
-    if not ids:
-        return "none"
-    if len(ids) <= 12:
-        return ", ".join(map(str, sorted(ids)))
-    return f"{min(ids)}..{max(ids)} ({len(ids)} in all)"
-
-
 @dataclass(slots=True, eq=False)
 class House:
     """A house: its consumers, its suppliers and its own meter (legacy key "0")."""
@@ -199,9 +191,9 @@ class House:
         del self.suppliers[identifier]
         return supplier
 
-    def _unknown(self, kind: str, identifier: int, devices: dict[int, object]) -> str:
-        have = describe_ids(devices)
-        return f"house {self.identifier} has no {kind} {identifier} (its {kind}s: {have})"
+    def _unknown(self, kind: str, identifier: int, devices: dict[int, object]) -> Note:
+        have = ids_text(devices)
+        return note(f"error.no {kind}", house=self.identifier, device=identifier, have=have)
 
     @property
     def metered(self) -> bool:
@@ -263,8 +255,8 @@ class Neighborhood:
     def house(self, identifier: int) -> House:
         found = self.houses.get(identifier)
         if found is None:
-            have = describe_ids(self.houses) if self.houses else "none yet: newHouse() makes one"
-            raise UnknownHouseError(f"no house {identifier} (houses: {have})")
+            have = ids_text(self.houses) if self.houses else note("error.no houses yet")
+            raise UnknownHouseError(note("error.no house", house=identifier, houses=have))
         return found
 
     def rm_house(self, identifier: int) -> House:

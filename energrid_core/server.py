@@ -43,6 +43,7 @@ from energrid_core.instance import default_client_id, instance_id
 from energrid_core.manage import parts as manage_parts
 from energrid_core.model import Consumer, DeviceKind, House, Neighborhood, Supplier
 from energrid_core.mqtt.client import ClientOptions, GridClient
+from energrid_core.notes import note
 from energrid_core.persistence import snapshot
 from energrid_core.persistence.snapshot_saver import SnapshotSaver
 from energrid_core.persistence.store import Store, resolve_calibration
@@ -303,7 +304,7 @@ class GridServer:
         try:
             type_.encode("utf-8")  # what the store can save; refused before anything changes
         except UnicodeEncodeError:
-            raise BadArgumentError(f"the type {type_!r} is not valid text") from None
+            raise BadArgumentError(note("error.type not text", type=type_)) from None
         with self.lock:
             target = self.grid.house(house)
             devices = target.consumers if kind == "consumer" else target.suppliers
@@ -350,7 +351,7 @@ class GridServer:
         """
         binding = self.binder.bind(house, consumer, flavour, device)
         self.ledger.cancel(
-            house, CONSUMER, consumer, why=f"the consumer is now {binding.describe()}"
+            house, CONSUMER, consumer, why=note("detail.now plug", plug=binding.describe())
         )
         return binding
 
@@ -488,4 +489,4 @@ class GridServer:
 
 def _check_count(count: int) -> None:
     if not 1 <= count <= MAX_BATCH:
-        raise BadArgumentError(f"the number to create must be 1..{MAX_BATCH}, not {count}")
+        raise BadArgumentError(note("error.batch", high=MAX_BATCH, count=count))

@@ -209,8 +209,8 @@ def test_the_shell_has_stopdemo_and_its_help(
     server: GridServer, demo: Demo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     namespace = build_namespace(server, demo)
-    namespace["stopDemo"]()
-    assert "Aucune démonstration en cours" in capsys.readouterr().out
+    namespace["stopDemo"]()  # in the shell's language, English until a demo or setLanguage
+    assert "No demo is running: startDemo() starts one." in capsys.readouterr().out
     namespace["help"]()
     listing = capsys.readouterr().out
     assert "stopDemo()" in listing and "startDemo(lang='en')" in listing

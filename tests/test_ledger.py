@@ -71,7 +71,7 @@ class Desk:
         return [(e.command.phase.value, e.command.state) for e in self.events]
 
     def notices(self) -> list[str]:
-        return [e.notice for e in self.events if e.notice is not None]
+        return [str(e.notice) for e in self.events if e.notice is not None]
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_down_queues_latest_wins_and_sends_on_reconnect(desk: Desk) -> None:
     desk.connect(False)
     assert desk.submit(1).phase is Phase.QUEUED
     second = desk.submit(0)
-    assert second.phase is Phase.QUEUED and second.detail == "replaces the waiting 1"
+    assert second.phase is Phase.QUEUED and str(second.detail) == "replaces the waiting 1"
     assert [c.state for c in desk.ledger.pending] == [0]
     assert desk.journal.rows[(1, "consumer", 1)].state == 0
     assert ("superseded", 1) in desk.phases()

@@ -7,13 +7,14 @@ from typing import Any
 
 from energrid.arguments import command, whole_number
 from energrid.shell import output as out
+from energrid.shell.words import w
 from energrid_core.server import GridServer
 
 HELP = [
-    ("bindDevice(h, c, 'tasmota', topic)", "feed consumer c of house h from a Tasmota plug"),
-    ("bindDevice(h, c, 'shelly', id)", "... from a Shelly (Gen1: 'shellies/<id>')"),
-    ("unbindDevice(h, c)", "stop feeding consumer c from its plug"),
-    ("showBindings()", "every bound consumer, its plug, relay, watts, and whether it is online"),
+    ("bindDevice(h, c, 'tasmota', topic)", "help.bindDevice tasmota"),
+    ("bindDevice(h, c, 'shelly', id)", "help.bindDevice shelly"),
+    ("unbindDevice(h, c)", "help.unbindDevice"),
+    ("showBindings()", "help.showBindings"),
 ]
 
 
@@ -22,7 +23,8 @@ def plug_note(server: GridServer, house: int, consumer: int) -> str:
     binding = server.binding(house, consumer)
     if binding is None:
         return ""
-    return f" (it goes to {binding.describe()} on {binding.wire.command_topic(binding.device)})"
+    topic = binding.wire.command_topic(binding.device)
+    return w("plug note", plug=binding.describe(), topic=topic)
 
 
 class BindingCommands:
@@ -43,7 +45,7 @@ class BindingCommands:
             whole_number(h, "the house"), whole_number(c, "the consumer"), flavour, device
         )
         topics = ", ".join(binding.report_topics())
-        out.say(f"House {h} consumer {c} is fed by {binding.describe()} (listening on {topics}).")
+        out.say(w("bound", h=h, c=c, plug=binding.describe(), topics=topics))
 
     @command("unbindDevice(h, c)")
     def unbindDevice(self, h: int, c: int) -> None:
@@ -51,22 +53,29 @@ class BindingCommands:
         gone = self.server.unbind_device(
             whole_number(h, "the house"), whole_number(c, "the consumer")
         )
-        out.say(f"House {h} consumer {c} is no longer fed by {gone.describe()}.")
+        out.say(w("unbound", h=h, c=c, plug=gone.describe()))
 
     @command("showBindings()")
     def showBindings(self) -> None:
         """Every consumer fed by a plug: the plug, its relay, its watts, its own online flag."""
         bindings = self.server.all_bindings()
         if not bindings:
-            out.say("No consumer is bound to a plug: bindDevice(h, c, 'tasmota', topic) binds one.")
+            out.say(w("no bindings"))
             return
         lines = []
         for b in bindings:
             relay = {True: "ON", False: "OFF", None: "?"}[b.on]
             watts = out.watts(b.power_w)  # '-' when no reading came, as in the other tables
-            online = {True: "online", False: "OFFLINE", None: "not heard"}[b.online]
+            online = w({True: "ONLINE", False: "OFFLINE", None: "not heard"}[b.online])
             lines.append(
-                f"  house {b.house} consumer {b.consumer}: {b.describe()}  relay {relay}  "
-                f"{watts}  {online}"
+                w(
+                    "binding line",
+                    h=b.house,
+                    c=b.consumer,
+                    plug=b.describe(),
+                    relay=relay,
+                    watts=watts,
+                    online=online,
+                )
             )
-        out.say("Bound consumers\n" + "\n".join(lines))
+        out.say(w("bound consumers") + "\n" + "\n".join(lines))

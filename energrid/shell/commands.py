@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from energrid.arguments import DebugFlag, command, device_type, state, whole_number
-from energrid.shell import binding_commands, manage_commands, views
+from energrid.shell import binding_commands, manage_commands, views, words
 from energrid.shell import output as out
 from energrid.shell.place_arguments import place
 from energrid.shell.words import w
@@ -15,29 +15,31 @@ from energrid_core.commands.command import Command, Phase
 from energrid_core.errors import BadArgumentError
 from energrid_core.events import CommandChanged, ReadingApplied, WireCommand
 from energrid_core.model import DeviceKind
+from energrid_core.notes import device
 from energrid_core.server import MAX_BATCH, GridServer
 
+# (how it is typed, the words-catalogue id of what it does): help()'s list, worded when shown.
 HELP = [
-    ("debug(True|False)", "show live traffic and tracebacks, or stop"),
-    ("help()", "this list; help(command) for one command"),
-    ("exit()", "leave the shell and stop the server (Ctrl-D too)"),
-    ("newHouse() / newHouse(n)", "create one house / n houses"),
-    ("showHouses()", "neighborhood totals and one line per house (showHouses(page=2) ...)"),
-    ("showHouse(h)", "consumers and suppliers of house h with their readings"),
-    ("rmHouse(h)", "remove house h"),
-    ("setHouse(h, name=..., x=..., y=...)", "name house h and place it (metres) for the 3D view"),
-    ("newConsumer(h, type) / newConsumer(h, n, type)", "add 1 / n consumers to house h"),
-    ("showConsumers(h) / showConsumers(h, c)", "consumers of house h / consumer c only"),
-    ("setConsumer(h, c, 0|1)", "switch consumer c of house h OFF (0) or ON (1)"),
-    ("rmConsumer(h, c)", "remove consumer c of house h"),
-    ("newSupplier(h, type) / newSupplier(h, n, type)", "add 1 / n suppliers to house h"),
-    ("showSuppliers(h) / showSuppliers(h, s)", "suppliers of house h / supplier s only"),
-    ("setSupplier(h, s, 0|1)", "switch the load of supplier s of house h OFF (0) or ON (1)"),
-    ("rmSupplier(h, s)", "remove supplier s of house h"),
-    ("showStats()", "messages received, applied and rejected by reason"),
+    ("debug(True|False)", "help.debug"),
+    ("help()", "help.help"),
+    ("exit()", "help.exit"),
+    ("newHouse() / newHouse(n)", "help.newHouse"),
+    ("showHouses()", "help.showHouses"),
+    ("showHouse(h)", "help.showHouse"),
+    ("rmHouse(h)", "help.rmHouse"),
+    ("setHouse(h, name=..., x=..., y=...)", "help.setHouse"),
+    ("newConsumer(h, type) / newConsumer(h, n, type)", "help.newConsumer"),
+    ("showConsumers(h) / showConsumers(h, c)", "help.showConsumers"),
+    ("setConsumer(h, c, 0|1)", "help.setConsumer"),
+    ("rmConsumer(h, c)", "help.rmConsumer"),
+    ("newSupplier(h, type) / newSupplier(h, n, type)", "help.newSupplier"),
+    ("showSuppliers(h) / showSuppliers(h, s)", "help.showSuppliers"),
+    ("setSupplier(h, s, 0|1)", "help.setSupplier"),
+    ("rmSupplier(h, s)", "help.rmSupplier"),
+    ("showStats()", "help.showStats"),
     *binding_commands.HELP,
-    ("startDemo() / startDemo(lang='en')", "demo neighborhood with live simulated boards"),
-    ("stopDemo()", "stop the demo's simulated boards (its houses stay)"),
+    ("startDemo() / startDemo(lang='en')", "help.startDemo"),
+    ("stopDemo()", "help.stopDemo"),
     *manage_commands.HELP,
 ]
 
@@ -46,15 +48,15 @@ def _count_and_type(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int,
     """(h, type) or (h, n, type), the seed's two forms; the names h, n, type may be keywords."""
     total = len(args) + len(kwargs)
     if total not in (2, 3):
-        raise BadArgumentError(f"expected 2 or 3 arguments, got {total}")
+        raise BadArgumentError(w("error.arguments count", expected="2 or 3", n=total))
     names = ("h", "type") if total == 2 else ("h", "n", "type")
     unknown = set(kwargs) - set(names)
     if unknown:
-        raise BadArgumentError(f"unexpected argument {sorted(unknown)[0]!r}")
+        raise BadArgumentError(w("error.unexpected argument", name=sorted(unknown)[0]))
     values = dict(zip(names, args, strict=False))
     for name, value in kwargs.items():
         if name in values:
-            raise BadArgumentError(f"{name} is given twice")
+            raise BadArgumentError(w("error.given twice", name=name))
         values[name] = value
     house = whole_number(values["h"], "the house")
     count = whole_number(values.get("n", 1), "the number of devices", high=MAX_BATCH)
@@ -69,7 +71,8 @@ class ShellCommands:
         self._demo = demo
         self._debug_listener = None
         self.registry: dict[str, Callable[..., Any]] = {}
-        # One line per change of a command ("House 2 consumer 1 confirmed ON in 0.3 s").
+        # One line per change of a command ("House 2 consumer 1 confirmed ON in 0.3 s"), worded
+        # as it is printed (in the network thread): in the language of that moment.
         server.bus.subscribe(CommandChanged, _print_command_notice)
 
     def namespace(self) -> dict[str, Callable[..., Any]]:
@@ -108,7 +111,7 @@ class ShellCommands:
     def debug(self, on: bool = True) -> None:
         """Print every applied message, every rejection and tracebacks; debug(False) stops."""
         if type(on) is not bool:
-            raise BadArgumentError(f"debug takes True or False, not {on!r}")
+            raise BadArgumentError(w("error.true or false", command="debug", value=_short_repr(on)))
         DebugFlag.on = on
         logging.getLogger("energrid").setLevel(logging.DEBUG if on else logging.INFO)
         if on and self._debug_listener is None:
@@ -119,7 +122,7 @@ class ShellCommands:
         elif not on and self._debug_listener is not None:
             self._debug_listener()
             self._debug_listener = None
-        out.say(f"DEBUG mode {'ON' if on else 'OFF'}")
+        out.say(w("debug mode", state="ON" if on else "OFF"))
 
     @command("help() or help(command)")
     def help(self, what: Any = None) -> None:
@@ -127,18 +130,18 @@ class ShellCommands:
         if isinstance(what, str):
             found = self.registry.get(what.strip().rstrip("()"))
             if found is None:
-                raise BadArgumentError(f"there is no command {what!r}; help() lists them")
+                raise BadArgumentError(w("error.no command", what=_short_repr(what)))
             what = found
         if what is not None:
             usage = getattr(what, "usage", None)
             if usage is None:
-                raise BadArgumentError(f"{_short_repr(what)} is not an Energrid command")
-            doc = " ".join((what.__doc__ or "").split())
+                raise BadArgumentError(w("error.not a command", what=_short_repr(what)))
+            doc = describe_command(what)
             out.say(f"{usage}\n  {doc}" if doc else usage)
             return
         width = max(len(form) for form, _ in HELP)
-        lines = ["Energrid commands (houses, consumers and suppliers are numbered from 1):"]
-        lines += [f"  {form:<{width}}  {text}" for form, text in HELP]
+        lines = [w("help head")]
+        lines += [f"  {form:<{width}}  {w(key)}" for form, key in HELP]
         out.say("\n".join(lines))
 
     # --- houses ------------------------------------------------------------------------------
@@ -148,8 +151,10 @@ class ShellCommands:
         """Create n houses (1 by default), numbered after the last one."""
         houses = self.server.new_houses(whole_number(n, "the number of houses", high=MAX_BATCH))
         ids = [h.identifier for h in houses]
-        what = f"house {ids[0]}" if len(ids) == 1 else f"houses {ids[0]}..{ids[-1]}"
-        out.say(f"Created {what}.")
+        if len(ids) == 1:
+            out.say(w("created house", h=ids[0]))
+        else:
+            out.say(w("created houses", a=ids[0], b=ids[-1]))
 
     @command("showHouses() or showHouses(page=N)")
     def showHouses(self, page: int = 1) -> None:
@@ -170,17 +175,19 @@ class ShellCommands:
         number = whole_number(h, "the house")
         name_, x_m, y_m = place(name, x, y)
         house = self.server.set_house(number, name_, x_m, y_m)
-        where = (
-            "automatic layout" if house.x_m is None else f"at x={house.x_m:g} m, y={house.y_m:g} m"
-        )
-        out.say(f"House {number}: {house.name or f'House {number}'}, {where}.")
+        if house.x_m is None:
+            where = w("automatic layout")
+        else:
+            where = w("placed at", x=f"{house.x_m:g}", y=f"{house.y_m:g}")
+        name_shown = out.printable(house.name) if house.name else w("House n", h=number)
+        out.say(w("house placed", h=number, name=name_shown, where=where))
 
     @command("rmHouse(h)")
     def rmHouse(self, h: int) -> None:
         """Remove house h with all its devices."""
         house = self.server.rm_house(whole_number(h, "the house"))
         devices = len(house.consumers) + len(house.suppliers)
-        out.say(f"Removed house {h} and its {_plural(devices, 'device')}.")
+        out.say(w("removed house", h=h, devices=words.plural(devices, "n device")))
 
     # --- consumers ---------------------------------------------------------------------------
 
@@ -211,7 +218,7 @@ class ShellCommands:
     def rmConsumer(self, h: int, c: int) -> None:
         """Remove consumer c from house h."""
         self.server.rm_consumer(whole_number(h, "the house"), whole_number(c, "the consumer"))
-        out.say(f"Removed consumer {c} of house {h}.")
+        out.say(w("removed consumer", c=c, h=h))
 
     # --- suppliers ---------------------------------------------------------------------------
 
@@ -242,7 +249,7 @@ class ShellCommands:
     def rmSupplier(self, h: int, s: int) -> None:
         """Remove supplier s from house h."""
         self.server.rm_supplier(whole_number(h, "the house"), whole_number(s, "the supplier"))
-        out.say(f"Removed supplier {s} of house {h}.")
+        out.say(w("removed supplier", s=s, h=h))
 
     # --- the rest ----------------------------------------------------------------------------
 
@@ -287,12 +294,8 @@ class ShellCommands:
         """Build the demo neighborhood, narrated in French (lang='en': English), and start
         simulated boards that publish its readings."""
         if self._demo is None:
-            raise BadArgumentError("no demo is available in this shell")
+            raise BadArgumentError(w("error.no demo"))
         self._demo(*args, **kwargs)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _short_repr(value: Any) -> str:
@@ -305,24 +308,31 @@ def command_result(command: Command) -> str:
     c = command
     what = f"{c.state} ({out.on_off(c.state)})"
     if c.phase is Phase.SENT:
-        return f"Sent {what} to {c.topic}"
+        return w("sent", what=what, topic=c.topic)
     ttl = max(0, round(c.expires_at - c.created))
-    also = f" ({c.detail})" if c.detail else ""
-    return (
-        f"Queued: the broker is not connected; {what} for {c.topic} will be sent when it is "
-        f"back, if within {ttl} s{also}"
-    )
+    if c.detail:
+        return w("queued why", what=what, topic=c.topic, ttl=ttl, detail=c.detail)
+    return w("queued", what=what, topic=c.topic, ttl=ttl)
+
+
+def describe_command(fn: Any) -> str:
+    """What help(command) says of a command: its docstring, the English (kept once, with the
+    code), or the shell's language's 'doc.<name>' (words_fr.FRENCH has every command's)."""
+    translated = words.catalogue().get(f"doc.{getattr(fn, '__name__', '')}")
+    return translated or " ".join((fn.__doc__ or "").split())
 
 
 def _print_command_notice(event: CommandChanged) -> None:
     if event.notice is not None:
-        out.say(event.notice)
+        out.say(words.say(event.notice))
 
 
 def _created(kind: str, made: list, house: int, type_: str) -> str:
     ids = [d.identifier for d in made]
-    which = f"{kind} {ids[0]}" if len(ids) == 1 else f"{kind}s {ids[0]}..{ids[-1]}"
-    return f"Created {which} ({out.printable(type_)}) in house {house}."
+    type_shown = out.printable(type_)
+    if len(ids) == 1:
+        return w(f"created {kind}", i=ids[0], type=type_shown, h=house)
+    return w(f"created {kind}s", a=ids[0], b=ids[-1], type=type_shown, h=house)
 
 
 def _print_message(event: ReadingApplied | WireCommand) -> None:
@@ -330,11 +340,12 @@ def _print_message(event: ReadingApplied | WireCommand) -> None:
     if isinstance(event, WireCommand):
         command_seen = event.command
         kind = DeviceKind.of(command_seen.supplier)
-        out.say(f"[debug] house {house} {kind} {command_seen.device}: set {command_seen.state}")
+        head = device(house, kind, command_seen.device)
+        out.say(w("debug command", head=head, state=command_seen.state))
         return
     decoded = event.decoded
     parts = [f"c{r.device}={r.current_a:.2f}A" for r in decoded.consumers]
     for r in decoded.suppliers:
         values = " ".join(f"{name}={value:g}" for name, value in r.values.items())
         parts.append(f"s{r.device}({values})")
-    out.say(f"[debug] house {house}: " + " ".join(parts))
+    out.say(w("debug reading", h=house, readings=" ".join(parts)))

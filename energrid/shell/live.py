@@ -46,7 +46,7 @@ def frame(server: GridServer, house: int | None, rows: int, clock_text: str = ""
     alarms = sorted(server.alarms.active.values(), key=lambda a: a.raised_at)
     if house is not None:
         alarms = [a for a in alarms if a.house in (None, house)]
-    alarm_lines = [w("ALARM", text=a.text) for a in alarms] or [w("no alarms")]
+    alarm_lines = [w("ALARM", text=a.note) for a in alarms] or [w("no alarms")]
     shed = len(server.shedding.shed)
     if shed:
         alarm_lines.append(w("shed count", n=shed))

@@ -10,29 +10,26 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from energrid.arguments import command, whole_number
+from energrid.arguments import _short, command, whole_number
 from energrid.shell import live as live_view
 from energrid.shell import output as out
 from energrid.shell import plot, views_energy, words
 from energrid.shell.words import w
 from energrid_core.errors import BadArgumentError
-from energrid_core.manage.alarms import NEIGHBORHOOD, AlarmChanged
+from energrid_core.manage.alarms import NEIGHBORHOOD, AlarmChanged, history_line
 from energrid_core.persistence.manage_store import CRITICAL
 from energrid_core.server import GridServer
 
 HELP = [
-    ("showEnergy() / showEnergy(h)", "kWh imported and exported today and since creation"),
-    ("showTypes() / showTypes(h)", "per device type: count, ON, power now, energy today, share"),
-    ("setLimit(watts) / setLimit(h, watts)", "the neighborhood's / house h's limit (None: none)"),
-    ("showAlarms()", "limits, active alarms and the alarm and shedding history"),
-    ("setShedding(True|False)", "switch load shedding on or off (off by default)"),
-    ("setPriority(h, c, p)", "consumer's shedding priority: 1 (shed first)..9, or 'critical'"),
-    (
-        "showHistory(h) / showHistory(h, c)",
-        "plot of house h's draw / consumer c's power, period='1h'|'24h'|'7d'",
-    ),
-    ("live() / live(h)", "the neighborhood / house h redrawn every second until Ctrl-C"),
-    ("setLanguage('fr'|'en')", "the language of the tables and views (startDemo() sets it too)"),
+    ("showEnergy() / showEnergy(h)", "help.showEnergy"),
+    ("showTypes() / showTypes(h)", "help.showTypes"),
+    ("setLimit(watts) / setLimit(h, watts)", "help.setLimit"),
+    ("showAlarms()", "help.showAlarms"),
+    ("setShedding(True|False)", "help.setShedding"),
+    ("setPriority(h, c, p)", "help.setPriority"),
+    ("showHistory(h) / showHistory(h, c)", "help.showHistory"),
+    ("live() / live(h)", "help.live"),
+    ("setLanguage('fr'|'en')", "help.setLanguage"),
 ]
 
 PERIODS = {"1h": 3600.0, "24h": 86400.0, "7d": 7 * 86400.0}
@@ -46,8 +43,9 @@ class ManageCommands:
         self.server = server
         self.lang = lang  # the shell's language for type names (the demo's, or setLanguage's)
         self.clock_text: Callable[[], str] = lambda: ""  # the demo's simulated time, when on
-        # One line per alarm raised or cleared and per shedding action, as it happens.
-        server.bus.subscribe(AlarmChanged, lambda event: out.say(event.text))
+        # One line per alarm raised or cleared and per shedding action, as it happens, worded
+        # when printed (in the alarms' thread): in the language of that moment.
+        server.bus.subscribe(AlarmChanged, lambda event: out.say(words.say(event.line)))
 
     def _dated(self, text: str) -> str:
         """The demo's simulated time of day first, while the demo runs."""
@@ -76,30 +74,32 @@ class ManageCommands:
         consumer c's power or of its supplier s's supply, over the last hour, day or week."""
         history = self.server.history
         if history is None:
-            raise BadArgumentError("the history is off (--no-keep-history)")
+            raise BadArgumentError(w("error.history off"))
         span = PERIODS.get(period) if isinstance(period, str) else None
         if span is None:
-            raise BadArgumentError(f"period must be '1h', '24h' or '7d', not {period!r}")
+            raise BadArgumentError(w("error.period", value=_short(period)))
         house = whole_number(h, "the house")
         with self.server.lock:
             target = self.server.grid.house(house)
             if c is not None and s is not None:
-                raise BadArgumentError("give a consumer c or a supplier s, not both")
+                raise BadArgumentError(w("error.c or s"))
             if c is not None:
                 kind, device = (
                     "consumer",
                     target.consumer(whole_number(c, "the consumer")).identifier,
                 )
-                title = f"House {house} consumer {device} ({target.consumers[device].type}): power"
+                type_ = out.printable(target.consumers[device].type)
+                title = w("plot.consumer", h=house, c=device, type=type_)
             elif s is not None:
                 kind, device = (
                     "supplier",
                     target.supplier(whole_number(s, "the supplier")).identifier,
                 )
-                title = f"House {house} supplier {device} ({target.suppliers[device].type}): supply"
+                type_ = out.printable(target.suppliers[device].type)
+                title = w("plot.supplier", h=house, s=device, type=type_)
             else:
                 kind, device = "house", 0
-                title = f"House {house}: net draw (above 0 imported, below 0 exported)"
+                title = w("plot.house", h=house)
         self.server.energy.sweep()  # what is still in memory is part of the picture
         history.flush()
         end = self.server.clock()
@@ -112,12 +112,16 @@ class ManageCommands:
         times = [start + k * step for k in range(PLOT_COLUMNS)]
         values = [points.get(t) for t in times]
         tier = history.store.tier_for(start, end)
-        since = "" if start <= end - span else f" (its readings began {_clock(start)})"
-        how = {"raw": "every reading", "minute": "1-minute means", "quarter": "15-minute means"}
-        out.say(
-            f"{title}, last {period}{since} ({how[tier]}, {views_energy.duration(step)} a column)\n"
-            + plot.bar_chart(values, times=times)
+        since = "" if start <= end - span else w("plot.began", clock=_clock(start))
+        head = w(
+            "plot.head",
+            title=title,
+            period=period,
+            since=since,
+            how=w(f"plot.{tier}"),
+            step=views_energy.duration(step),
         )
+        out.say(head + "\n" + plot.bar_chart(values, times=times))
 
     @command("live() or live(h)")
     def live(self, h: int | None = None, refresh_s: float = 1.0, frames: int | None = None) -> None:
@@ -126,15 +130,16 @@ class ManageCommands:
         if h is not None:
             self.server.grid.house(whole_number(h, "the house"))
         if type(refresh_s) not in (int, float) or not 0.1 <= refresh_s <= 3600:
-            raise BadArgumentError(f"refresh_s must be 0.1..3600 seconds, not {refresh_s!r}")
+            raise BadArgumentError(w("error.refresh", value=_short(refresh_s)))
         live_view.run(self.server, h, float(refresh_s), frames, clock_text=self.clock_text)
 
     @command("setLanguage('fr') or setLanguage('en')")
     def setLanguage(self, lang: str) -> None:
-        """The language of the tables and views (showHouses(), showEnergy(), live()...) for
-        this session; startDemo(lang=...) sets it to the demo's. Units stay as they are."""
+        """The language of everything the shell prints (tables, answers, alarms, errors,
+        help()) for this session; startDemo(lang=...) sets it to the demo's. Units, ON/OFF,
+        command names and device types stay as they are."""
         words.set_language(lang)
-        out.say("Tables en français." if lang == "fr" else "Tables in English.")
+        out.say(w("language set"))
 
     @command("setLimit(watts) or setLimit(h, watts)")
     def setLimit(self, *args: Any) -> None:
@@ -148,31 +153,30 @@ class ManageCommands:
             self.server.grid.house(scope)
             watts = args[1]
         else:
-            raise BadArgumentError(f"expected 1 or 2 arguments, got {len(args)}")
+            raise BadArgumentError(w("error.arguments count", expected="1 or 2", n=len(args)))
         if watts is not None:
             if type(watts) not in (int, float) or not 0 < watts <= MAX_WATTS:
-                raise BadArgumentError(
-                    f"the limit must be watts above 0 (at most {MAX_WATTS:.0f}) or None, "
-                    f"not {watts!r}"
-                )
+                raise BadArgumentError(w("error.limit", high=MAX_WATTS, value=_short(watts)))
             watts = float(watts)
         self.server.alarms.set_limit(scope, watts)
-        name = "the neighborhood" if scope == NEIGHBORHOOD else f"house {scope}"
         if watts is None:
-            out.say(f"No limit for {name} now.")
+            out.say(w("no limit now" if scope == NEIGHBORHOOD else "no house limit now", h=scope))
         else:
-            out.say(f"Limit of {name}: {watts:.0f} W drawn from the grid.")
+            key = "limit set" if scope == NEIGHBORHOOD else "house limit set"
+            out.say(w(key, h=scope, watts=watts))
 
     @command("setShedding(True) or setShedding(False)")
     def setShedding(self, on: bool = True) -> None:
         """Load shedding: while over a limit, switch off the lowest-priority consumers, and
         switch them back on once under it long enough. Off until turned on."""
         if type(on) is not bool:
-            raise BadArgumentError(f"setShedding takes True or False, not {on!r}")
+            raise BadArgumentError(
+                w("error.true or false", command="setShedding", value=_short(on))
+            )
         self.server.shedding.set_enabled(on)
         limits = self.server.alarms.limits
-        also = "" if limits or not on else " (no limit is set yet: setLimit(watts))"
-        out.say(f"Load shedding {'ON' if on else 'OFF'}{also}.")
+        key = "shedding no limit" if on and not limits else "shedding"
+        out.say(w(key, state="ON" if on else "OFF"))
 
     @command("setPriority(h, c, p)")
     def setPriority(self, h: int, c: int, p: Any) -> None:
@@ -187,10 +191,10 @@ class ManageCommands:
         else:
             priority = whole_number(p, "the priority", low=1, high=9) if type(p) is int else None
             if priority is None:
-                raise BadArgumentError(f"the priority must be 1..9 or 'critical', not {p!r}")
+                raise BadArgumentError(w("error.priority", value=_short(p)))
         self.server.shedding.set_priority(house, consumer, priority)
-        word = "critical (never shed)" if priority == CRITICAL else str(priority)
-        out.say(f"House {house} consumer {consumer}: priority {word}.")
+        word = w("critical never shed") if priority == CRITICAL else str(priority)
+        out.say(w("priority set", h=house, c=consumer, priority=word))
 
     @command("showAlarms()")
     def showAlarms(self, last: int = 30) -> None:
@@ -203,7 +207,7 @@ class ManageCommands:
         active = sorted(alarms.active.values(), key=lambda a: a.raised_at)
         lines.append(w("active alarms", n=len(active) or w("none")))
         lines += [
-            w("alarm since", clock=_clock(a.raised_at), age=out.age(now, a.raised_at), text=a.text)
+            w("alarm since", clock=_clock(a.raised_at), age=out.age(now, a.raised_at), text=a.note)
             for a in active
         ]
         shed = sorted(shedding.shed.values(), key=lambda r: r.shed_at)
@@ -212,7 +216,9 @@ class ManageCommands:
             lines.append(w("shed now", devices=listed))
         history = alarms.history(last)
         lines.append(w("history", n=len(history)) if history else w("no history"))
-        lines += [f"  {_clock(row.at)}  {row.text}" for row in history]
+        lines += [
+            f"  {_clock(row.at)}  {words.say(history_line(row.event, row.note))}" for row in history
+        ]
         out.say(self._dated("\n".join(lines)))
 
     @command("showEnergy() or showEnergy(h)")
@@ -245,7 +251,7 @@ class ManageCommands:
                 houses = [server.grid.house(whole_number(h, "the house"))]
                 where = w("house n", h=h)
             if not houses:
-                raise BadArgumentError("there are no houses yet: newHouse() makes one")
+                raise BadArgumentError(w("error.no houses"))
             table = views_energy.type_statistics(
                 houses, server.energy, now, server.settings.mains_voltage_v, self.lang()
             )

@@ -10,6 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from energrid.shell.words import w
+
 # `newHouse 2`: a command name followed by its arguments without parentheses.
 _BARE_CALL = re.compile(r"^\s*([A-Za-z_]\w*)\s+([^=(][^=]*?)\s*$")
 # `newConsumer(1, LED)`: one command's call on the line, its arguments inside the parentheses.
@@ -57,7 +59,10 @@ def _call_form(name: str, commands: Mapping[str, Any]) -> str:
 
 def _suggest(names: list[str], commands: Mapping[str, Any]) -> str:
     forms = [_call_form(n, commands) for n in names]
-    return " or ".join(forms) if len(forms) < 3 else ", ".join(forms[:-1]) + " or " + forms[-1]
+    last = w("or")
+    if len(forms) < 3:
+        return f" {last} ".join(forms)
+    return ", ".join(forms[:-1]) + f" {last} " + forms[-1]
 
 
 def quoted_in_call(name: str, line: str | None, commands: Mapping[str, Any]) -> str | None:
@@ -90,20 +95,22 @@ def typing_mistake(
     line: the line typed, when the shell knows it (to quote a type typed bare)."""
     if isinstance(exc, NameError):
         name = getattr(exc, "name", None) or ""
+        # Python's own words ("name 'x' is not defined") in English; the shell's otherwise.
+        what = str(exc) if not name else w("mistake.name", name=name)
         quoted = quoted_in_call(name, line, commands) if name else None
         if quoted is not None:
-            return f"{exc}: did you mean {quoted}?"
+            return w("mistake.did you mean", what=what, call=quoted)
         close = close_commands(name, commands)
         if close:
-            return f"{exc}: did you mean {_suggest(close, commands)}?"
-        return f"{exc}: a command needs parentheses and a type needs quotes, e.g. newHouse(), 'LED'"
+            return w("mistake.did you mean", what=what, call=_suggest(close, commands))
+        return w("mistake.parentheses and quotes", what=what)
     if isinstance(exc, SyntaxError):
-        what = f"Python cannot read this line ({exc.msg}); nothing ran"
+        what = w("mistake.syntax", reason=exc.msg)
         bare = _BARE_CALL.match((exc.text or "").strip("\r\n"))
         if bare:
             name, arguments = bare.groups()
             close = [name] if name in commands else close_commands(name, commands)
             if len(close) == 1:
-                return f"{what}: did you mean {close[0]}({arguments})?"
-        return f"{what}: a command takes parentheses, e.g. newHouse(2); help() lists them"
+                return w("mistake.did you mean", what=what, call=f"{close[0]}({arguments})")
+        return w("mistake.parentheses", what=what)
     return None

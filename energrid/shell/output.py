@@ -37,7 +37,7 @@ def say(text: str = "") -> None:
 
 
 def error(text: str) -> None:
-    say(f"error: {text}")
+    say(w("error", text=text))
 
 
 def printable(text: str) -> str:

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from energrid.arguments import _short
+from energrid.shell.words import w
 from energrid_core.errors import BadArgumentError
 
 MAX_NAME_LEN = 64
@@ -16,13 +17,9 @@ def house_name(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise BadArgumentError(
-            f"the name must be text in quotes such as 'Mairie', not {_short(value)}"
-        )
+        raise BadArgumentError(w("error.name", value=_short(value)))
     if len(value.strip()) > MAX_NAME_LEN:
-        raise BadArgumentError(
-            f"the name is {len(value.strip())} characters long; at most {MAX_NAME_LEN}"
-        )
+        raise BadArgumentError(w("error.name length", n=len(value.strip()), high=MAX_NAME_LEN))
     return value.strip()
 
 
@@ -30,9 +27,11 @@ def coordinate(value: Any, axis: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise BadArgumentError(f"{axis} must be a number of metres, not {_short(value)}")
+        raise BadArgumentError(w("error.metres", axis=axis, value=_short(value)))
     if abs(value) > MAX_COORDINATE_M:
-        raise BadArgumentError(f"{axis} must be within ±{MAX_COORDINATE_M:,.0f} m, not {value:g}")
+        raise BadArgumentError(
+            w("error.too far", axis=axis, high=MAX_COORDINATE_M, value=f"{value:g}")
+        )
     return float(value)
 
 
@@ -40,7 +39,7 @@ def place(name: Any, x: Any, y: Any) -> tuple[str | None, float | None, float | 
     """(name, x_m, y_m); None where the operator gave nothing. x and y come together."""
     checked = house_name(name), coordinate(x, "x"), coordinate(y, "y")
     if (checked[1] is None) != (checked[2] is None):
-        raise BadArgumentError("give x and y together (metres east and south of the centre)")
+        raise BadArgumentError(w("error.x and y"))
     if checked == (None, None, None):
-        raise BadArgumentError("give a name, or x and y, or both")
+        raise BadArgumentError(w("error.name or place"))
     return checked

@@ -13,6 +13,8 @@ import math
 import time
 from collections.abc import Sequence
 
+from energrid.shell.words import w
+
 RISING = " ▁▂▃▄▅▆▇█"
 HANGING = (" ", "▀", "█")
 
@@ -23,7 +25,7 @@ def bar_chart(
     """Rows of the chart, with the scale on the left and, given `times`, clock labels below."""
     known = [v for v in values if v is not None and math.isfinite(v)]
     if not known:
-        return "  (no readings in this period)"
+        return w("plot.no readings")
     top = max(0.0, max(known))
     bottom = min(0.0, min(known))
     span = top - bottom or 1.0
@@ -72,13 +74,18 @@ def _label(value: float, unit: str) -> str:
 
 
 def _time_axis(times: Sequence[float], columns: int) -> str:
-    """Clock times under the first, middle and last columns."""
+    """Clock times under the first, middle and last columns (with the day of the week, in
+    the shell's language, over more than two days)."""
     first, last = times[0], times[-1]
     long = last - first > 2 * 86400
-    fmt = "%a %H:%M" if long else "%H:%M"
-    left = time.strftime(fmt, time.localtime(first))
-    middle = time.strftime(fmt, time.localtime((first + last) / 2))
-    right = time.strftime(fmt, time.localtime(last))
+    days = w("plot.weekdays").split()
+
+    def label(t: float) -> str:
+        moment = time.localtime(t)
+        clock = time.strftime("%H:%M", moment)
+        return f"{days[moment.tm_wday]} {clock}" if long else clock
+
+    left, middle, right = label(first), label((first + last) / 2), label(last)
     axis = [" "] * max(columns, len(left) + len(middle) + len(right) + 2)
     axis[: len(left)] = left
     mid = (len(axis) - len(middle)) // 2

@@ -21,6 +21,7 @@ from energrid.shell import output as out
 from energrid.shell.commands import ShellCommands
 from energrid.shell.completion import TypingCompleter, signatures_only_when_shown
 from energrid.shell.mistakes import typing_mistake
+from energrid.shell.words import w
 from energrid.view.shell_view import ShellView, with_view
 from energrid_core.config import Settings
 from energrid_core.private_files import private_directory, private_file
@@ -141,7 +142,7 @@ def run_shell(settings: Settings) -> int:
         out.Console.direct = sys.stdout
         stack.enter_context(patch_stdout())
         setup_logging(settings.log_level, sys.stdout, timestamps=False)
-        on_connection = lambda _up, text: out.say(f"[broker] {text}")  # noqa: E731
+        on_connection = lambda _up, text: out.say(w("broker notice", text=text))  # noqa: E731
         built: dict[str, Any] = {}
 
         def prepare(server: GridServer) -> None:

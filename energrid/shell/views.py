@@ -315,18 +315,14 @@ def _aligned(lines: Sequence[str]) -> list[str]:
     return [f"{label + ':':<{width}} {value}" for label, value in pairs]
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 # --- the shell's pages, from a GridView -----------------------------------------------------------
 
 
 def houses_page(g: GridView, page: int) -> str:
     pages = page_count(len(g.grid.houses))
     if page > pages:
-        verb = "is" if pages == 1 else "are"
-        raise BadArgumentError(f"there {verb} only {_plural(pages, 'page')}")
+        key = "error.only one page" if pages == 1 else "error.only pages"
+        raise BadArgumentError(w(key, pages=plural(pages, "n page")))
     at = g.at
     return houses_view(g.grid, at.now, at.mains_voltage_v, page, at.offline_after_s)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from energrid_core.model import DeviceKind
+from energrid_core.notes import Note, device, note
 
 Key = tuple[int, DeviceKind, int]  # house, kind, device
 
@@ -81,7 +82,7 @@ class Command:
     heard_at: float | None = None  # when the device was last heard from
     changes: int = 0  # phase changes so far (0: a record not yet placed)
     waited: bool = False  # it was queued or interrupted: its later steps are told to the operator
-    detail: str = ""
+    detail: Note | str = ""  # why it is where it is: the ledger's note, or the broker's words
     client: str | None = None  # who sent it, when its publisher said (MQTT 5 user property)
 
     @property
@@ -102,39 +103,45 @@ class Command:
 
     def describe(self) -> str:
         """One line for whoever asks: 'House 2 consumer 1 confirmed ON in 0.3 s'."""
-        what = "load " if self.kind == DeviceKind.SUPPLIER else ""
+        return str(self.description())
+
+    def description(self) -> Note:
+        """describe()'s line as a note, for a reader in another language."""
         word = "ON" if self.state else "OFF"
-        head = f"House {self.house} {self.kind} {self.device}"
+        what = note("switch.load" if self.kind == DeviceKind.SUPPLIER else "switch", state=word)
+        head = device(self.house, self.kind, self.device)
         since = self.sent_at if self.sent_at is not None else self.created
         took = (self.resolved_at or since) - since
         phase = self.phase
         if phase is Phase.CONFIRMED:
-            text = f"{head} confirmed {what}{word} in {took:.1f} s"
+            text = note("command.confirmed", head=head, what=what, took_s=took)
         elif phase is Phase.UNCONFIRMED:
-            device = "no reading" if self.shown is None else f"it shows {_word(self.shown)}"
-            text = (
-                f"{head} did not confirm {what}{word} within {took:.0f} s "
-                f"(sent {_times(self.sends)}; {device})"
+            shows = (
+                note("shows.nothing")
+                if self.shown is None
+                else note("shows", state=_word(self.shown))
+            )
+            times = note("times.once") if self.sends == 1 else note("times.n", n=self.sends)
+            text = note(
+                "command.unconfirmed", head=head, what=what, took_s=took, times=times, shows=shows
             )
         elif phase is Phase.QUEUED:
-            text = f"{head}: {what}{word} waits for the broker"
+            text = note("command.queued", head=head, what=what)
         elif phase in (Phase.SENT, Phase.DELIVERED):
-            text = f"{head}: waiting for {what}{word} to be confirmed"
+            text = note("command.waiting", head=head, what=what)
         else:
-            text = f"{head}: {what}{word} {phase.value}"
-            text += f" ({self.detail})" if self.detail else ""
-        return text if self.from_server else f"{text} (command from another client)"
+            ended = "command.ended why" if self.detail else "command.ended"
+            text = note(
+                ended, head=head, what=what, phase=note(f"phase.{phase.value}"), detail=self.detail
+            )
+        return text if self.from_server else note("command.from another client", text=text)
 
 
 def _word(on: bool) -> str:
     return "ON" if on else "OFF"
 
 
-def _times(count: int) -> str:
-    return "once" if count == 1 else f"{count} times"
-
-
-def notice(command: Command, previous: Phase | None) -> str | None:
+def notice(command: Command, previous: Phase | None) -> Note | None:
     """The one line printed when a command changes phase, or None when nothing is worth saying.
 
     A command sent at once is already answered by setConsumer's own line; the operator hears of
@@ -142,25 +149,25 @@ def notice(command: Command, previous: Phase | None) -> str | None:
     """
     c, phase = command, command.phase
     if not c.from_server:
-        return c.describe() if phase in (Phase.CONFIRMED, Phase.UNCONFIRMED) else None
+        return c.description() if phase in (Phase.CONFIRMED, Phase.UNCONFIRMED) else None
     if phase is Phase.REFUSED:
-        return f"[command] not delivered: the broker refused {c.call}: {c.detail}"
+        return note("notice.refused", call=c.call, detail=c.detail)
     if phase in (Phase.CONFIRMED, Phase.UNCONFIRMED):
-        return c.describe()
+        return c.description()
     if phase is Phase.SENT and c.sends > 1:
-        return f"[command] sending {c.call} again: {c.detail}"
+        return note("notice.again", call=c.call, detail=c.detail)
     if phase is Phase.SUPERSEDED and c.detail:
-        return f"[command] superseded: {c.call} ({c.detail})"
+        return note("notice.superseded", call=c.call, detail=c.detail)
     if not c.waited:
         return None
     if phase is Phase.SENT and previous is Phase.QUEUED:
-        return f"[command] sending {c.call} now that the broker is back"
+        return note("notice.broker back", call=c.call)
     if phase is Phase.DELIVERED and c.sends == 1:
-        no_one = "No matching subscribers" in c.detail
-        note = " (no device is subscribed to it right now)" if no_one else ""
-        return f"[command] delivered: {c.call} to {c.topic}{note}"
+        no_one = "No matching subscribers" in str(c.detail)
+        delivered = "notice.delivered nobody" if no_one else "notice.delivered"
+        return note(delivered, call=c.call, topic=c.topic)
     if phase is Phase.EXPIRED:
-        return f"[command] expired, not delivered: {c.call} ({c.detail})"
+        return note("notice.expired", call=c.call, detail=c.detail)
     if phase is Phase.CANCELLED:
-        return f"[command] cancelled: {c.call} ({c.detail})"
+        return note("notice.cancelled", call=c.call, detail=c.detail)
     return None

@@ -40,6 +40,7 @@ from energrid_core.events import (
     WireCommand,
 )
 from energrid_core.model import DeviceKind
+from energrid_core.notes import Note, note
 
 log = logging.getLogger("energrid.commands")
 
@@ -47,6 +48,8 @@ CONSUMER, SUPPLIER = DeviceKind.CONSUMER, DeviceKind.SUPPLIER
 MAX_BACKOFF_S = 60.0
 RESTORE_SETTLE_S = 1.0
 MAX_WAIT_S = 1.0
+
+DEVICE_REMOVED = note("detail.removed")
 
 
 class Publisher(Protocol):
@@ -180,7 +183,7 @@ class Ledger:
             command.heard_at = heard_at
             older = self._latest.get(command.key)
             if older is not None and older.phase is Phase.QUEUED:
-                command.detail = f"replaces the waiting {older.state}"
+                command.detail = note("detail.replaces", state=older.state)
             self._supersede(command.key, "", events, forget=False)  # its row is replaced
             self._latest[command.key] = command
             blocked = self._inflight_key.get(command.key) in self._interrupted
@@ -203,7 +206,7 @@ class Ledger:
         house: int,
         kind: DeviceKind | None = None,
         device: int | None = None,
-        why: str = "device removed",
+        why: Note | str = DEVICE_REMOVED,
     ) -> None:
         """A house or device was removed, or another device now stands behind it (a plug bound
         to a consumer): its commands end, and are no longer worked on."""
@@ -293,7 +296,7 @@ class Ledger:
                 for command in watched.values():
                     if self._due(command, now):
                         word = "ON" if command.shown else "OFF"
-                        command.detail = f"the device still shows {word}"
+                        command.detail = note("detail.still shows", state=word)
                         self._resend.add(command.key)
             for key in sorted(self._resend):
                 command = self._latest.get(key)
@@ -377,9 +380,9 @@ class Ledger:
             return  # another client's, or ours still on its way to the broker
         word = "ON" if shown else "OFF"
         if back:
-            command.detail = f"the device is back and shows {word}"
+            command.detail = note("detail.back and shows", state=word)
         elif command.next_send_at is None or now >= command.next_send_at:
-            command.detail = f"the device still shows {word}"
+            command.detail = note("detail.still shows", state=word)
         else:
             return
         self._resend.add(command.key)
@@ -387,14 +390,14 @@ class Ledger:
 
     def _expire(self, now: float, events: list[CommandChanged]) -> None:
         for command in [c for c in self._queued.values() if c.expires_at <= now]:
-            self._end(command, Phase.EXPIRED, "the broker stayed down", events)
+            self._end(command, Phase.EXPIRED, note("detail.broker down"), events)
         for watched in list(self._watched.values()):
             for command in [c for c in watched.values() if c.expires_at <= now]:
                 command.resolved_at = now
                 self._end(command, Phase.UNCONFIRMED, "", events)
 
     def _supersede(
-        self, key: Key, why: str, events: list[CommandChanged], forget: bool = True
+        self, key: Key, why: Note | str, events: list[CommandChanged], forget: bool = True
     ) -> None:
         older = self._latest.get(key)
         if older is not None and not older.phase.final:
@@ -404,7 +407,7 @@ class Ledger:
         self,
         command: Command,
         phase: Phase,
-        detail: str,
+        detail: Note | str,
         events: list[CommandChanged],
         forget: bool = True,
     ) -> None:

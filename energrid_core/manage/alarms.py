@@ -12,6 +12,8 @@ A limit or battery alarm is raised once its condition has held for `min_s` and c
 value has been back on the right side of the threshold, minus a hysteresis, for `min_s` too.
 Each raise and clear is one `AlarmChanged` on the bus (the shell prints it), one row of the alarm
 history in the store, and an update of the retained topic energrid/<n>/alarms (the active ones).
+What is said is a Note (energrid_core.notes): the history keeps it language-neutral, the shell
+words it in its language at display time, the retained topic carries its English.
 `tick()` evaluates; `start()` runs it on a thread every `tick_s`, and tests call it with a clock
 of their own.
 """
@@ -31,6 +33,7 @@ from energrid_core.events import Bus, CommandChanged
 from energrid_core.lock_slices import locked_slices
 from energrid_core.manage.energy import EnergyTracker
 from energrid_core.model import Neighborhood
+from energrid_core.notes import Note, device, note
 from energrid_core.periodic import Periodic
 from energrid_core.persistence.manage_store import HistoryRow, ManageStore
 
@@ -46,12 +49,22 @@ def alarms_topic(neighborhood: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AlarmChanged:
-    """An alarm raised or cleared, or a shedding action: one line for the operator."""
+    """An alarm raised or cleared, or a shedding action: one line for the operator, as a note
+    (its words are the reader's: the shell's language, or English)."""
 
     alarm: str  # "limit/0", "limit/3", "battery/3/1", "obey/3/consumer/2"...
     event: str  # raised, cleared, shed, restored, released
-    text: str
+    note: Note
     at: float
+
+    @property
+    def line(self) -> Note:
+        """The line as printed and kept in the history: '[alarm] House 1 over its limit...'."""
+        return history_line(self.event, self.note)
+
+
+def history_line(event: str, what: Note | str) -> Note:
+    return note(f"event.{event}", text=what)
 
 
 @dataclass(slots=True)
@@ -60,8 +73,13 @@ class Alarm:
     kind: str  # over_limit, battery_low, not_obeyed
     house: int | None
     device: int | None
-    text: str
+    note: Note
     raised_at: float
+
+    @property
+    def text(self) -> str:
+        """In English: the retained alarms topic's words (docs/protocol.md)."""
+        return str(self.note)
 
     def payload(self) -> dict[str, object]:
         return {
@@ -176,14 +194,14 @@ class AlarmMonitor:
     def history(self, limit: int = 50) -> list[HistoryRow]:
         return self.store.history(limit)
 
-    def record(self, alarm: str, event: str, text: str, now: float) -> None:
+    def record(self, alarm: str, event: str, what: Note, now: float) -> None:
         """One line of history, printed by the shell (the shedding part's actions too)."""
         try:
-            self.store.add_history(HistoryRow(now, alarm, event, text))
+            self.store.add_history(HistoryRow(now, alarm, event, what))
         except EnergridError as exc:
             log.warning("%s", exc)
         if self._bus is not None:
-            self._bus.publish(AlarmChanged(alarm, event, text, now))
+            self._bus.publish(AlarmChanged(alarm, event, what, now))
 
     # --- evaluation -----------------------------------------------------------------------------
 
@@ -202,7 +220,7 @@ class AlarmMonitor:
             limit = self.limits.get(scope)
             if limit is None:  # removed while raised: cleared at once
                 if key in self.active:
-                    self._clear(key, f"{_scope_name(scope)}: limit removed", now)
+                    self._clear(key, note("alarm.limit removed", scope=_scope_name(scope)), now)
                 self._debounce.pop(key, None)
                 continue
             with self.lock:
@@ -213,10 +231,10 @@ class AlarmMonitor:
             changed = gate.step(now, draw > limit, draw < limit * (1 - hysteresis))
             name = _scope_name(scope)
             if changed is True:
-                text = f"{name} over its limit: {draw:.0f} W drawn, limit {limit:.0f} W"
+                text = note("alarm.over limit", scope=name, draw_w=draw, limit_w=limit)
                 self._raise(Alarm(key, "over_limit", _house(scope), None, text, now), now)
             elif changed is False:
-                self._clear(key, f"{name} back under its limit: {draw:.0f} W", now)
+                self._clear(key, note("alarm.under limit", scope=name, draw_w=draw), now)
 
     def _limit_scopes(self) -> list[int]:
         return [int(k.split("/")[1]) for k in self.active if k.startswith("limit/")]
@@ -241,12 +259,12 @@ class AlarmMonitor:
             key = f"battery/{house}/{supplier}"
             gate = self._debounce.setdefault(key, Debounce(self.settings.min_s))
             changed = gate.step(now, pct < low, pct > clear)
-            who = f"House {house} supplier {supplier}"
             if changed is True:
-                text = f"{who} battery low: {pct:.0f} %"
+                text = note("alarm.battery low", house=house, device=supplier, pct=pct)
                 self._raise(Alarm(key, "battery_low", house, supplier, text, now), now)
             elif changed is False:
-                self._clear(key, f"{who} battery back to {pct:.0f} %", now)
+                back = note("alarm.battery back", house=house, device=supplier, pct=pct)
+                self._clear(key, back, now)
 
     def on_command(self, event: CommandChanged) -> None:
         """A device not obeying its command raises at once (the ledger has already waited its
@@ -254,15 +272,14 @@ class AlarmMonitor:
         c = event.command
         key = f"obey/{c.house}/{c.kind}/{c.device}"
         now = c.resolved_at or self.clock()
+        head = device(c.house, c.kind, c.device)
         if c.not_obeyed:
             shows = "ON" if c.shown else "OFF"
-            text = (
-                f"House {c.house} {c.kind} {c.device} does not obey: commanded "
-                f"{'ON' if c.state else 'OFF'}, shows {shows}"
-            )
+            state = "ON" if c.state else "OFF"
+            text = note("alarm.not obeyed", head=head, state=state, shown=shows)
             self._raise(Alarm(key, "not_obeyed", c.house, c.device, text, now), now)
         elif key in self.active and (event.previous is None or c.phase is Phase.CONFIRMED):
-            self._clear(key, f"House {c.house} {c.kind} {c.device} obeys a new command", now)
+            self._clear(key, note("alarm.obeys", head=head), now)
         if self._topic_stale and self.sink is not None:
             self._publish_topic()
 
@@ -271,13 +288,13 @@ class AlarmMonitor:
             return
         self.active[alarm.alarm] = alarm
         self._topic_stale = True
-        self.record(alarm.alarm, "raised", "[alarm] " + alarm.text, now)
+        self.record(alarm.alarm, "raised", alarm.note, now)
 
-    def _clear(self, key: str, text: str, now: float) -> None:
+    def _clear(self, key: str, what: Note, now: float) -> None:
         if self.active.pop(key, None) is None:
             return
         self._topic_stale = True
-        self.record(key, "cleared", "[alarm cleared] " + text, now)
+        self.record(key, "cleared", what, now)
 
     def payload(self) -> bytes:
         alarms = [a.payload() for a in sorted(self.active.values(), key=lambda a: a.raised_at)]
@@ -295,8 +312,8 @@ class AlarmMonitor:
             pass
 
 
-def _scope_name(scope: int) -> str:
-    return "Neighborhood" if scope == NEIGHBORHOOD else f"House {scope}"
+def _scope_name(scope: int) -> Note:
+    return note("scope.neighborhood") if scope == NEIGHBORHOOD else note("scope.house", house=scope)
 
 
 def _house(scope: int) -> int | None:

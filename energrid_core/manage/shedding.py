@@ -31,6 +31,7 @@ from energrid_core.events import Bus, CommandChanged, WireCommand
 from energrid_core.manage.alarms import NEIGHBORHOOD, AlarmChanged, AlarmMonitor, scope_draw_w
 from energrid_core.manage.energy import EnergyTracker
 from energrid_core.model import Consumer, Neighborhood
+from energrid_core.notes import note
 from energrid_core.periodic import Periodic
 from energrid_core.persistence.manage_store import CRITICAL, ManageStore, ShedRow
 
@@ -136,22 +137,23 @@ class Shedder:
         ours = self._sending == threading.get_ident()
         if event.previous is not None or ours or c.kind != "consumer":
             return
-        self._release(c.house, c.device, "the operator's command")
+        self._release(c.house, c.device, "operator")
 
     def on_wire_command(self, event: WireCommand) -> None:
         """ON sent by another client (the VR one) for a shed consumer: theirs wins too."""
         seen = event.command
         if not seen.supplier and seen.state == 1:
-            self._release(event.house, seen.device, "a command from another client")
+            self._release(event.house, seen.device, "client")
 
     def _release(self, house: int, device: int, why: str) -> None:
+        """why: 'operator' or 'client', whose command won."""
         with self._tick_lock:
             row = self.shed.pop((house, device), None)
             if row is None:
                 return
             self.held.add((house, device))
             self._forget(house, device)
-            text = f"[shedding] House {house} consumer {device} released by {why}"
+            text = note("shed.released", house=house, device=device, why=note(f"why.{why}"))
             self.alarms.record(f"shed/{house}/{device}", "released", text, self.clock())
 
     # --- acting ---------------------------------------------------------------------------------
@@ -197,11 +199,21 @@ class Shedder:
         except EnergridError as exc:
             log.warning("%s", exc)
         self._next_step[scope] = now + self.settings.step_s
-        where = "the neighborhood" if scope == NEIGHBORHOOD else f"house {scope}"
-        text = (
-            f"[shedding] House {row.house} consumer {row.device} ({victim.type}, priority "
-            f"{self.priority(row.house, row.device)}, {power_w:.0f} W) switched OFF: {where} "
-            f"draws {draw:.0f} W, target {target:.0f} W"
+        where = (
+            note("where.neighborhood")
+            if scope == NEIGHBORHOOD
+            else note("where.house", house=scope)
+        )
+        text = note(
+            "shed.off",
+            house=row.house,
+            device=row.device,
+            type=victim.type,
+            priority=self.priority(row.house, row.device),
+            power_w=power_w,
+            where=where,
+            draw_w=draw,
+            target_w=target,
         )
         self.alarms.record(f"shed/{row.house}/{row.device}", "shed", text, now)
 
@@ -277,9 +289,13 @@ class Shedder:
         self._forget(row.house, row.device)
         self._next_step[scope] = now + self.settings.step_s
         self._under_since[scope] = now  # the next one waits for the readings to show this one
-        text = (
-            f"[shedding] House {row.house} consumer {row.device} restored ON: draw {draw:.0f} W"
-            f" + {row.power_w:.0f} W fits under {target or 0:.0f} W"
+        text = note(
+            "shed.restored",
+            house=row.house,
+            device=row.device,
+            draw_w=draw,
+            power_w=row.power_w,
+            target_w=target or 0.0,
         )
         self.alarms.record(f"shed/{row.house}/{row.device}", "restored", text, now)
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
+
+from energrid_core.notes import Note
 from energrid_core.persistence.store import Store
 
 CRITICAL = 10  # a priority above 1..9: never shed
@@ -29,7 +32,7 @@ class HistoryRow:
     at: float
     alarm: str
     event: str  # raised, cleared, shed, restored, released
-    text: str
+    note: Note | str  # what happened, without words; a row older than notes: its English line
 
 
 class ManageStore:
@@ -99,16 +102,32 @@ class ManageStore:
         self._write("INSERT OR REPLACE INTO options VALUES (?, ?, ?)", (self.n, name, value))
 
     def add_history(self, row: HistoryRow) -> None:
+        """The row's note as JSON (language-neutral: worded when shown); `text` stays empty."""
+        what = row.note
+        saved = orjson.dumps(what.as_json()).decode() if isinstance(what, Note) else None
+        text = what if isinstance(what, str) else ""
         self._write(
-            "INSERT INTO alarm_history VALUES (?, ?, ?, ?, ?)",
-            (self.n, row.at, row.alarm, row.event, row.text),
+            "INSERT INTO alarm_history (neighborhood, at, alarm, event, text, note)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (self.n, row.at, row.alarm, row.event, text, saved),
         )
 
     def history(self, limit: int = 50) -> list[HistoryRow]:
         """The latest `limit` rows, oldest first."""
         rows = self._read(
-            "SELECT at, alarm, event, text FROM alarm_history WHERE neighborhood = ?"
+            "SELECT at, alarm, event, text, note FROM alarm_history WHERE neighborhood = ?"
             " ORDER BY at DESC, rowid DESC LIMIT ?",
             (self.n, limit),
         )
-        return [HistoryRow(*row) for row in reversed(rows)]
+        return [
+            HistoryRow(at, alarm, event, text if saved is None else _note(saved, text))
+            for at, alarm, event, text, saved in reversed(rows)
+        ]
+
+
+def _note(saved: str, text: str) -> Note | str:
+    """A saved note; a row that cannot be read back as one shows what text it has."""
+    try:
+        return Note.from_json(orjson.loads(saved))
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return text or saved

@@ -26,7 +26,7 @@ log = logging.getLogger("energrid.store")
 
 STORE_NAME = "grid.sqlite3"
 LOCK_NAME = "grid.lock"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 WAL_CHECKPOINT_PAGES = 4000
 
 
@@ -107,6 +107,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE options (neighborhood INTEGER NOT NULL, name TEXT NOT NULL,"
         " value TEXT NOT NULL, PRIMARY KEY (neighborhood, name)) WITHOUT ROWID",
     ),
+    # The alarm history kept language-neutral: each row's note (id and values, JSON) is worded
+    # when shown, in the shell's language. Rows written before keep their English `text`.
+    6: ("ALTER TABLE alarm_history ADD COLUMN note TEXT",),
 }
 
 _HOUSE_TABLES = (

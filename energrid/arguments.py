@@ -108,12 +108,12 @@ class ShellCommand:
         try:
             self._signature.bind(*args, **kwargs)
         except TypeError as exc:
-            _report(w("wrong arguments", detail=exc, usage=self.usage))
+            _report(w("wrong arguments", detail=exc, usage=shown_usage(self.usage)))
             return None
         try:
             return self.fn(*args, **kwargs)
         except (BadArgumentError, UnknownHouseError, UnknownDeviceError) as exc:
-            _report(w("usage", text=said(exc).rstrip("."), usage=self.usage))
+            _report(w("usage", text=said(exc).rstrip("."), usage=shown_usage(self.usage)))
         except EnergridError as exc:
             _report(said(exc))
         except Exception as exc:
@@ -121,8 +121,24 @@ class ShellCommand:
         return None
 
     def __repr__(self) -> str:
+        translated = words.catalogue().get(f"doc.{self.__name__}")
+        if translated:
+            return f"{shown_usage(self.usage)}: {translated.split('. ')[0]}"
         doc = (self.__doc__ or "").strip().splitlines()
         return f"{self.usage}: {doc[0]}" if doc else self.usage
+
+
+def shown_usage(usage: str) -> str:
+    """A usage line in the shell's language: its forms stay as they are typed, the 'or'
+    between them is translated."""
+    return usage.replace(" or ", f" {w('or')} ")
+
+
+def description(fn: Any) -> str:
+    """What help(command) says of a command: its docstring, the English (kept once, with the
+    code), or the shell's language's 'doc.<name>' (words_fr.FRENCH has every command's)."""
+    translated = words.catalogue().get(f"doc.{getattr(fn, '__name__', '')}")
+    return translated or " ".join((fn.__doc__ or "").split())
 
 
 def said(exc: EnergridError) -> str:

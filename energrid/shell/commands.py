@@ -6,7 +6,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from energrid.arguments import DebugFlag, command, device_type, state, whole_number
+from energrid.arguments import (
+    DebugFlag,
+    command,
+    description,
+    device_type,
+    shown_usage,
+    state,
+    whole_number,
+)
 from energrid.shell import binding_commands, manage_commands, views, words
 from energrid.shell import output as out
 from energrid.shell.place_arguments import place
@@ -48,7 +56,7 @@ def _count_and_type(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int,
     """(h, type) or (h, n, type), the seed's two forms; the names h, n, type may be keywords."""
     total = len(args) + len(kwargs)
     if total not in (2, 3):
-        raise BadArgumentError(w("error.arguments count", expected="2 or 3", n=total))
+        raise BadArgumentError(w("error.arguments count", low=2, high=3, n=total))
     names = ("h", "type") if total == 2 else ("h", "n", "type")
     unknown = set(kwargs) - set(names)
     if unknown:
@@ -136,8 +144,8 @@ class ShellCommands:
             usage = getattr(what, "usage", None)
             if usage is None:
                 raise BadArgumentError(w("error.not a command", what=_short_repr(what)))
-            doc = describe_command(what)
-            out.say(f"{usage}\n  {doc}" if doc else usage)
+            doc = description(what)
+            out.say(f"{shown_usage(usage)}\n  {doc}" if doc else shown_usage(usage))
             return
         width = max(len(form) for form, _ in HELP)
         lines = [w("help head")]
@@ -313,13 +321,6 @@ def command_result(command: Command) -> str:
     if c.detail:
         return w("queued why", what=what, topic=c.topic, ttl=ttl, detail=c.detail)
     return w("queued", what=what, topic=c.topic, ttl=ttl)
-
-
-def describe_command(fn: Any) -> str:
-    """What help(command) says of a command: its docstring, the English (kept once, with the
-    code), or the shell's language's 'doc.<name>' (words_fr.FRENCH has every command's)."""
-    translated = words.catalogue().get(f"doc.{getattr(fn, '__name__', '')}")
-    return translated or " ".join((fn.__doc__ or "").split())
 
 
 def _print_command_notice(event: CommandChanged) -> None:

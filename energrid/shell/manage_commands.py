@@ -153,7 +153,7 @@ class ManageCommands:
             self.server.grid.house(scope)
             watts = args[1]
         else:
-            raise BadArgumentError(w("error.arguments count", expected="1 or 2", n=len(args)))
+            raise BadArgumentError(w("error.arguments count", low=1, high=2, n=len(args)))
         if watts is not None:
             if type(watts) not in (int, float) or not 0 < watts <= MAX_WATTS:
                 raise BadArgumentError(w("error.limit", high=MAX_WATTS, value=_short(watts)))

@@ -172,7 +172,7 @@ ENGLISH: dict[str, str] = {
     "failed": "{name} failed: {error} (debug(True) shows the traceback)",
     "error.language": "the language must be 'fr' or 'en', not {lang!r}",
     "error.lang": "lang must be 'fr' or 'en', not {lang!r}",
-    "error.arguments count": "expected {expected} arguments, got {n}",
+    "error.arguments count": "expected {low} or {high} arguments, got {n}",
     "error.unexpected argument": "unexpected argument {name!r}",
     "error.given twice": "{name} is given twice",
     "error.true or false": "{command} takes True or False, not {value}",

@@ -95,6 +95,17 @@ ENGLISH: dict[str, str] = {
     "error.no supplier": "house {house} has no supplier {device} (its suppliers: {have})",
     "error.type not text": "the type {type!r} is not valid text",
     "error.batch": "the number to create must be 1..{high}, not {count}",
+    "error.device id empty": "{what} must be a non-empty string, not {value}",
+    "error.device id long": "{what} is longer than {high} characters",
+    "error.device id ascii": "{what} {value!r} must be printable ASCII without spaces",
+    "error.device id level": "{what} {value!r} must not hold + # or an empty level",
+    "error.plug device": "the {flavour} device",
+    "error.flavour": "the flavour must be {names} or {last}, not {value}",
+    "error.gen1 shelly": "a Gen1 Shelly is named 'shellies/<id>', not {value!r}",
+    "error.plug slash": "the {flavour} device {value!r} must not hold '/'",
+    "error.plug taken": "{flavour} {device!r} already feeds house {house} consumer {consumer}: "
+    "unbindDevice({house}, {consumer}) first",
+    "error.not bound": "consumer {consumer} of house {house} is not bound",
     # --- a command's life (energrid_core.commands) ----------------------------------------------
     "switch": "{state}",
     "switch.load": "load {state}",

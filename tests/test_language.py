@@ -19,7 +19,7 @@ from energrid_core.manage.energy_counter import local_midnight
 from energrid_core.server import GridServer
 
 USAGE = "Usage: setLanguage('fr') or setLanguage('en')"
-USAGE_FR = "Usage : setLanguage('fr') or setLanguage('en')"
+USAGE_FR = "Usage : setLanguage('fr') ou setLanguage('en')"
 
 
 @pytest.fixture

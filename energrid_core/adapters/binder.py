@@ -9,6 +9,7 @@ from energrid_core.adapters.bindings import Binding, Bindings
 from energrid_core.adapters.flavours import device_id, flavour
 from energrid_core.errors import BadArgumentError
 from energrid_core.model import Neighborhood
+from energrid_core.notes import note
 from energrid_core.persistence.store import Store
 
 log = logging.getLogger("energrid.adapters")
@@ -56,8 +57,13 @@ class DeviceBinder:
             owner = self.bindings.owner(flavour_name, device)
             if owner is not None and owner.key != (house, consumer):
                 raise BadArgumentError(
-                    f"{flavour_name} {device!r} already feeds house {owner.house} consumer "
-                    f"{owner.consumer}: unbindDevice({owner.house}, {owner.consumer}) first"
+                    note(
+                        "error.plug taken",
+                        flavour=flavour_name,
+                        device=device,
+                        house=owner.house,
+                        consumer=owner.consumer,
+                    )
                 )
             self.store.save_binding(house, consumer, flavour_name, device)
             binding = Binding(house, consumer, flavour_name, device)
@@ -71,7 +77,7 @@ class DeviceBinder:
         with self.lock:
             self.grid.house(house).consumer(consumer)
             if self.bindings.get(house, consumer) is None:
-                raise BadArgumentError(f"consumer {consumer} of house {house} is not bound")
+                raise BadArgumentError(note("error.not bound", house=house, consumer=consumer))
             self.store.delete_binding(house, consumer)
             (gone,) = self.bindings.remove(house, consumer)
         self._unsubscribe(gone)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from energrid_core.errors import BadArgumentError
+from energrid_core.notes import Note, note
 from energrid_core.wire.readings import Rejected
 from energrid_core.wire.values import number
 
@@ -36,16 +37,18 @@ class DeviceReport:
         return self.power_w is not None or self.current_a is not None or self.on is not None
 
 
-def check_device_id(device_id: object, what: str) -> str:
-    """A device's MQTT name: printable ASCII, no wildcard, no empty level, at most 64 characters."""
+def check_device_id(device_id: object, what: Note | str) -> str:
+    """A device's MQTT name: printable ASCII, no wildcard, no empty level, at most 64 characters.
+    what: the name's role in the error ('the tasmota device')."""
     if not isinstance(device_id, str) or not device_id:
-        raise BadArgumentError(f"{what} must be a non-empty string, not {device_id!r:.40}")
+        shown = f"{device_id!r:.40}"
+        raise BadArgumentError(note("error.device id empty", what=what, value=shown))
     if len(device_id) > MAX_DEVICE_ID_LEN:
-        raise BadArgumentError(f"{what} is longer than {MAX_DEVICE_ID_LEN} characters")
+        raise BadArgumentError(note("error.device id long", what=what, high=MAX_DEVICE_ID_LEN))
     if not device_id.isascii() or not device_id.isprintable() or " " in device_id:
-        raise BadArgumentError(f"{what} {device_id!r} must be printable ASCII without spaces")
+        raise BadArgumentError(note("error.device id ascii", what=what, value=device_id))
     if "+" in device_id or "#" in device_id or "" in device_id.split("/"):
-        raise BadArgumentError(f"{what} {device_id!r} must not hold + # or an empty level")
+        raise BadArgumentError(note("error.device id level", what=what, value=device_id))
     return device_id
 
 

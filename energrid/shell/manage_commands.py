@@ -17,7 +17,8 @@ from energrid.shell import plot, views_energy, words
 from energrid.shell.words import w
 from energrid_core.errors import BadArgumentError
 from energrid_core.manage.alarms import NEIGHBORHOOD, AlarmChanged, history_line
-from energrid_core.persistence.manage_store import CRITICAL
+from energrid_core.notes import Note
+from energrid_core.persistence.manage_store import CRITICAL, HistoryRow
 from energrid_core.server import GridServer
 
 HELP = [
@@ -216,9 +217,7 @@ class ManageCommands:
             lines.append(w("shed now", devices=listed))
         history = alarms.history(last)
         lines.append(w("history", n=len(history)) if history else w("no history"))
-        lines += [
-            f"  {_clock(row.at)}  {words.say(history_line(row.event, row.note))}" for row in history
-        ]
+        lines += [f"  {_clock(row.at)}  {_history_text(row)}" for row in history]
         out.say(self._dated("\n".join(lines)))
 
     @command("showEnergy() or showEnergy(h)")
@@ -256,6 +255,14 @@ class ManageCommands:
                 houses, server.energy, now, server.settings.mains_voltage_v, self.lang()
             )
         out.say(self._dated(views_energy.types_view(table, where)))
+
+
+def _history_text(row: HistoryRow) -> str:
+    """A row of the alarm history in the shell's language; a row kept from before the history
+    was language-neutral shows the English line it was saved with."""
+    if isinstance(row.note, Note):
+        return words.say(history_line(row.event, row.note))
+    return row.note
 
 
 def _clock(t: float) -> str:

@@ -158,9 +158,8 @@ class Demo:
     def start(self, lang: str = "fr") -> None:
         if not isinstance(lang, str) or lang not in words.LANGUAGES:
             raise BadArgumentError(w("error.lang", lang=lang))
-        words.set_language(lang)  # the demo's language becomes the shell's: all it prints
-        self.lang = lang
         if self.fleet is not None:
+            self._speak(lang)
             out.say(w("demo.busy"))
             return
         mine = list(self.houses)
@@ -173,6 +172,9 @@ class Demo:
         # Checked before anything is built: boards the broker refuses would leave houses that
         # never get a reading, and a refusal notice per board over the prompt.
         accounts = self._accounts(self.houses if built else earlier or [following, following + 1])
+        self._speak(
+            lang
+        )  # only now: a demo refused (one line) changes nothing, the language neither
         if built:
             out.say(w("demo.resumed", a=self.houses[0], b=self.houses[1]))
         elif earlier:  # the grid is saved: the demo of an earlier session is still there
@@ -198,6 +200,11 @@ class Demo:
             out.say(w("demo.late", h=silent[0]))
         else:
             out.say(w("demo.done", a=self.houses[0]))
+
+    def _speak(self, lang: str) -> None:
+        """The demo's language becomes the shell's: everything it prints from now on."""
+        words.set_language(lang)
+        self.lang = lang
 
     def _not_heard(self, since: float) -> list[int]:
         """The demo houses with a device that has published nothing since `since`."""
@@ -314,11 +321,8 @@ class Demo:
             return None
         found, missing = house_accounts(settings.state_dir, houses)
         if missing:
-            raise BrokerUnavailableError(
-                "startDemo(): the server connects with a broker account (--mqtt-username), so "
-                f"each demo board needs its own: {missing_text(settings.state_dir, missing)}, "
-                "then startDemo() again"
-            )
+            missing_line = missing_text(settings.state_dir, missing)
+            raise BrokerUnavailableError(w("demo.no accounts", missing=missing_line))
         return found
 
     def _start_boards(self, accounts: dict[int, tuple[str, str]] | None) -> bool:

@@ -308,5 +308,12 @@ ENGLISH: dict[str, str] = {
     "demo.stopped": "Demo stopped: the simulated boards no longer publish "
     "(the houses stay; startDemo() restarts them).",
     "demo.not_running": "No demo is running: startDemo() starts one.",
+    "demo.no accounts": "startDemo(): the server connects with a broker account "
+    "(--mqtt-username), so each demo board needs its own: {missing}, then startDemo() again",
+    "accounts.one missing": "house {house} has no password file in {directory}: run {run}",
+    "accounts.missing": "houses {houses} have no password file in {directory}: run {run}",
+    "accounts.for each": "{run} for each",
+    "accounts.and more": "{shown} and {n} more",
+    "accounts.and": "{shown} and {last}",
     "demo.clock": "simulated time {t} (day {d})",
 }

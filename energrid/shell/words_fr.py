@@ -392,6 +392,16 @@ FRENCH: dict[str, str] = {
     "demo.stopped": "Démonstration arrêtée : les cartes simulées ne publient plus "
     "(les maisons restent ; startDemo() les relance).",
     "demo.not_running": "Aucune démonstration en cours : startDemo() la lance.",
+    "demo.no accounts": "startDemo() : le serveur se connecte avec un compte du broker "
+    "(--mqtt-username), donc chaque carte de la démonstration a besoin du sien : {missing}, puis "
+    "startDemo() à nouveau",
+    "accounts.one missing": "la maison {house} n'a pas de fichier de mot de passe dans "
+    "{directory} : lancez {run}",
+    "accounts.missing": "les maisons {houses} n'ont pas de fichier de mot de passe dans "
+    "{directory} : lancez {run}",
+    "accounts.for each": "{run} pour chacune",
+    "accounts.and more": "{shown} et {n} autres",
+    "accounts.and": "{shown} et {last}",
     "demo.clock": "heure simulée {t} (jour {d})",
     # --- help(command): each command's description (the English is its docstring) -------------
     "doc.debug": "Afficher chaque message appliqué, chaque rejet et les traces ; debug(False) "

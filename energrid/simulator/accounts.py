@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from energrid.shell.words import w
 from energrid_core import auth
 from energrid_core.config import Settings
 from energrid_core.errors import BadArgumentError, BrokerUnavailableError
@@ -42,26 +43,25 @@ def missing_text(state_dir: Path, missing: Sequence[int]) -> str:
     directory = auth.credentials_dir(state_dir)
     command = "energrid credentials add house {} --keep-password"
     if len(missing) == 1:
-        return (
-            f"house {missing[0]} has no password file in {directory}: "
-            f"run `{command.format(missing[0])}`"
-        )
+        run = f"`{command.format(missing[0])}`"
+        return w("accounts.one missing", house=missing[0], directory=directory, run=run)
     if len(missing) <= LOOPED:
         numbers = " ".join(str(n) for n in missing)
         run = f"`for h in {numbers}; do {command.format('$h')}; done`"
     else:
-        run = f"`{command.format('N')}` for each"
-    return f"houses {numbers_text(missing)} have no password file in {directory}: run {run}"
+        run = w("accounts.for each", run=f"`{command.format('N')}`")
+    houses = numbers_text(missing)
+    return w("accounts.missing", houses=houses, directory=directory, run=run)
 
 
 def numbers_text(numbers: Sequence[int]) -> str:
     """'3', '3 and 4', '1, 2, 3, 4, 5 and 45 more'."""
     shown = [str(n) for n in numbers[:SHOWN]]
     if len(numbers) > SHOWN:
-        return f"{', '.join(shown)} and {len(numbers) - SHOWN} more"
+        return w("accounts.and more", shown=", ".join(shown), n=len(numbers) - SHOWN)
     if len(shown) == 1:
         return shown[0]
-    return f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return w("accounts.and", shown=", ".join(shown[:-1]), last=shown[-1])
 
 
 def sim_accounts(

@@ -143,3 +143,9 @@ def test_french_has_every_word_with_the_same_blanks() -> None:
     for key, english in words.ENGLISH.items():
         assert blanks(words.FRENCH[key]) == blanks(english) - python_words.get(key, set()), key
         assert english.count("|") == words.FRENCH[key].count("|"), key
+
+
+def test_french_describes_every_command_and_no_other(sh: dict) -> None:  # noqa: ANN001
+    commands = {name for name, fn in sh.items() if hasattr(fn, "usage")} | {"stopDemo"}
+    described = {key.removeprefix("doc.") for key in words.FRENCH if key.startswith("doc.")}
+    assert described == commands

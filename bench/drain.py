@@ -66,6 +66,10 @@ def window(samples: Sequence[Sample], total: int, warmup: int = 0) -> tuple[Samp
         busy = [s for s in samples if s.counts["received"] > 0][:1]
         busy += [s for s in samples if s.counts["received"] >= total][:1]
     if len(busy) < 2 or busy[-1].uptime_s <= busy[0].uptime_s:
+        # Faster than the samples: from the last sample before the load to the first after it.
+        busy = [s for s in samples if s.counts["received"] <= warmup][-1:]
+        busy += [s for s in samples if s.counts["received"] >= total][:1]
+    if len(busy) < 2 or busy[-1].uptime_s <= busy[0].uptime_s:
         return None
     return busy[0], busy[-1]
 

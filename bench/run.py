@@ -54,7 +54,7 @@ class Size:
 LIVE_HOUSES = 100  # the grid Energrid holds for the one-topic legacy stream (the issue's)
 
 SIZES = {
-    "tiny": Size(20, 1_500, (100, 200), 100, 100, 20, 0.02, 2_000, (100, 200)),
+    "tiny": Size(20, 1_500, (100, 200), 100, 100, 20, 0.02, 10_000, (100, 200)),
     "full": Size(
         10_000, 100_000, (100, 10_000, 100_000), 10_000, 10_000, 300, 0.1, 300_000, (100, 100_000)
     ),

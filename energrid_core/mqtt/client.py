@@ -1,4 +1,4 @@
-"""The server's one MQTT connection (paho-mqtt 2.x, MQTT 5); only energrid_core/mqtt/ imports paho."""
+"""The server's one MQTT connection (paho-mqtt 2.x, MQTT 5); only this room imports paho."""
 
 from __future__ import annotations
 

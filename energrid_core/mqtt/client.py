@@ -18,6 +18,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from energrid_core.errors import BrokerUnavailableError
 from energrid_core.mqtt.flapping import FlapDetector
 from energrid_core.mqtt.prompt_send import PromptSends
+from energrid_core.mqtt.properties import publish_properties
 from energrid_core.mqtt.reasons import (
     SESSION_TAKEN_OVER,
     connect_failure_text,
@@ -328,13 +329,7 @@ class GridClient:
             raise BrokerUnavailableError(
                 f"the broker at {self.address} is not connected: nothing was sent"
             )
-        properties = None
-        if expiry_s is not None or content_type is not None:
-            properties = Properties(PacketTypes.PUBLISH)
-        if expiry_s is not None:
-            properties.MessageExpiryInterval = expiry_s
-        if content_type is not None:
-            properties.ContentType = content_type
+        properties = publish_properties(content_type, expiry_s)
         if prompt:
             self._prompt.begin(self._client.socket())
         info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)

@@ -48,6 +48,7 @@ def drain_line(d: Drain) -> str:
     return (
         f"  {d.name:<14} {d.rate:>9,.0f} msg/s{readings}; {d.cpu_us:6.1f} us CPU/msg; "
         f"RSS {d.rss_bytes / 2**20:,.1f} MiB; window {d.window_s:.2f} s"
+        + (" after its republish" if d.settled else "")
     )
 
 

@@ -136,6 +136,7 @@ class Bench:
             rate_field="applied",
             readings_field="readings",
             warmup=warmup,
+            settled_field="republishes",
         )
 
     def live_streams(self) -> dict[str, Stream]:

@@ -47,6 +47,7 @@ class Drain:
     samples: list[Sample]
     final: dict[str, float]
     pid: int
+    settled: bool = False  # the window starts after the subscriber's own start-up work
 
 
 def parse_sample(line: str) -> Sample | None:
@@ -64,6 +65,10 @@ def window(samples: Sequence[Sample], total: int, warmup: int = 0) -> tuple[Samp
     busy = [s for s in samples if warmup < s.counts["received"] < total]
     if len(busy) < 2:  # a tiny backlog: fall back to the first sample that saw it all
         busy = [s for s in samples if s.counts["received"] > 0][:1]
+        busy += [s for s in samples if s.counts["received"] >= total][:1]
+    if len(busy) < 2 or busy[-1].uptime_s <= busy[0].uptime_s:
+        # Faster than the samples: from the last sample before the load to the first after it.
+        busy = [s for s in samples if s.counts["received"] <= warmup][-1:]
         busy += [s for s in samples if s.counts["received"] >= total][:1]
     if len(busy) < 2 or busy[-1].uptime_s <= busy[0].uptime_s:
         return None
@@ -94,8 +99,14 @@ def drain(
     readings_field: str | None = None,
     timeout_s: float = 300.0,
     warmup: int = 0,
+    settled_field: str | None = None,
 ) -> Drain:
-    """Prime a session, publish the backlog into it, run `command` until it has every message."""
+    """Prime a session, publish the backlog into it, run `command` until it has every message.
+
+    settled_field: a counter the subscriber's stats lines carry that turns 1 once its start-up
+    work is done (Energrid: `republishes`, its state republished after the connect); the window
+    then starts past it when the drain lasts long enough, so that the rate is the readings'.
+    """
     prime_session(broker.host, broker.port, client_id, qos)
     publish_backlog(broker, load_file)
     process = subprocess.Popen(
@@ -126,7 +137,10 @@ def drain(
         _stop(process)
     if not samples or samples[-1].counts["received"] < total:
         raise RuntimeError(f"{name} stopped early:\n{''.join(log[-20:])}")
-    ends = window(samples, total, warmup)
+    settled = [s for s in samples if settled_field and s.counts.get(settled_field, 0) >= 1]
+    ends = window(settled, total, warmup) if settled else None
+    after = ends is not None and settled[0] is not samples[0]
+    ends = ends or window(samples, total, warmup)
     if ends is None:
         raise RuntimeError(f"{name}: too few samples to measure a rate")
     first, last = ends
@@ -135,7 +149,17 @@ def drain(
     cpu_us = per_second(first, last, "cpu_s") / rate * 1e6 if rate > 0 else 0.0
     span = last.uptime_s - first.uptime_s
     return Drain(
-        name, total, rate, readings, cpu_us, rss, span, samples, samples[-1].counts, process.pid
+        name,
+        total,
+        rate,
+        readings,
+        cpu_us,
+        rss,
+        span,
+        samples,
+        samples[-1].counts,
+        process.pid,
+        after,
     )
 
 

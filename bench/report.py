@@ -48,6 +48,7 @@ def drain_line(d: Drain) -> str:
     return (
         f"  {d.name:<14} {d.rate:>9,.0f} msg/s{readings}; {d.cpu_us:6.1f} us CPU/msg; "
         f"RSS {d.rss_bytes / 2**20:,.1f} MiB; window {d.window_s:.2f} s"
+        + (" after its republish" if d.settled else "")
     )
 
 
@@ -308,6 +309,17 @@ def figures(results: dict[str, Any], size: Any) -> list[Figure]:
         )
     )
     out.append(Figure("  server's applied rate during it", f"{loaded['applied_rate']:,.0f} msg/s"))
+    runs = results.get("roundtrips", [rtt])
+    if len(runs) > 1:
+        loads = [run["loaded"] for run in runs]
+        out.append(
+            Figure(
+                f"round trip p99 at half load, {len(runs)} runs",
+                " / ".join(f"{load['p99_ms']:.0f}" for load in loads) + " ms",
+                "< 50 ms each",
+                all(load["p99_ms"] < 50 and load["timeouts"] == 0 for load in loads),
+            )
+        )
     for phase in ("idle", "loaded"):
         for step, values in rtt.get(f"{phase}_steps", {}).items():
             out.append(

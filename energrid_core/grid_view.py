@@ -67,3 +67,4 @@ class StateCounts:
     changes: int
     flushes: int
     cleared: int
+    republishes: int  # whole-grid republishes done, one after each connect

@@ -467,7 +467,9 @@ class GridServer:
 
     def state_counts(self) -> StateCounts:
         p = self.state.stats
-        return StateCounts(p.messages_published, p.changes_marked, p.flushes, p.topics_cleared)
+        return StateCounts(
+            p.messages_published, p.changes_marked, p.flushes, p.topics_cleared, p.republishes
+        )
 
     def follow_connection(self, listener: Callable[[bool, str], None]) -> None:
         """listener(connected, text) for every line about the connection meant for a person."""

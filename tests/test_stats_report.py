@@ -17,7 +17,7 @@ from energrid_core.server import GridServer
 
 LINE = re.compile(
     r"^stats uptime_s=[\d.]+ received=(\d+) applied=(\d+) readings=(\d+) rejected=(\d+) "
-    r"rate=[\d.]+ cpu_s=[\d.]+$"
+    r"republishes=(\d+) rate=[\d.]+ cpu_s=[\d.]+$"
 )
 
 
@@ -29,7 +29,7 @@ def test_stats_line_holds_every_counter(make_offline_server: Callable[..., GridS
     server.ingest.handle("Neighborhood/0/House/1/Consumer", b"not json")
     match = LINE.match(stats_line(counters(server), 1.5, 2.0))
     assert match is not None
-    assert match.groups() == ("2", "1", "2", "1")
+    assert match.groups() == ("2", "1", "2", "1", "0")  # offline: nothing republished
 
 
 def test_reporter_logs_periodically_and_once_more_on_stop(
@@ -62,3 +62,17 @@ def test_running_server_prepares_before_it_connects(broker: MosquittoProcess, tm
         assert server.client.connected
         assert len(server.grid.houses) == 2
     assert seen == [False]
+
+
+def test_republishes_counts_the_state_published_after_the_connect(
+    broker: MosquittoProcess, tmp_path
+) -> None:
+    """The benchmark starts an Energrid drain's window past it (bench/drain.py)."""
+    settings = Settings(
+        mqtt_port=broker.port, client_id="test-republish", state_dir=tmp_path, start_broker=False
+    )
+    with running_server(settings, prepare=lambda server: server.new_houses(3)) as server:
+        deadline = time.monotonic() + 10
+        while counters(server)["republishes"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert counters(server)["republishes"] == 1

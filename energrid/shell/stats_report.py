@@ -3,11 +3,12 @@
 `energrid --headless --stats-interval-s 10` logs, every 10 s:
 
     stats uptime_s=3600.012 received=123456 applied=123400 readings=1234000 rejected=56
-          rate=34.2 cpu_s=12.5            (one line in the log)
+          republishes=1 rate=34.2 cpu_s=12.5            (one line in the log)
 
 uptime_s counts from the server's start (a monotonic clock, so the differences between two lines
 are exact); received/applied are messages, readings the sensor readings applied, rejected the
-messages refused whatever the reason (showStats() breaks them down), rate the messages received
+messages refused whatever the reason (showStats() breaks them down), republishes how many times
+the state of the whole grid was published (once after each connect), rate the messages received
 per second since the previous line, cpu_s the CPU time the process has used (user + system).
 """
 
@@ -24,13 +25,15 @@ log = logging.getLogger("energrid.stats")
 
 
 def counters(server: GridServer) -> dict[str, int]:
-    """received, applied, readings, rejected: one consistent reading of the counters."""
+    """received, applied, readings, rejected: one consistent reading of the ingest counters;
+    republishes: the whole-grid state republishes done (one after each connect)."""
     stats = server.stats_snapshot()
     return {
         "received": stats.messages_received,
         "applied": stats.messages_applied,
         "readings": stats.readings_applied,
         "rejected": stats.rejected_total,
+        "republishes": server.state_counts().republishes,
     }
 
 
@@ -66,9 +69,10 @@ class StatsReporter:
             self._thread.join()
 
     def _run(self) -> None:
+        """A line at once (where the counts start from), then one every interval_s."""
         last_time, last_received = self.started_at, 0
+        stopping = False
         while True:
-            stopping = self._stop.wait(self.interval_s)
             now = self.clock()
             counts = counters(self.server)
             received = counts["received"]
@@ -77,3 +81,4 @@ class StatsReporter:
             last_time, last_received = now, received
             if stopping:
                 return
+            stopping = self._stop.wait(self.interval_s)

@@ -86,6 +86,7 @@ class PublisherStats:
     topics_cleared: int = 0
     publish_failures: int = 0
     deferred: int = 0  # cycles that left marked houses for later (budget or backlog)
+    republishes: int = 0  # whole-grid republishes done (one after each connect)
 
 
 class StatePublisher:
@@ -279,6 +280,7 @@ class StatePublisher:
             with self.lock:
                 houses = list(self.grid.houses)
         with self._cond:
+            whole = republish and self._republish and self._connected
             if self._connected:
                 announce_at, clears, due = self._take_work(now, republish, houses)
             else:
@@ -290,6 +292,8 @@ class StatePublisher:
             finally:
                 with self._cond:
                     self._in_hand = False
+        if whole:
+            self.stats.republishes += 1
 
     def _take_work(
         self, now: float, republish: bool, houses: list[int]

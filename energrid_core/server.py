@@ -228,10 +228,10 @@ class GridServer:
         kind = JSON if payload else None  # an empty payload clears a topic: no content
         self.client.publish(topic, payload, qos=1, retain=True, content_type=kind)
 
-    def _republish_state(self, topic: str, payload: bytes) -> None:
-        """After a connect: QoS 0 (a drop of this connection brings another full republish)."""
-        kind = JSON if payload else None
-        self.client.publish(topic, payload, qos=0, retain=True, content_type=kind)
+    def _republish_state(self, messages: list[tuple[str, bytes]]) -> None:
+        """After a connect, a house's topics in one write at QoS 0 (a drop of this connection
+        brings another full republish); an empty payload carries no content type."""
+        self.client.publish_bulk(messages, retain=True, content_type=JSON)
 
     # --- periodic work -------------------------------------------------------------------------
 

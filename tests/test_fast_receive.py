@@ -25,7 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from energrid_core.mqtt import receive
+from energrid_core.mqtt import bulk, receive
 from energrid_core.mqtt.client import ClientOptions, GridClient
 from energrid_core.mqtt.receive import FastReceive
 
@@ -354,3 +354,79 @@ def test_large_payloads_qos_2_retained_and_the_client_property_come_through(
         publisher.publish(f"{prefix}/kept", b"", qos=0, retain=True)
         publisher.loop_stop()
         publisher.disconnect()
+
+
+# --- the bulk send path (energrid_core/mqtt/bulk.py) ------------------------------------------
+
+
+def _split_packets(data: bytes) -> list[tuple[int, bytes]]:
+    packets, position = [], 0
+    while position < len(data):
+        header, length, mult, index = data[position], 0, 1, position + 1
+        while True:
+            byte = data[index]
+            index += 1
+            length += (byte & 127) * mult
+            mult <<= 7
+            if not byte & 128:
+                break
+        packets.append((header, data[index : index + length]))
+        position = index + length
+    return packets
+
+
+@pytest.mark.parametrize("retain", [True, False])
+def test_bulk_packets_decode_as_paho_decodes_them(retain: bool) -> None:
+    properties = Properties(PacketTypes.PUBLISH)
+    properties.ContentType = "application/json"
+    messages = [
+        ("energrid/1/house/1", b'{"w": 1}'),
+        ("energrid/1/house/2", b""),
+        ("é/x", b"y" * 300),
+    ]
+    data = bulk.publish_packets(messages, retain, properties.pack())
+    decoded = []
+    for header, body in _split_packets(data):
+        packet = _packet.decode_publish(header, body, mqtt.MQTTv5)
+        assert (packet.qos, packet.retain, packet.dup) == (0, retain, False)
+        decoded.append((packet.topic.decode(), packet.payload))
+        content_type = getattr(packet.properties, "ContentType", None)
+        assert content_type == ("application/json" if packet.payload else None)
+    assert decoded == messages
+
+
+def test_a_republish_in_bulk_reaches_a_late_subscriber_retained(
+    broker: MosquittoProcess, grid_client: tuple[GridClient, Received, str]
+) -> None:
+    client, _received, prefix = grid_client
+    messages = [(f"{prefix}/state/{n}", b'{"n": %d}' % n) for n in range(50)]
+    client.publish_bulk(messages, retain=True, content_type="application/json")
+    late = Received()
+    watcher = GridClient(ClientOptions(broker.host, broker.port, client_id=unique("w")), late)
+    watcher.add_topic(f"{prefix}/state/#", 0)
+    try:
+        assert watcher.start(5.0)
+        got = late.wait(50)
+        assert sorted(item[:3] for item in got) == sorted((t, p, True) for t, p in messages)
+    finally:
+        client.publish_bulk([(topic, b"") for topic, _ in messages], retain=True)
+        watcher.stop()
+
+
+def test_bulk_with_another_paho_release_goes_through_paho_s_publish(
+    broker: MosquittoProcess,
+    grid_client: tuple[GridClient, Received, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bulk, "ENABLED", False)
+    client, _received, prefix = grid_client
+    seen = Received()  # another client: the server's own messages never come back to it
+    watcher = GridClient(ClientOptions(broker.host, broker.port, client_id=unique("w")), seen)
+    watcher.add_topic(f"{prefix}/#", 0)
+    try:
+        assert watcher.start(5.0)
+        client.publish_bulk([(f"{prefix}/a", b"1"), (f"{prefix}/b", b"2")], retain=False)
+        got = seen.wait(2)
+        assert sorted(item[:2] for item in got) == [(f"{prefix}/a", b"1"), (f"{prefix}/b", b"2")]
+    finally:
+        watcher.stop()

@@ -463,7 +463,7 @@ def test_the_house_list_changes_only_with_the_houses() -> None:
 def with_bulk_sink(rig: Rig, queued: list[int]) -> Recorder:
     """Give the rig's publisher a bulk sink (the server's QoS 0 one) and a client queue length."""
     bulk = Recorder()
-    rig.publisher.bulk_sink = bulk
+    rig.publisher.bulk_sink = lambda messages: [bulk(topic, payload) for topic, payload in messages]
     rig.publisher.queued = lambda: queued[0]
     return bulk
 

@@ -16,6 +16,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from energrid_core.errors import BrokerUnavailableError
+from energrid_core.mqtt.bulk import BulkSend, Messages
 from energrid_core.mqtt.flapping import FlapDetector
 from energrid_core.mqtt.prompt_send import PromptSends
 from energrid_core.mqtt.properties import publish_properties
@@ -26,7 +27,6 @@ from energrid_core.mqtt.reasons import (
     refusal_text,
     taken_over_text,
 )
-from energrid_core.mqtt.receive import FastReceive
 from energrid_core.mqtt.redelivery import RedeliveryFilter
 
 log = logging.getLogger("energrid.mqtt")
@@ -52,7 +52,7 @@ ConnectionListener = Callable[[bool, str], None]
 PublishListener = Callable[[int, bool, str], None]  # mid, accepted by the broker, reason
 
 
-class _Paho(FastReceive):
+class _Paho(BulkSend):
     """paho's client with Energrid's receive path, keeping what made the last attempt fail.
 
     paho tells on_connect_fail that an attempt failed, not why; reconnect() is where it raises.
@@ -343,6 +343,21 @@ class GridClient:
         if not handed:
             raise BrokerUnavailableError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
         return info.mid
+
+    def publish_bulk(
+        self, messages: Messages, retain: bool = True, content_type: str | None = None
+    ) -> None:
+        """QoS 0 messages handed to paho as one write (mqtt/bulk.py): the republish of a house's
+        state after a connect. Raises BrokerUnavailableError when not connected."""
+        if not self.connected:
+            raise BrokerUnavailableError(
+                f"the broker at {self.address} is not connected: nothing was sent"
+            )
+        properties = publish_properties(content_type, None)
+        packed = b"\x00" if properties is None else properties.pack()
+        rc = self._client.publish_bulk(messages, retain, packed, properties)
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            raise BrokerUnavailableError(f"state not handed over: {mqtt.error_string(rc)}")
 
     def add_request_route(
         self, topic: str, handler: Callable[[bytes, str | None, bytes | None], None]

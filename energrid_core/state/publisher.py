@@ -19,12 +19,12 @@ cycle with their latest values, so coalescing only deepens.
 
 The republish after a connect is the exception to both: every house goes out in one pass,
 outside the budget, through `bulk_sink` (QoS 0: no acknowledgement to wait for or to handle;
-110,000 of those made the republish of 10,000 houses take 36 s). A command still never waits
-behind it: a bulk message is handed over only while fewer than BULK_WINDOW (64) packets wait in
-the client's queue to be written (`queued`), which paho's network thread writes out in one pass
-(64 payloads of a few hundred bytes: well under a millisecond on a local broker). With 16, the
-state thread slept every 16 messages and 10,000 houses took 6.1 s; with 64, 3.8 s. Nothing is
-lost to QoS 0: these messages go over the connection just made, and if it drops before they
+110,000 QoS 1 messages made the republish of 10,000 houses take 36 s), a house's topics in one
+write (energrid_core/mqtt/bulk.py). A command still never waits behind it: a house is handed
+over only while fewer than BULK_WINDOW (6) packets wait in the client's queue to be written
+(`queued`), which paho's network thread writes out in one pass: about 66 messages of a few
+hundred bytes for houses of 10 consumers, well under a millisecond on a local broker. Nothing
+is lost to QoS 0: these messages go over the connection just made, and if it drops before they
 are written the next connect republishes everything again.
 """
 
@@ -71,11 +71,12 @@ MAX_WAIT_S = 1.0
 STATE_WINDOW = 16  # our messages awaiting a PUBACK above which state waits; paho sends 20
 ROOM_POLL_S = 0.1  # how often a wait for the window re-checks the connection
 QUEUE_POLL_S = 0.0005  # how often a bulk message looks for room in the client's queue
-BULK_WINDOW = 64  # packets waiting in the client queue above which a bulk message waits
+BULK_WINDOW = 6  # packets (a house's topics each in bulk) queued above which the bulk waits
 HOUSES_PER_NEIGHBORHOOD_TOKEN = 50
 
 # Publishes a retained message; raises BrokerUnavailableError when it cannot go out now.
 Sink = Callable[[str, bytes], None]
+BulkSink = Callable[[list[tuple[str, bytes]]], None]  # a house's topics, in one write
 
 
 @dataclass
@@ -107,7 +108,7 @@ class StatePublisher:
         instance: str = "",
         bus: Bus | None = None,
         energy: EnergyTracker | None = None,
-        bulk_sink: Sink | None = None,
+        bulk_sink: BulkSink | None = None,
         queued: Callable[[], int] = lambda: 0,
     ) -> None:
         self.grid = grid
@@ -412,11 +413,15 @@ class StatePublisher:
         self.stats.flushes += 1
         self._next_allowed[house] = now + self.interval_s
         published = self._published.setdefault(house, {})
-        bulk = house in self._resync
-        for topic, payload in payloads:
-            if published.get(topic) != payload:
-                self._send(topic, payload, bulk)
-                published[topic] = payload
+        changed = [(t, p) for t, p in payloads if published.get(t) != p]
+        if house in self._resync and self.bulk_sink is not None and changed:
+            self._wait_for_queue()
+            self.bulk_sink(changed)
+            self.stats.messages_published += len(changed)
+        else:
+            for topic, payload in changed:
+                self._send(topic, payload)
+        published.update(changed)
         if house == NEIGHBORHOOD:
             return 1 + len(self.grid.houses) // HOUSES_PER_NEIGHBORHOOD_TOKEN
         return len(payloads)
@@ -447,18 +452,14 @@ class StatePublisher:
         """The neighborhood's kWh counters for its topic, None when the server keeps none."""
         return None if self.energy is None else self.energy.neighborhood_payload(now)
 
-    def _send(self, topic: str, payload: bytes, bulk: bool = False) -> None:
-        if bulk and self.bulk_sink is not None:
-            self._wait_for_queue()
-            self.bulk_sink(topic, payload)
-        else:
-            self._wait_for_room()
-            self.sink(topic, payload)
+    def _send(self, topic: str, payload: bytes) -> None:
+        self._wait_for_room()
+        self.sink(topic, payload)
         self.stats.messages_published += 1
 
     def _wait_for_queue(self) -> None:
         """Block until fewer than BULK_WINDOW packets wait in the client's queue (the bulk
-        messages' window: they are never acknowledged, the socket taking them frees room)."""
+        houses' window: they are never acknowledged, the socket taking them frees room)."""
         while self.queued() >= BULK_WINDOW:
             with self._cond:
                 if self._stopping or not self._connected:

@@ -226,6 +226,15 @@ ENGLISH: dict[str, str] = {
     "mqtt.Server moved": "Server moved",
     "mqtt.Connection rate exceeded": "Connection rate exceeded",
     "mqtt.Maximum connect time": "Maximum connect time",
+    # What the system says of a socket (strerror), and paho's "[Errno 104] ..." around it.
+    "os.errno": "[Errno {n}] {error}",
+    "os.Connection reset by peer": "Connection reset by peer",
+    "os.Connection refused": "Connection refused",
+    "os.Connection timed out": "Connection timed out",
+    "os.Broken pipe": "Broken pipe",
+    "os.Software caused connection abort": "Software caused connection abort",
+    "os.No route to host": "No route to host",
+    "os.Network is unreachable": "Network is unreachable",
     # --- alarms and shedding (energrid_core.manage) ---------------------------------------------
     "scope.neighborhood": "Neighborhood",
     "scope.house": "House {house}",

@@ -11,17 +11,33 @@ by someone else.
 from __future__ import annotations
 
 import errno
+import re
 import ssl
 
 from energrid_core.notes import ENGLISH, Note, NoteText, note
 
 SESSION_TAKEN_OVER = 0x8E  # MQTT 5 DISCONNECT reason: another connection took the client id
+_ERRNO = re.compile(r"\[Errno (\d+)\] (.+)")
 
 
 def mqtt_reason(name: str) -> Note | str:
     """An MQTT 5 reason code's name (paho's words) as a note when the catalogue has it, so that
     the shell says it in its language; another name stays as paho says it."""
     return note(f"mqtt.{name}") if f"mqtt.{name}" in ENGLISH else name
+
+
+def os_reason(strerror: str) -> Note | str:
+    """What the system said of a socket ('Connection reset by peer') as a note when the
+    catalogue has it; other words stay as the system says them."""
+    return note(f"os.{strerror}") if f"os.{strerror}" in ENGLISH else strerror
+
+
+def socket_reason(text: str) -> Note | str:
+    """paho's '[Errno 104] Connection reset by peer' as a note, its English unchanged."""
+    found = _ERRNO.fullmatch(text)
+    if found is None or f"os.{found[2]}" not in ENGLISH:
+        return text
+    return note("os.errno", n=int(found[1]), error=note(f"os.{found[2]}"))
 
 
 def connect_failure_text(address: str, error: BaseException | None, tls_ca: str | None) -> str:
@@ -43,9 +59,9 @@ def _connect_failure(address: str, error: BaseException | None, tls_ca: str | No
     if isinstance(error, TimeoutError):
         return note("link.timeout", address=address)
     if isinstance(error, OSError) and error.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
-        return note("link.unreachable", address=address, error=error.strerror)
+        return note("link.unreachable", address=address, error=os_reason(error.strerror))
     if isinstance(error, OSError) and error.strerror:
-        return note("link.cannot connect", address=address, error=error.strerror)
+        return note("link.cannot connect", address=address, error=os_reason(error.strerror))
     if error is not None:
         return note("link.cannot connect", address=address, error=str(error))
     return note("link.no answer", address=address)
@@ -69,7 +85,7 @@ def lost_text(address: str, reason: str, from_broker: bool, socket_error: str | 
     if from_broker:
         said = note("link.lost closed why", address=address, reason=mqtt_reason(reason))
     elif socket_error is not None:
-        said = note("link.lost cut", address=address, error=socket_error)
+        said = note("link.lost cut", address=address, error=socket_reason(socket_error))
     elif reason not in ("Unspecified error", "Success"):
         said = note("link.lost why", address=address, reason=mqtt_reason(reason))
     else:

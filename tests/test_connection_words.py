@@ -10,6 +10,7 @@ only the other language's catalogue holds, as in tests/test_shell_words.py.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from pathlib import Path
@@ -19,7 +20,7 @@ from helpers import wait_for
 from test_broker import local_settings
 from test_shell_words import foreign_lines, foreign_words
 
-from energrid.app import running_server
+from energrid.app import LogFormat, running_server
 from energrid.shell import words
 from energrid.shell.session import print_connection
 from energrid_core.config import Settings
@@ -104,3 +105,16 @@ def test_the_broker_child_dying_in_a_french_shell_is_said_in_french(
     assert said.startswith(f"[broker] le broker lancé par Energrid (pid {pid}) a été tué par ")
     assert "1 sur 3 en 600 s) ; son journal est " in said
     assert foreign_lines(printed, foreign_words("fr")) == []
+
+
+def test_a_line_logged_as_a_note_is_printed_in_the_shells_language(language: object) -> None:
+    """The broker child's log lines (its start, its stop, a SIGTERM ignored) in the shell."""
+    said = words.english("broker.ignored SIGTERM", pid=12)
+    record = logging.LogRecord("energrid.broker", logging.WARNING, __file__, 1, "%s", (said,), None)
+    assert record.getMessage() == "Mosquitto (pid 12) ignored SIGTERM; killing it"
+    assert LogFormat().format(record) == f"[broker] warning: {record.getMessage()}"
+    words.set_language("fr")
+    assert LogFormat().format(record) == (
+        "[broker] avertissement: Mosquitto (pid 12) a ignoré SIGTERM ; arrêt forcé"
+    )
+    assert record.getMessage() == "Mosquitto (pid 12) ignored SIGTERM; killing it"

@@ -93,12 +93,7 @@ def choose_ws_port(source: str, settings: Settings) -> int:
         if "ws_port" in settings.explicit:
             raise BrokerUnavailableError(english("broker.ws port taken", port=wanted))
         chosen = free_port_after(wanted, listener.address, {settings.mqtt_port})
-        log.info(
-            "The websockets port %d is in use: the broker's websockets listener is on %d "
-            "(--ws-port or ENERGRID_WS_PORT chooses it)",
-            wanted,
-            chosen,
-        )
+        log.info("%s", english("broker.ws port moved", port=wanted, chosen=chosen))
         return chosen
     return wanted
 

@@ -76,7 +76,7 @@ def stop_pid(pid: int, timeout_s: float) -> None:
         else:
             return
         if sig is signal.SIGTERM:
-            log.warning("Mosquitto (pid %d) ignored SIGTERM; killing it", pid)
+            log.warning("%s", english("broker.ignored SIGTERM", pid=pid))
 
 
 def ended_text(returncode: int | None) -> NoteText:

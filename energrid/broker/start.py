@@ -221,9 +221,7 @@ class ManagedBroker:
         # A restart (log appended) is said by the BrokerWatch that made it, in one line.
         level = logging.INFO if log_mode == "wb" else logging.DEBUG
         where = f"{host}:{port}"
-        log.log(
-            level, "Started Mosquitto (pid %d) at %s, log in %s", self.pid, where, self.log_path
-        )
+        log.log(level, "%s", english("broker.started", pid=self.pid, at=where, log=self.log_path))
 
     def stop(self) -> None:
         """SIGTERM (Mosquitto then saves its database), SIGKILL if it is still there after 5 s."""
@@ -236,7 +234,7 @@ class ManagedBroker:
                 try:
                     process.wait(timeout=STOP_TIMEOUT_S)
                 except subprocess.TimeoutExpired:
-                    log.warning("Mosquitto (pid %d) ignored SIGTERM; killing it", process.pid)
+                    log.warning("%s", english("broker.ignored SIGTERM", pid=process.pid))
                     process.kill()
                     process.wait()
             elif adopted is not None and pid_alive(adopted):

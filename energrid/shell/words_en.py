@@ -342,4 +342,17 @@ ENGLISH: dict[str, str] = {
     "broker.mqtt port setting": "--mqtt-port or ENERGRID_MQTT_PORT",
     "broker.ws port setting": "--ws-port or ENERGRID_WS_PORT",
     "broker.config line": "the line `{line}` of {source} (--broker-config)",
+    "broker.ws port moved": "The websockets port {port} is in use: the broker's websockets "
+    "listener is on {chosen} (--ws-port or ENERGRID_WS_PORT chooses it)",
+    "broker.started": "Started Mosquitto (pid {pid}) at {at}, log in {log}",
+    "broker.ignored SIGTERM": "Mosquitto (pid {pid}) ignored SIGTERM; killing it",
+    "broker.server stopped": "Stopped the Energrid server; the broker at {address} was not "
+    "started by Energrid and goes on",
+    "broker.both stopped": "Stopped the Energrid server and the Mosquitto Energrid started on "
+    "port {port} (pid {pid})",
+    "broker.stopped": "Stopped the Mosquitto Energrid started on port {port} (pid {pid})",
+    # --- the level of a log line printed in the shell (energrid.app.LogFormat) ------------------
+    "log.warning": "warning",
+    "log.error": "error",
+    "log.critical": "critical",
 }

@@ -502,6 +502,18 @@ FRENCH: dict[str, str] = {
     "broker.mqtt port setting": "--mqtt-port ou ENERGRID_MQTT_PORT",
     "broker.ws port setting": "--ws-port ou ENERGRID_WS_PORT",
     "broker.config line": "la ligne `{line}` de {source} (--broker-config)",
+    "broker.ws port moved": "Le port websockets {port} est pris : le listener websockets du "
+    "broker est sur {chosen} (--ws-port ou ENERGRID_WS_PORT le choisit)",
+    "broker.started": "Mosquitto lancé (pid {pid}) sur {at}, journal dans {log}",
+    "broker.ignored SIGTERM": "Mosquitto (pid {pid}) a ignoré SIGTERM ; arrêt forcé",
+    "broker.server stopped": "Serveur Energrid arrêté ; le broker à {address} n'a pas été "
+    "lancé par Energrid et continue",
+    "broker.both stopped": "Serveur Energrid arrêté, ainsi que le Mosquitto lancé par Energrid "
+    "sur le port {port} (pid {pid})",
+    "broker.stopped": "Mosquitto lancé par Energrid sur le port {port} arrêté (pid {pid})",
+    "log.warning": "avertissement",
+    "log.error": "erreur",
+    "log.critical": "critique",
     # --- help(command): each command's description (the English is its docstring) -------------
     "doc.debug": "Afficher chaque message appliqué, chaque rejet et les traces ; debug(False) "
     "arrête.",

@@ -12,9 +12,9 @@ class EnergridError(Exception):
     English and `note` lets the shell say it in its own language."""
 
     def __init__(self, message: str | Note = "") -> None:
-        self.note = message.note if isinstance(message, NoteText) else None
-        if isinstance(message, Note):
-            self.note = message
+        # A NoteText is kept whole: its English stays at hand where the core's catalogue lacks
+        # its id (a line of the broker child the shell runs).
+        self.note = message if isinstance(message, Note | NoteText) else None
         super().__init__(str(message))
 
 

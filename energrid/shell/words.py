@@ -10,7 +10,10 @@ types, which the operator also types, stay as they are in both.
 The catalogues: words_en.ENGLISH and words_fr.FRENCH for what the shell says itself, and
 energrid_core.notes.ENGLISH for the notes the core hands out (its French is in words_fr too).
 Everything is worded when it is printed - lines printed from other threads (a command's
-confirmation, an alarm) included - so the language is the one current at that moment.
+confirmation, an alarm, the broker connection lost and regained) included - so the language is
+the one current at that moment. Lines that have always been handed out as text (the connection
+listeners', the broker child's, a log line) are a notes.NoteText: English text carrying its
+note, which `say` words.
 """
 
 from __future__ import annotations

@@ -10,10 +10,12 @@ from typing import TextIO
 
 from energrid.broker.start import ManagedBroker, ensure_broker
 from energrid.broker.watch import BrokerWatch
+from energrid.shell import words
 from energrid.shell.invocation import pasteable
 from energrid_core.config import Settings
 from energrid_core.integrations.ha_discovery import HaDiscovery
 from energrid_core.metrics import MetricsEndpoint
+from energrid_core.notes import NoteText
 from energrid_core.server import GridServer
 
 log = logging.getLogger("energrid")
@@ -25,7 +27,8 @@ class LogFormat(logging.Formatter):
     """Energrid's one log line, in the shell, under debug(True), in `python -i start_server.py`
     and (with the time in front) in a service's log: `[broker] warning: text`. The tag is
     the part after 'energrid.', as in the shell's own notices ([broker], [command], [debug]);
-    the level is said only from WARNING up."""
+    the level is said only from WARNING up. A line logged as a note (notes.NoteText) and the
+    level are in the shell's language: English but in a shell set to another."""
 
     def __init__(self, timestamps: bool = False) -> None:
         super().__init__()
@@ -33,11 +36,26 @@ class LogFormat(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         tag = record.name.removeprefix("energrid.")
-        level = f"{record.levelname.lower()}: " if record.levelno >= logging.WARNING else ""
-        text = f"[{tag}] {level}{pasteable(record.getMessage())}"
+        level = f"{_level(record)}: " if record.levelno >= logging.WARNING else ""
+        text = f"[{tag}] {level}{pasteable(worded(record))}"
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         return f"{self.formatTime(record)} {text}" if self.timestamps else text
+
+
+def _level(record: logging.LogRecord) -> str:
+    name = record.levelname.lower()
+    return words.w(f"log.{name}") if f"log.{name}" in words.ENGLISH else name
+
+
+def worded(record: logging.LogRecord) -> str:
+    """The record's message (getMessage()), the notes in it in the shell's language."""
+    msg, args = record.msg, record.args
+    if isinstance(msg, NoteText):
+        msg = words.say(msg)
+    if isinstance(args, tuple):
+        args = tuple(words.say(a) if isinstance(a, NoteText) else a for a in args)
+    return str(msg) % args if args else str(msg)
 
 
 def setup_logging(level: str, stream: TextIO | None = None, timestamps: bool = False) -> None:
@@ -112,17 +130,10 @@ def running_server(
             watch.stop()
         server.stop()
         if broker is None and started:
-            log.info(
-                "Stopped the Energrid server; the broker at %s was not started by Energrid and "
-                "goes on",
-                server.connection_status().address,
-            )
+            address = server.connection_status().address
+            log.info("%s", words.english("broker.server stopped", address=address))
         elif broker is not None:
             pid = broker.last_pid
             broker.stop()
-            log.info(
-                "Stopped %sthe Mosquitto Energrid started on port %s (pid %s)",
-                "the Energrid server and " if started else "",
-                settings.mqtt_port,
-                pid,
-            )
+            said = "broker.both stopped" if started else "broker.stopped"
+            log.info("%s", words.english(said, port=settings.mqtt_port, pid=pid))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from energrid_core.notes import Note
+from energrid_core.notes import Note, NoteText
 
 
 class EnergridError(Exception):
     """Base of every error Energrid reports to a person.
 
-    Raised with a plain English line, or with a Note: then `str()` is its English and `note`
-    lets the shell say it in its own language."""
+    Raised with a plain English line, or with a Note (or a NoteText): then `str()` is its
+    English and `note` lets the shell say it in its own language."""
 
     def __init__(self, message: str | Note = "") -> None:
-        self.note = message if isinstance(message, Note) else None
+        # A NoteText is kept whole: its English stays at hand where the core's catalogue lacks
+        # its id (a line of the broker child the shell runs).
+        self.note = message if isinstance(message, Note | NoteText) else None
         super().__init__(str(message))
 
 

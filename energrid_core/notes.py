@@ -38,11 +38,35 @@ def note(id_: str, **values: Any) -> Note:
     return Note(id_, values)
 
 
+class NoteText(str):
+    """A note as the English text an API has always handed out (a line about the broker
+    connection, why the client stopped reconnecting): whatever takes it as text reads the
+    English, as before; whoever words it in another language (the shell) finds the note in
+    `note`, and `render` words it so.
+
+    english: the catalogue with the note's English, for a note said outside the core (the
+    broker child the shell runs); the core's ENGLISH by default.
+    """
+
+    note: Note
+
+    def __new__(cls, said: Note, english: Mapping[str, str] | None = None) -> NoteText:
+        text = super().__new__(cls, render(said, ENGLISH if english is None else english))
+        text.note = said
+        return text
+
+
 def render(
     item: Note | str, templates: Mapping[str, str], fallback: Mapping[str, str] | None = None
 ) -> str:
     """The note's sentence from `templates` (from `fallback`, English by default, for an id
-    they lack), values put in; text that is no note is returned as it is."""
+    they lack), values put in; a NoteText is worded from its note (its English is kept where
+    neither catalogue knows the id); other text is returned as it is."""
+    if isinstance(item, NoteText):
+        known = ENGLISH if fallback is None else fallback
+        if item.note.id not in templates and item.note.id not in known:
+            return str.__str__(item)
+        item = item.note
     if not isinstance(item, Note):
         return item
     template = templates.get(item.id)
@@ -51,7 +75,7 @@ def render(
     if not item.values:
         return template
     values = {
-        k: render(v, templates, fallback) if isinstance(v, Note) else v
+        k: render(v, templates, fallback) if isinstance(v, Note | NoteText) else v
         for k, v in item.values.items()
     }
     return template.format(**values)
@@ -140,6 +164,77 @@ ENGLISH: dict[str, str] = {
     "detail.broker down": "the broker stayed down",
     "detail.removed": "device removed",
     "detail.now plug": "the consumer is now {plug}",
+    # --- the broker connection (energrid_core.mqtt, energrid_core.watchdog) ----------------------
+    "link.connected": "connected to the broker at {address} ({session})",
+    "link.session resumed": "session resumed",
+    "link.new session": "new session",
+    "link.disconnected": "disconnected from the broker at {address}",
+    "link.not connected": "the broker at {address} is not connected: nothing was sent",
+    "link.lost closed": "lost the broker at {address}: it closed the connection; retrying",
+    "link.lost closed why": "lost the broker at {address}: it closed the connection ({reason}); "
+    "retrying",
+    "link.lost cut": "lost the broker at {address}: the network cut the connection ({error}); "
+    "retrying",
+    "link.lost why": "lost the broker at {address} ({reason}); retrying",
+    "link.refused": "the broker at {address} refused the connection: {reason}; retrying",
+    "link.refused account": "the broker at {address} refused the connection: {reason}; check "
+    "--mqtt-username and the password file (energrid credentials); retrying",
+    "link.tls untrusted": "the broker at {address} presented a TLS certificate that {ca} does "
+    "not vouch for ({what}); retrying",
+    "link.the CA file": "the CA file",
+    "link.tls failed": "the TLS handshake with the broker at {address} failed ({reason}); retrying",
+    "link.refused tcp": "the broker at {address} does not answer yet (connection refused); "
+    "retrying",
+    "link.reset": "the network reset the connection to the broker at {address}; retrying",
+    "link.timeout": "the broker at {address} did not answer in time; retrying",
+    "link.unreachable": "the broker at {address} cannot be reached ({error}); retrying",
+    "link.cannot connect": "cannot connect to the broker at {address} ({error}); retrying",
+    "link.no answer": "the broker at {address} does not answer yet; retrying",
+    "link.taken over": "another client with client id {client_id!r} took over this session at "
+    "the broker at {address}; not reconnecting (give each server its own --client-id, or stop "
+    "the other one)",
+    "link.taken again": "another client with client id {client_id!r} keeps taking this "
+    "connection at the broker at {address} (the broker closes it each time the other "
+    "connects); not reconnecting (give each server its own --client-id, or stop the other one)",
+    "watchdog.gave up": "the MQTT network thread stopped {times} times within {window_s:g} s; "
+    "giving up",
+    "watchdog.failed": "the MQTT network thread stopped and could not be restarted: {error}",
+    "watchdog.restarted": "the MQTT network thread stopped; restarted it ({n} of {most} within "
+    "{window_s:g} s)",
+    # MQTT 5 reason codes a broker gives for refusing or closing a connection (paho's names).
+    "mqtt.Unspecified error": "Unspecified error",
+    "mqtt.Malformed packet": "Malformed packet",
+    "mqtt.Protocol error": "Protocol error",
+    "mqtt.Implementation specific error": "Implementation specific error",
+    "mqtt.Unsupported protocol version": "Unsupported protocol version",
+    "mqtt.Client identifier not valid": "Client identifier not valid",
+    "mqtt.Bad user name or password": "Bad user name or password",
+    "mqtt.Not authorized": "Not authorized",
+    "mqtt.Server unavailable": "Server unavailable",
+    "mqtt.Server busy": "Server busy",
+    "mqtt.Banned": "Banned",
+    "mqtt.Server shutting down": "Server shutting down",
+    "mqtt.Bad authentication method": "Bad authentication method",
+    "mqtt.Keep alive timeout": "Keep alive timeout",
+    "mqtt.Session taken over": "Session taken over",
+    "mqtt.Receive maximum exceeded": "Receive maximum exceeded",
+    "mqtt.Packet too large": "Packet too large",
+    "mqtt.Message rate too high": "Message rate too high",
+    "mqtt.Quota exceeded": "Quota exceeded",
+    "mqtt.Administrative action": "Administrative action",
+    "mqtt.Use another server": "Use another server",
+    "mqtt.Server moved": "Server moved",
+    "mqtt.Connection rate exceeded": "Connection rate exceeded",
+    "mqtt.Maximum connect time": "Maximum connect time",
+    # What the system says of a socket (strerror), and paho's "[Errno 104] ..." around it.
+    "os.errno": "[Errno {n}] {error}",
+    "os.Connection reset by peer": "Connection reset by peer",
+    "os.Connection refused": "Connection refused",
+    "os.Connection timed out": "Connection timed out",
+    "os.Broken pipe": "Broken pipe",
+    "os.Software caused connection abort": "Software caused connection abort",
+    "os.No route to host": "No route to host",
+    "os.Network is unreachable": "Network is unreachable",
     # --- alarms and shedding (energrid_core.manage) ---------------------------------------------
     "scope.neighborhood": "Neighborhood",
     "scope.house": "House {house}",

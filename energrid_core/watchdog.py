@@ -13,6 +13,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from energrid_core.notes import NoteText, note
+
 log = logging.getLogger("energrid.watchdog")
 
 
@@ -39,10 +41,8 @@ class LoopWatchdog:
         while self._restarts and now - self._restarts[0] > self.window_s:
             self._restarts.popleft()
         if len(self._restarts) >= self.max_restarts:
-            self.failure = (
-                f"the MQTT network thread stopped {len(self._restarts) + 1} times within "
-                f"{self.window_s:g} s; giving up"
-            )
+            times = len(self._restarts) + 1
+            self.failure = NoteText(note("watchdog.gave up", times=times, window_s=self.window_s))
             log.error("%s", self.failure)
             self.report(self.failure)
             return False
@@ -50,14 +50,12 @@ class LoopWatchdog:
         try:
             self.restart()
         except Exception as exc:
-            self.failure = f"the MQTT network thread stopped and could not be restarted: {exc}"
+            self.failure = NoteText(note("watchdog.failed", error=str(exc)))
             log.error("%s", self.failure)
             self.report(self.failure)
             return False
-        text = (
-            f"the MQTT network thread stopped; restarted it "
-            f"({len(self._restarts)} of {self.max_restarts} within {self.window_s:g} s)"
-        )
+        n, most = len(self._restarts), self.max_restarts
+        text = NoteText(note("watchdog.restarted", n=n, most=most, window_s=self.window_s))
         log.warning("%s", text)
         self.report(text)
         return True

@@ -30,6 +30,7 @@ from energrid_core.server import GridServer
 
 PERIOD_S = 0.2
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+CALL = re.compile(r"\b[A-Za-z_]\w*\([^()]*\)")  # exit(), bindDevice(h, c, 'shelly', id)
 CODE_CHARACTERS = set("/_=()[]{}<>|\x1b")
 IDENTIFIER = re.compile(r"[a-z]+[A-Z]\w*")  # showHouses, setLimit: command names
 WORD = re.compile(r"[^\W\d_]{2,}")
@@ -40,7 +41,7 @@ def words_of(text: str) -> set[str]:
     languages: a call (`setConsumer(1, 1, 0)`), a topic, a flag, a command's name, 'LED' in
     quotes, a placeholder."""
     found: set[str] = set()
-    for chunk in PLACEHOLDER.sub(" ", text).split():
+    for chunk in CALL.sub(" ", PLACEHOLDER.sub(" ", text)).split():
         bare = chunk.strip(".,;:!?()[]")
         quoted = len(bare) > 1 and bare[0] == bare[-1] and bare[0] in "'\""
         if quoted or bare.startswith("--") or CODE_CHARACTERS & set(bare):

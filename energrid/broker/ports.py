@@ -14,8 +14,10 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from energrid.shell.words import english
 from energrid_core.config import Settings
 from energrid_core.errors import BrokerUnavailableError
+from energrid_core.notes import NoteText
 
 log = logging.getLogger("energrid.broker")
 
@@ -89,17 +91,9 @@ def choose_ws_port(source: str, settings: Settings) -> int:
         if not listener.websockets or port_free(wanted, listener.address):
             continue
         if "ws_port" in settings.explicit:
-            raise BrokerUnavailableError(
-                f"The websockets port {wanted} is in use by another program: choose a free one "
-                "with --ws-port or ENERGRID_WS_PORT."
-            )
+            raise BrokerUnavailableError(english("broker.ws port taken", port=wanted))
         chosen = free_port_after(wanted, listener.address, {settings.mqtt_port})
-        log.info(
-            "The websockets port %d is in use: the broker's websockets listener is on %d "
-            "(--ws-port or ENERGRID_WS_PORT chooses it)",
-            wanted,
-            chosen,
-        )
+        log.info("%s", english("broker.ws port moved", port=wanted, chosen=chosen))
         return chosen
     return wanted
 
@@ -112,21 +106,20 @@ def check_ports(config: str, settings: Settings, ws_port: int) -> None:
         if port_free(listener.port, listener.address):
             continue
         if listener.port == settings.mqtt_port and not listener.websockets:
-            setting = "--mqtt-port or ENERGRID_MQTT_PORT"
+            setting = english("broker.mqtt port setting")
         elif listener.websockets and listener.port == ws_port:
-            setting = "--ws-port or ENERGRID_WS_PORT"
+            setting = english("broker.ws port setting")
         else:
-            setting = f"the line `{listener.line}` of {source} (--broker-config)"
+            setting = english("broker.config line", line=listener.line, source=source)
         raise BrokerUnavailableError(
-            f"Cannot start Mosquitto: port {listener.port} is in use by another program; "
-            f"change {setting}."
+            english("broker.port taken", port=listener.port, setting=setting)
         )
 
 
-def port_setting(reason: str, settings: Settings, ws_port: int) -> str:
+def port_setting(reason: str, settings: Settings, ws_port: int) -> NoteText | str:
     """What to change when Mosquitto's own start-up error names one of our ports ('' if not)."""
     if f"port {ws_port}" in reason:
-        return " Choose another websockets port with --ws-port or ENERGRID_WS_PORT."
+        return english("broker.choose ws port")
     if f"port {settings.mqtt_port}" in reason:
-        return " Choose another MQTT port with --mqtt-port or ENERGRID_MQTT_PORT."
+        return english("broker.choose mqtt port")
     return ""

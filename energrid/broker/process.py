@@ -10,6 +10,9 @@ import signal
 import time
 from pathlib import Path
 
+from energrid.shell.words import english
+from energrid_core.notes import NoteText
+
 log = logging.getLogger("energrid.broker")
 
 PID_FILE = "mosquitto.pid"
@@ -73,17 +76,17 @@ def stop_pid(pid: int, timeout_s: float) -> None:
         else:
             return
         if sig is signal.SIGTERM:
-            log.warning("Mosquitto (pid %d) ignored SIGTERM; killing it", pid)
+            log.warning("%s", english("broker.ignored SIGTERM", pid=pid))
 
 
-def ended_text(returncode: int | None) -> str:
+def ended_text(returncode: int | None) -> NoteText:
     """'exited with status 1', 'was killed by SIGKILL', or 'exited' when it is not known."""
     if returncode is None:
-        return "exited"
+        return english("broker.exited")
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
         except ValueError:
             name = f"signal {-returncode}"
-        return f"was killed by {name}"
-    return f"exited with status {returncode}"
+        return english("broker.killed", signal=name)
+    return english("broker.exit status", status=returncode)

@@ -25,9 +25,11 @@ from energrid.broker.process import (
     stop_pid,
     write_pid_file,
 )
+from energrid.shell.words import english
 from energrid_core.auth import credentials_dir
 from energrid_core.config import Settings
 from energrid_core.errors import BrokerUnavailableError
+from energrid_core.notes import NoteText
 from energrid_core.private_files import private_directory, private_file
 
 log = logging.getLogger(__name__)
@@ -103,7 +105,7 @@ class ManagedBroker:
     def running(self) -> bool:
         return self.pid is not None
 
-    def ended(self) -> str:
+    def ended(self) -> NoteText:
         """How the last broker ended ('was killed by SIGKILL'); 'exited' for an adopted one."""
         process = self._process
         return ended_text(process.poll() if process is not None else None)
@@ -198,26 +200,28 @@ class ManagedBroker:
             if self._process.poll() is not None:
                 status, self._process = self._process.returncode, None
                 reason = self.failure_reason()
+                hint = port_setting(reason, self.settings, self.ws_port)
                 raise BrokerUnavailableError(
-                    f"Mosquitto stopped at start-up (exit status {status}): {reason}"
-                    + port_setting(reason, self.settings, self.ws_port)
+                    english("broker.stopped at start-up", status=status, reason=reason, hint=hint)
                 )
             if all(broker_reachable(host, each, timeout=0.2) for each in ports):
                 break
             if time.monotonic() > deadline:
                 self.stop()
-                raise BrokerUnavailableError(
-                    f"Mosquitto did not open {host} ports {ports} in {START_TIMEOUT_S:g} s; "
-                    f"see {self.log_path}."
+                said = english(
+                    "broker.ports not open",
+                    host=host,
+                    ports=ports,
+                    timeout_s=START_TIMEOUT_S,
+                    log=self.log_path,
                 )
+                raise BrokerUnavailableError(said)
             time.sleep(0.05)
         write_pid_file(self.directory, self._process.pid)
         # A restart (log appended) is said by the BrokerWatch that made it, in one line.
         level = logging.INFO if log_mode == "wb" else logging.DEBUG
         where = f"{host}:{port}"
-        log.log(
-            level, "Started Mosquitto (pid %d) at %s, log in %s", self.pid, where, self.log_path
-        )
+        log.log(level, "%s", english("broker.started", pid=self.pid, at=where, log=self.log_path))
 
     def stop(self) -> None:
         """SIGTERM (Mosquitto then saves its database), SIGKILL if it is still there after 5 s."""
@@ -230,7 +234,7 @@ class ManagedBroker:
                 try:
                     process.wait(timeout=STOP_TIMEOUT_S)
                 except subprocess.TimeoutExpired:
-                    log.warning("Mosquitto (pid %d) ignored SIGTERM; killing it", process.pid)
+                    log.warning("%s", english("broker.ignored SIGTERM", pid=process.pid))
                     process.kill()
                     process.wait()
             elif adopted is not None and pid_alive(adopted):

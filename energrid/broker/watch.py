@@ -10,8 +10,9 @@ from collections import deque
 from collections.abc import Callable
 
 from energrid.broker.start import ManagedBroker
-from energrid.shell.output import plural
+from energrid.shell.words import english
 from energrid_core.errors import BrokerUnavailableError
+from energrid_core.notes import NoteText
 
 log = logging.getLogger("energrid.broker")
 
@@ -67,28 +68,34 @@ class BrokerWatch:
         broker = self.broker
         if self.gave_up or self._stop.is_set() or broker.running:
             return
-        what = f"the broker Energrid started (pid {broker.last_pid}) {broker.ended()}"
-        where = f"its log is {broker.log_path}"
+        what = english("broker.what", pid=broker.last_pid, ended=broker.ended())
+        where = english("broker.where", path=broker.log_path)
         now = self.clock()
         while self._recent and now - self._recent[0] > self.window_s:
             self._recent.popleft()
         if len(self._recent) >= self.max_restarts:
             self.gave_up = True
-            restarts = plural(len(self._recent), "restart")
-            self._say(
-                f"{what} again: not restarting it ({restarts} within {self.window_s:g} s); {where}"
-            )
+            n = len(self._recent)
+            restarts = english("broker.restart.1" if n == 1 else "broker.restart.n", n=n)
+            window_s = self.window_s
+            said = "broker.not restarted"
+            self._say(english(said, what=what, restarts=restarts, window_s=window_s, where=where))
             return
         self._recent.append(now)
-        count = f"{len(self._recent)} of {self.max_restarts} within {self.window_s:g} s"
+        n, most = len(self._recent), self.max_restarts
+        count = english("broker.count", n=n, most=most, window_s=self.window_s)
         try:
             broker.restart()
         except BrokerUnavailableError as exc:
-            self._say(f"{what}; restarting it failed ({count}): {exc} {where}")
+            error = exc.note or str(exc)
+            self._say(
+                english("broker.restart failed", what=what, count=count, error=error, where=where)
+            )
             return
         self.restarts += 1
-        self._say(f"{what}; restarted it (pid {broker.pid}, {count}); {where}")
+        self._say(english("broker.restarted", what=what, pid=broker.pid, count=count, where=where))
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: NoteText) -> None:
+        """Its line: English text carrying its note, that the shell prints in its language."""
         log.debug("%s", text)
         self.report(text)

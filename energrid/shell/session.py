@@ -126,6 +126,12 @@ def _configure(repl: Any, commands: dict[str, Any]) -> None:
     repl.title = "Energrid"
 
 
+def print_connection(_connected: bool, text: str) -> None:
+    """A line about the broker connection or the broker child, from any thread: worded in the
+    shell's language when it is printed (the line carries its note, notes.NoteText)."""
+    out.say(w("broker notice", text=text))
+
+
 def run_shell(settings: Settings) -> int:
     from ptpython.repl import embed
 
@@ -142,7 +148,6 @@ def run_shell(settings: Settings) -> int:
         out.Console.direct = sys.stdout
         stack.enter_context(patch_stdout())
         setup_logging(settings.log_level, sys.stdout, timestamps=False)
-        on_connection = lambda _up, text: out.say(w("broker notice", text=text))  # noqa: E731
         built: dict[str, Any] = {}
 
         def prepare(server: GridServer) -> None:
@@ -153,7 +158,7 @@ def run_shell(settings: Settings) -> int:
 
         brokers: list[ManagedBroker | None] = []
         server = stack.enter_context(
-            running_server(settings, on_connection, prepare, brokers.append)
+            running_server(settings, print_connection, prepare, brokers.append)
         )
         stack.callback(built["demo"].close)  # the demo's boards stop before the server, broker
         out.say(banner(server, brokers[0]))

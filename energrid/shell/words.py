@@ -10,7 +10,10 @@ types, which the operator also types, stay as they are in both.
 The catalogues: words_en.ENGLISH and words_fr.FRENCH for what the shell says itself, and
 energrid_core.notes.ENGLISH for the notes the core hands out (its French is in words_fr too).
 Everything is worded when it is printed - lines printed from other threads (a command's
-confirmation, an alarm) included - so the language is the one current at that moment.
+confirmation, an alarm, the broker connection lost and regained) included - so the language is
+the one current at that moment. Lines that have always been handed out as text (the connection
+listeners', the broker child's, a log line) are a notes.NoteText: English text carrying its
+note, which `say` words.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from energrid.shell.words_en import ENGLISH as SHELL_ENGLISH
 from energrid.shell.words_fr import FRENCH
 from energrid_core import notes
 from energrid_core.errors import BadArgumentError
-from energrid_core.notes import Note
+from energrid_core.notes import Note, NoteText
 
 ENGLISH: dict[str, str] = {**notes.ENGLISH, **SHELL_ENGLISH}
 LANGUAGES: dict[str, Mapping[str, str]] = {"en": ENGLISH, "fr": FRENCH}
@@ -51,6 +54,13 @@ def catalogue() -> Mapping[str, str]:
 def say(item: Note | str) -> str:
     """A note (or text already worded) in the shell's language: the single way to word one."""
     return notes.render(item, catalogue(), ENGLISH)
+
+
+def english(key: str, **values: object) -> NoteText:
+    """A line said outside the shell's commands (the broker child's watch and start-up): its
+    English text, for a log and for whoever takes it as text, carrying its note, so that the
+    shell prints it in its language (notes.NoteText)."""
+    return NoteText(Note(key, values), ENGLISH)
 
 
 def w(key: str, **values: object) -> str:

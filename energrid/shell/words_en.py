@@ -316,4 +316,43 @@ ENGLISH: dict[str, str] = {
     "accounts.and more": "{shown} and {n} more",
     "accounts.and": "{shown} and {last}",
     "demo.clock": "simulated time {t} (day {d})",
+    # --- the broker child Energrid runs (energrid/broker: its watch, its start-up) ---------------
+    "broker.what": "the broker Energrid started (pid {pid}) {ended}",
+    "broker.exited": "exited",
+    "broker.killed": "was killed by {signal}",
+    "broker.exit status": "exited with status {status}",
+    "broker.where": "its log is {path}",
+    "broker.count": "{n} of {most} within {window_s:g} s",
+    "broker.restart.1": "1 restart",
+    "broker.restart.n": "{n} restarts",
+    "broker.not restarted": "{what} again: not restarting it ({restarts} within {window_s:g} s); "
+    "{where}",
+    "broker.restart failed": "{what}; restarting it failed ({count}): {error} {where}",
+    "broker.restarted": "{what}; restarted it (pid {pid}, {count}); {where}",
+    "broker.stopped at start-up": "Mosquitto stopped at start-up (exit status {status}): "
+    "{reason}{hint}",
+    "broker.choose ws port": " Choose another websockets port with --ws-port or ENERGRID_WS_PORT.",
+    "broker.choose mqtt port": " Choose another MQTT port with --mqtt-port or ENERGRID_MQTT_PORT.",
+    "broker.ports not open": "Mosquitto did not open {host} ports {ports} in {timeout_s:g} s; see "
+    "{log}.",
+    "broker.ws port taken": "The websockets port {port} is in use by another program: choose a "
+    "free one with --ws-port or ENERGRID_WS_PORT.",
+    "broker.port taken": "Cannot start Mosquitto: port {port} is in use by another program; "
+    "change {setting}.",
+    "broker.mqtt port setting": "--mqtt-port or ENERGRID_MQTT_PORT",
+    "broker.ws port setting": "--ws-port or ENERGRID_WS_PORT",
+    "broker.config line": "the line `{line}` of {source} (--broker-config)",
+    "broker.ws port moved": "The websockets port {port} is in use: the broker's websockets "
+    "listener is on {chosen} (--ws-port or ENERGRID_WS_PORT chooses it)",
+    "broker.started": "Started Mosquitto (pid {pid}) at {at}, log in {log}",
+    "broker.ignored SIGTERM": "Mosquitto (pid {pid}) ignored SIGTERM; killing it",
+    "broker.server stopped": "Stopped the Energrid server; the broker at {address} was not "
+    "started by Energrid and goes on",
+    "broker.both stopped": "Stopped the Energrid server and the Mosquitto Energrid started on "
+    "port {port} (pid {pid})",
+    "broker.stopped": "Stopped the Mosquitto Energrid started on port {port} (pid {pid})",
+    # --- the level of a log line printed in the shell (energrid.app.LogFormat) ------------------
+    "log.warning": "warning",
+    "log.error": "error",
+    "log.critical": "critical",
 }

@@ -218,6 +218,77 @@ FRENCH: dict[str, str] = {
     "event.shed": "[délestage] {text}",
     "event.restored": "[délestage] {text}",
     "event.released": "[délestage] {text}",
+    "link.connected": "connecté au broker à {address} ({session})",
+    "link.session resumed": "session reprise",
+    "link.new session": "nouvelle session",
+    "link.disconnected": "déconnecté du broker à {address}",
+    "link.not connected": "le broker à {address} n'est pas connecté : rien n'a été envoyé",
+    "link.lost closed": "broker à {address} perdu : il a fermé la connexion ; nouvelle tentative",
+    "link.lost closed why": "broker à {address} perdu : il a fermé la connexion ({reason}) ; "
+    "nouvelle tentative",
+    "link.lost cut": "broker à {address} perdu : le réseau a coupé la connexion ({error}) ; "
+    "nouvelle tentative",
+    "link.lost why": "broker à {address} perdu ({reason}) ; nouvelle tentative",
+    "link.refused": "le broker à {address} a refusé la connexion : {reason} ; nouvelle tentative",
+    "link.refused account": "le broker à {address} a refusé la connexion : {reason} ; vérifiez "
+    "--mqtt-username et le fichier du mot de passe (energrid credentials) ; nouvelle tentative",
+    "link.tls untrusted": "le broker à {address} a présenté un certificat TLS que {ca} ne "
+    "garantit pas ({what}) ; nouvelle tentative",
+    "link.the CA file": "le fichier de l'autorité de certification",
+    "link.tls failed": "la négociation TLS avec le broker à {address} a échoué ({reason}) ; "
+    "nouvelle tentative",
+    "link.refused tcp": "le broker à {address} ne répond pas encore (connexion refusée) ; "
+    "nouvelle tentative",
+    "link.reset": "le réseau a réinitialisé la connexion au broker à {address} ; nouvelle "
+    "tentative",
+    "link.timeout": "le broker à {address} n'a pas répondu à temps ; nouvelle tentative",
+    "link.unreachable": "le broker à {address} est injoignable ({error}) ; nouvelle tentative",
+    "link.cannot connect": "impossible de joindre le broker à {address} ({error}) ; nouvelle "
+    "tentative",
+    "link.no answer": "le broker à {address} ne répond pas encore ; nouvelle tentative",
+    "link.taken over": "un autre client à l'identifiant {client_id!r} a repris cette session "
+    "auprès du broker à {address} ; pas de reconnexion (donnez à chaque serveur son propre "
+    "--client-id, ou arrêtez l'autre)",
+    "link.taken again": "un autre client à l'identifiant {client_id!r} reprend sans cesse "
+    "cette connexion auprès du broker à {address} (le broker la ferme chaque fois que l'autre "
+    "se connecte) ; pas de reconnexion (donnez à chaque serveur son propre --client-id, ou "
+    "arrêtez l'autre)",
+    "watchdog.gave up": "le fil réseau MQTT s'est arrêté {times} fois en {window_s:g} s ; abandon",
+    "watchdog.failed": "le fil réseau MQTT s'est arrêté et n'a pas pu être relancé : {error}",
+    "watchdog.restarted": "le fil réseau MQTT s'est arrêté ; relancé ({n} sur {most} en "
+    "{window_s:g} s)",
+    "mqtt.Unspecified error": "erreur non précisée",
+    "mqtt.Malformed packet": "paquet mal formé",
+    "mqtt.Protocol error": "erreur de protocole",
+    "mqtt.Implementation specific error": "erreur propre à l'implémentation",
+    "mqtt.Unsupported protocol version": "version du protocole non prise en charge",
+    "mqtt.Client identifier not valid": "identifiant de client non valable",
+    "mqtt.Bad user name or password": "nom d'utilisateur ou mot de passe erroné",
+    "mqtt.Not authorized": "non autorisé",
+    "mqtt.Server unavailable": "serveur indisponible",
+    "mqtt.Server busy": "serveur occupé",
+    "mqtt.Banned": "banni",
+    "mqtt.Server shutting down": "arrêt du serveur",
+    "mqtt.Bad authentication method": "méthode d'authentification erronée",
+    "mqtt.Keep alive timeout": "délai de maintien de la connexion dépassé",
+    "mqtt.Session taken over": "session reprise par un autre client",
+    "mqtt.Receive maximum exceeded": "maximum de réception dépassé",
+    "mqtt.Packet too large": "paquet trop gros",
+    "mqtt.Message rate too high": "débit de messages trop élevé",
+    "mqtt.Quota exceeded": "quota dépassé",
+    "mqtt.Administrative action": "action d'administration",
+    "mqtt.Use another server": "utilisez un autre serveur",
+    "mqtt.Server moved": "serveur déplacé",
+    "mqtt.Connection rate exceeded": "trop de connexions à la fois",
+    "mqtt.Maximum connect time": "durée de connexion maximale atteinte",
+    "os.errno": "[Errno {n}] {error}",
+    "os.Connection reset by peer": "connexion réinitialisée par le correspondant",
+    "os.Connection refused": "connexion refusée",
+    "os.Connection timed out": "délai de connexion dépassé",
+    "os.Broken pipe": "connexion rompue (tube brisé)",
+    "os.Software caused connection abort": "connexion interrompue par le système",
+    "os.No route to host": "aucune route vers l'hôte",
+    "os.Network is unreachable": "réseau injoignable",
     # --- answers of the commands ------------------------------------------------------------------
     "created house": "Maison {h} créée.",
     "created houses": "Maisons {a}..{b} créées.",
@@ -403,6 +474,46 @@ FRENCH: dict[str, str] = {
     "accounts.and more": "{shown} et {n} autres",
     "accounts.and": "{shown} et {last}",
     "demo.clock": "heure simulée {t} (jour {d})",
+    # --- the broker child Energrid runs ----------------------------------------------------------
+    "broker.what": "le broker lancé par Energrid (pid {pid}) {ended}",
+    "broker.exited": "s'est arrêté",
+    "broker.killed": "a été tué par {signal}",
+    "broker.exit status": "s'est arrêté avec le code {status}",
+    "broker.where": "son journal est {path}",
+    "broker.count": "{n} sur {most} en {window_s:g} s",
+    "broker.restart.1": "1 redémarrage",
+    "broker.restart.n": "{n} redémarrages",
+    "broker.not restarted": "{what} de nouveau : pas de redémarrage ({restarts} en "
+    "{window_s:g} s) ; {where}",
+    "broker.restart failed": "{what} ; le redémarrage a échoué ({count}) : {error} {where}",
+    "broker.restarted": "{what} ; redémarré (pid {pid}, {count}) ; {where}",
+    "broker.stopped at start-up": "Mosquitto s'est arrêté au démarrage (code {status}) : "
+    "{reason}{hint}",
+    "broker.choose ws port": " Choisissez un autre port websockets avec --ws-port ou "
+    "ENERGRID_WS_PORT.",
+    "broker.choose mqtt port": " Choisissez un autre port MQTT avec --mqtt-port ou "
+    "ENERGRID_MQTT_PORT.",
+    "broker.ports not open": "Mosquitto n'a pas ouvert les ports {ports} de {host} en "
+    "{timeout_s:g} s ; voir {log}.",
+    "broker.ws port taken": "Le port websockets {port} est pris par un autre programme : "
+    "choisissez-en un libre avec --ws-port ou ENERGRID_WS_PORT.",
+    "broker.port taken": "Impossible de lancer Mosquitto : le port {port} est pris par un autre "
+    "programme ; changez {setting}.",
+    "broker.mqtt port setting": "--mqtt-port ou ENERGRID_MQTT_PORT",
+    "broker.ws port setting": "--ws-port ou ENERGRID_WS_PORT",
+    "broker.config line": "la ligne `{line}` de {source} (--broker-config)",
+    "broker.ws port moved": "Le port websockets {port} est pris : le listener websockets du "
+    "broker est sur {chosen} (--ws-port ou ENERGRID_WS_PORT le choisit)",
+    "broker.started": "Mosquitto lancé (pid {pid}) sur {at}, journal dans {log}",
+    "broker.ignored SIGTERM": "Mosquitto (pid {pid}) a ignoré SIGTERM ; arrêt forcé",
+    "broker.server stopped": "Serveur Energrid arrêté ; le broker à {address} n'a pas été "
+    "lancé par Energrid et continue",
+    "broker.both stopped": "Serveur Energrid arrêté, ainsi que le Mosquitto lancé par Energrid "
+    "sur le port {port} (pid {pid})",
+    "broker.stopped": "Mosquitto lancé par Energrid sur le port {port} arrêté (pid {pid})",
+    "log.warning": "avertissement",
+    "log.error": "erreur",
+    "log.critical": "critique",
     # --- help(command): each command's description (the English is its docstring) -------------
     "doc.debug": "Afficher chaque message appliqué, chaque rejet et les traces ; debug(False) "
     "arrête.",

@@ -28,6 +28,7 @@ from energrid_core.mqtt.reasons import (
     taken_over_text,
 )
 from energrid_core.mqtt.redelivery import RedeliveryFilter
+from energrid_core.notes import NoteText, note
 
 log = logging.getLogger("energrid.mqtt")
 
@@ -115,7 +116,8 @@ class GridClient:
         self._ready = threading.Event()  # connected and every subscription acknowledged
         self._pending_subacks: set[int] = set()
         self._stopping = False
-        # Told of every connect and disconnect, with a line for a person.
+        # Told of every connect and disconnect, with a line for a person: English text that
+        # carries its note (notes.NoteText), for the shell to say in its language.
         self.connection_listeners: list[ConnectionListener] = []
         # Called after connection_listeners, for the work a (re)connect brings: resending
         # commands, republishing state. Same arguments.
@@ -326,9 +328,7 @@ class GridClient:
         """
         prompt = prompt and qos > 0
         if not self.connected:
-            raise BrokerUnavailableError(
-                f"the broker at {self.address} is not connected: nothing was sent"
-            )
+            raise BrokerUnavailableError(note("link.not connected", address=self.address))
         properties = publish_properties(content_type, expiry_s)
         if prompt:
             self._prompt.begin(self._client.socket())
@@ -428,8 +428,10 @@ class GridClient:
             self._flaps.connected()
             if not topics:
                 self._ready.set()
-            session = "session resumed" if flags.session_present else "new session"
-            self._notify(True, f"connected to the broker at {self.address} ({session})")
+            session = note("link.session resumed" if flags.session_present else "link.new session")
+            self._notify(
+                True, NoteText(note("link.connected", address=self.address, session=session))
+            )
         except Exception:
             self.callback_errors += 1
             log.exception("error in on_connect")
@@ -461,7 +463,7 @@ class GridClient:
             self._connected.clear()
             self._ready.clear()
             if was_connected and self._stopping:
-                self._notify(False, f"disconnected from the broker at {self.address}")
+                self._notify(False, NoteText(note("link.disconnected", address=self.address)))
             elif was_connected:
                 self.disconnects += 1
                 from_broker = flags.is_disconnect_packet_from_server

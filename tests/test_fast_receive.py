@@ -42,15 +42,6 @@ class Message:
     response: str | None = None  # a response topic
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 127, value >> 7
-        out.append(byte | (128 if value else 0))
-        if not value:
-            return bytes(out)
-
-
 def _properties(message: Message) -> Properties | None:
     if message.client is None and message.response is None:
         return None
@@ -72,7 +63,7 @@ def encode(message: Message) -> bytes:
     body += properties.pack() if properties is not None else b"\x00"
     body += message.payload
     header = 0x30 | message.qos << 1 | message.retain | message.dup << 3
-    return bytes([header]) + _varint(len(body)) + body
+    return bytes([header]) + bulk.remaining_length(len(body)) + body
 
 
 class Receiver:

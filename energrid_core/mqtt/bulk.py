@@ -25,7 +25,8 @@ PUBLISH = 0x30
 Messages = Sequence[tuple[str, bytes]]
 
 
-def _varint(value: int) -> bytes:
+def remaining_length(value: int) -> bytes:
+    """MQTT's variable byte integer: seven bits a byte, low first, the high bit saying more."""
     out = bytearray()
     while True:
         byte, value = value & 0x7F, value >> 7
@@ -44,7 +45,7 @@ def publish_packets(messages: Messages, retain: bool, properties: bytes) -> byte
         name = topic.encode("utf-8")
         props = properties if payload else b"\x00"
         length = 2 + len(name) + len(props) + len(payload)
-        out += (header, _varint(length), len(name).to_bytes(2, "big"), name, props, payload)
+        out += (header, remaining_length(length), len(name).to_bytes(2, "big"), name, props, payload)
     return b"".join(out)
 
 

@@ -45,7 +45,8 @@ def publish_packets(messages: Messages, retain: bool, properties: bytes) -> byte
         name = topic.encode("utf-8")
         props = properties if payload else b"\x00"
         length = 2 + len(name) + len(props) + len(payload)
-        out += (header, remaining_length(length), len(name).to_bytes(2, "big"), name, props, payload)
+        out += (header, remaining_length(length), len(name).to_bytes(2, "big"), name)
+        out += (props, payload)
     return b"".join(out)
 
 

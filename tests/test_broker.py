@@ -392,3 +392,11 @@ def test_callback_error_guard_fails_the_test(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=4, errors=1)
     result.stdout.fnmatch_lines(["*energrid_core.mqtt: on_message failed*ZeroDivisionError*"])
+
+
+def test_every_broker_module_logs_as_broker() -> None:
+    """The README promises one form, `[broker] text`, for the broker's lines: the tag is the
+    logger's name after `energrid.` (energrid/app.py's format)."""
+    from energrid.broker import ports, process, start, watch
+
+    assert {module.log.name for module in (ports, process, start, watch)} == {"energrid.broker"}

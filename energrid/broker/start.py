@@ -32,7 +32,7 @@ from energrid_core.errors import BrokerUnavailableError
 from energrid_core.notes import NoteText
 from energrid_core.private_files import private_directory, private_file
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("energrid.broker")  # every broker line reads [broker] (README)
 
 START_TIMEOUT_S = 5.0
 STOP_TIMEOUT_S = 5.0

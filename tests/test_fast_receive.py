@@ -75,6 +75,9 @@ class Receiver:
         self.client.on_publish_raw = self._raw
         self.client.on_message = self._message
         self.ours, self.theirs = socket.socketpair()
+        for end in (self.ours, self.theirs):  # room for a burst written before it is read
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 18)
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 18)
         self.ours.setblocking(False)
         self.client._sock = self.ours
 

@@ -251,8 +251,14 @@ class ManageCommands:
                 where = w("house n", h=h)
             if not houses:
                 raise BadArgumentError(w("error.no houses"))
+            settings = server.settings
             table = views_energy.type_statistics(
-                houses, server.energy, now, server.settings.mains_voltage_v, self.lang()
+                houses,
+                server.energy,
+                now,
+                settings.mains_voltage_v,
+                self.lang(),
+                settings.offline_after_s,
             )
         out.say(self._dated(views_energy.types_view(table, where)))
 

@@ -105,6 +105,8 @@ ENGLISH: dict[str, str] = {
     "Suppliers": "Suppliers",
     "by type": "{title} of {where} by type:",
     "by type: none": "{title} of {where} by type: none",
+    "types left out": "ON and power now count the houses online; left out: {houses} offline, "
+    "last known {w}",
     # --- live() -----------------------------------------------------------------------------------
     "live head": "Energrid live - {time}{clock}  (Ctrl-C to stop)",
     "ALARM": "ALARM: {text}",

@@ -100,6 +100,8 @@ FRENCH: dict[str, str] = {
     "Suppliers": "Fournisseurs",
     "by type": "{title} {where} par type :",
     "by type: none": "{title} {where} par type : aucun",
+    "types left out": "ON et puissance ne comptent que les maisons en ligne ; non comptées : "
+    "{houses} hors ligne, dernière mesure {w}",
     "live head": "Energrid en direct - {time}{clock}  (Ctrl-C pour arrêter)",
     "ALARM": "ALARME : {text}",
     "no alarms": "Alarmes : aucune",

@@ -350,6 +350,8 @@ FRENCH: dict[str, str] = {
     "plot.minute": "moyennes par minute",
     "plot.quarter": "moyennes par quart d'heure",
     "plot.no readings": "  (aucune mesure sur cette période)",
+    "plot.too little": "{title} : trop peu d'historique pour un tracé ({age} de mesures, il en "
+    "faut {need}) ; réessayez plus tard",
     "plot.weekdays": "lun mar mer jeu ven sam dim",
     # --- plugs ------------------------------------------------------------------------------------
     "help.bindDevice tasmota": "alimenter le consommateur c de la maison h par une prise Tasmota",

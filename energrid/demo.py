@@ -55,7 +55,13 @@ DEMO_START_HOUR = 10.0  # the sun is up
 # Rooftop panels of 3 kWp whose inverter sends the surplus to the house: at noon a house
 # exports. In the evening the radiators, the lamps and house 2's oven (behind its relay) make
 # a peak of about 5.5 kW: over a 4.5 kW limit, and the relay is the first to be shed.
-_ROOFTOP = Solar(peak_w=3000.0, mpp_voltage_v=36.0, kit=Kit(export_surplus=True))
+# A string of eight 36 V panels (288 V, about 10 A at peak), a 48 V battery, and an inverter
+# whose 230 V output feeds the house: each value plausible for its power.
+_ROOFTOP = Solar(
+    peak_w=3000.0,
+    mpp_voltage_v=288.0,
+    kit=Kit(empty_v=47.2, full_v=50.8, export_surplus=True, output_v=230.0),
+)
 _RADIATOR = Steady(power_w=1500.0, in_use_h=(6.0, 23.0))  # warms the rooms by day too
 _LAMP = Steady(power_w=100.0, in_use_h=(18.0, 23.5))
 _OVEN = Steady(power_w=2000.0, in_use_h=(18.5, 20.5))

@@ -12,6 +12,7 @@ from energrid.shell.stats_report import StatsReporter
 from energrid_core.commands.command import Phase
 from energrid_core.config import Settings
 from energrid_core.events import CommandChanged
+from energrid_core.manage.alarms import AlarmChanged
 from energrid_core.server import GridServer
 
 log = logging.getLogger("energrid")
@@ -38,6 +39,7 @@ def run_headless(
     def before_connecting(server: GridServer) -> None:
         # Commands settled right after the connection (journaled by an earlier run) are logged.
         server.bus.subscribe(CommandChanged, _log_command_event)
+        server.bus.subscribe(AlarmChanged, _log_alarm_event)
         if prepare is not None:
             prepare(server)
 
@@ -75,3 +77,11 @@ def _log_command_event(event: CommandChanged) -> None:
         bad = event.command.phase in (Phase.EXPIRED, Phase.REFUSED, Phase.UNCONFIRMED)
         level = logging.WARNING if bad else logging.INFO
         log.log(level, "%s", event.notice)
+
+
+def _log_alarm_event(event: AlarmChanged) -> None:
+    """Each raise, clear and shedding action once, in English, as the shell prints it: a
+    service's log is where its operator learns the grid went over a limit and what was shed."""
+    tag = "alarm" if event.event in ("raised", "cleared") else "shedding"
+    level = logging.WARNING if event.event == "raised" else logging.INFO
+    logging.getLogger(f"energrid.{tag}").log(level, "%s", str(event.note))

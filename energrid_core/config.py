@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -234,17 +235,27 @@ def from_env(environ: dict[str, str] | None = None, base: Settings | None = None
     return settings
 
 
-def add_arguments(parser: argparse.ArgumentParser, in_subcommand: bool = False) -> None:
+def add_arguments(
+    parser: argparse.ArgumentParser,
+    in_subcommand: bool = False,
+    shown: Collection[str] | None = None,
+    helps: Mapping[str, str] | None = None,
+) -> None:
     """Add a --flag for every setting; unset flags leave the environment's value alone.
 
     in_subcommand: for a subcommand's parser (`energrid sim --mqtt-port 1884`); its unset flags
     then leave alone the same flag given before the subcommand (`energrid --mqtt-port 1884 sim`).
+    shown: the settings a subcommand uses, the only ones its --help lists (the others are still
+    accepted, as before it, so a command line that worked goes on working); helps: their help
+    where the subcommand gives them another meaning.
     """
     group = parser.add_argument_group("settings (also ENERGRID_<NAME> environment variables)")
     default = argparse.SUPPRESS if in_subcommand else None
     for name, kind in _field_types().items():
         flag = "--" + name.replace("_", "-")
-        text = HELP.get(name)
+        text = (helps or {}).get(name, HELP.get(name))
+        if shown is not None and name not in shown:
+            text = argparse.SUPPRESS
         if kind is bool:
             action = argparse.BooleanOptionalAction
             group.add_argument(flag, dest=name, default=default, action=action, help=text)

@@ -83,7 +83,8 @@ def test_readings_flow_at_once_and_change_over_time(server: GridServer, demo: De
     with server.lock:
         for house in server.grid.houses.values():
             assert house.consume() > 6.0  # a radiator heating, a fridge, a lamp...
-            assert house.supply() > 0.5 and house.supply_w() > 5.0
+            # The inverter's 230 V output: 12 W of load while the battery charges is 0.05 A.
+            assert house.supply() > 0.02 and house.supply_w() > 5.0
             assert all(c.current_a.count for c in house.consumers.values())
     assert server.stats.rejected_total == 0
 

@@ -126,3 +126,27 @@ def test_live_redraws_in_place(sh: dict, server, clock, capsys) -> None:  # noqa
     assert "House 1 (" in capsys.readouterr().out
     sh["live"](7)
     assert capsys.readouterr().out.startswith("error: no house 7")
+
+
+def test_show_types_counts_power_now_of_the_houses_online_only(
+    sh: dict, server, clock, capsys
+) -> None:  # noqa: ANN001
+    """A reviewer saw the types sum to ~5112 W while showHouses() said 3287.9 W: an offline
+    house's last readings were counted as power now. Its energy today still counts."""
+    build(sh)
+    feed(server, clock, 60)
+    for _ in range(60):  # house 1 falls silent: offline after --offline-after-s (30 s)
+        server.ingest.handle(
+            "Neighborhood/0/House/2/Consumer/1", orjson.dumps({"current_a": 1.0, "on": True})
+        )
+        clock.advance(1.0)
+    capsys.readouterr()
+    sh["showTypes"]()
+    text = capsys.readouterr().out
+    lines = {line.split()[0]: line.split() for line in text.splitlines() if line.startswith("  ")}
+    assert lines["Lamp"][1:5] == ["2", "1", "230.0", "W"]  # house 2's lamp only
+    assert lines["Radiator"][1:5] == ["1", "0", "0.0", "W"]
+    assert float(lines["Radiator"][7]) > 0  # its energy today, measured while online
+    assert "left out: 1 house offline, last known 2530.0 W" in text
+    sh["showHouses"]()
+    assert "230.0 W" in capsys.readouterr().out.splitlines()[0]

@@ -147,3 +147,31 @@ def test_history_on_request_over_mqtt5(broker, contract) -> None:  # noqa: ANN00
     assert first["kind"] == "consumer" and first["device"] == 1
     assert [round(w) for _t, w in first["points"]] == [460]
     assert got[b"req-2"] == {"error": "period must be '1h', '24h' or '7d'"}
+
+
+def test_show_history_with_too_little_history_says_so_in_one_line(
+    server: GridServer,
+    capsys,  # noqa: ANN001
+) -> None:
+    """Right after the demo started, showHistory(3) printed '(every reading, 0 s a column)'."""
+    clock = server.clock_for_test  # type: ignore[attr-defined]
+    sh = ShellCommands(server).namespace()
+    sh["newHouse"](1)
+    sh["newConsumer"](1, "Lamp")
+    for _ in range(10):  # ten seconds of readings
+        server.ingest.handle(
+            "Neighborhood/0/House/1/Consumer/1", orjson.dumps({"current_a": 1.0, "on": True})
+        )
+        server.energy.sweep()
+        clock.advance(1.0)
+    capsys.readouterr()
+    sh["showHistory"](1)
+    text = capsys.readouterr().out
+    assert text.splitlines() == [
+        "House 1: net draw (above 0 imported, below 0 exported): too little history to plot yet "
+        "(10 s of readings, a plot needs 2 min); try again later"
+    ]
+    sh["setLanguage"]("fr")
+    sh["showHistory"](1, 1)
+    assert "trop peu d'historique" in capsys.readouterr().out
+    server.stop()

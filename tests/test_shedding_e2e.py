@@ -94,7 +94,7 @@ def test_overload_sheds_the_lowest_priority_never_a_critical_one_and_restores(
         lambda: consumer_on(server, 3) is False, "the priority 9 relay switched off", STEP_TIMEOUT_S
     )
     with server.lock:
-        assert shedding._lowest(0) is None  # nothing left that may be shed
+        assert shedding._lowest(0, server.clock()) is None  # nothing left that may be shed
     assert consumer_on(server, 2) is True
 
     # The operator switches the first relay back on: that wins over shedding.

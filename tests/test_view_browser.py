@@ -381,3 +381,42 @@ def test_the_secure_profile_page_logs_in_with_a_client_account(site: SecureSite)
                 assert text_of(driver, "completeness").startswith("2 of 2 houses, 4 of 4 devices")
         finally:
             view.stop()
+
+
+def test_without_webgl_the_page_says_so_and_the_panel_works(tmp_path: Path) -> None:
+    """A browser without WebGL left the 3D area dark and silent (and the page's frame loop, which
+    renders the panel too, never started): now one line says why, and the panel still works."""
+    mqtt_port, ws_port, view_port = free_ports(3)
+    settings = Settings(
+        mqtt_port=mqtt_port,
+        ws_port=ws_port,
+        view_port=view_port,
+        state_dir=tmp_path / "state",
+        neighborhood=8,
+    )
+    broker = ManagedBroker(settings)
+    broker.start()
+    server = GridServer(Settings(**{**settings.__dict__, "start_broker": False}))
+    view = ViewServer(page_config(settings), 0)
+    try:
+        assert server.start(TIMEOUT_S)
+        server.new_houses(1)
+        server.new_consumers(1, 1, "Lamp")
+        wait_for(server.state.idle, "the server to publish the grid")
+        view.start()
+        with chromium("--disable-webgl", "--disable-3d-apis") as driver:
+            driver.get(view.url)
+            wait_for(lambda: driver.find_elements(By.ID, "scene-unavailable"), "the no-WebGL line")
+            line = text_of(driver, "scene-unavailable")
+            assert line.startswith("The 3D view needs WebGL, which this browser does not offer")
+            assert driver.find_element(By.ID, "scene-unavailable").is_displayed()
+            wait_for(lambda: whole(driver), "the panel to hold the grid")
+            device_button(driver, "House 1 Consumer 1 Lamp").click()
+            wait_for(
+                lambda: server.ledger.latest(1, "consumer", 1) is not None,
+                "the panel's command to reach the server",
+            )
+    finally:
+        view.stop()
+        server.stop()
+        broker.stop()

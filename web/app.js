@@ -5,7 +5,7 @@
 
 import { GridState, deviceKey } from "./grid.js";
 import { Panel } from "./panel.js";
-import { Scene } from "./scene.js";
+import { NoScene, Scene } from "./scene.js";
 
 const PANEL_EVERY_MS = 250; // the DOM is rebuilt at most 4 times a second; the scene every frame
 
@@ -129,11 +129,18 @@ element("login").addEventListener("submit", (event) => {
 });
 
 const panel = new Panel(element("panel"), grid, switchDevice, sender);
-const scene = new Scene(element("scene"), grid, (house, kind, number) => {
-  const state = grid.houses.get(house)?.[kind].get(number);
-  const on = state ? (kind === "consumer" ? state.on : state.load_on) : false;
-  switchDevice(house, kind, number, on ? 0 : 1);
-});
+function makeScene() {
+  try {
+    return new Scene(element("scene"), grid, (house, kind, number) => {
+      const state = grid.houses.get(house)?.[kind].get(number);
+      const on = state ? (kind === "consumer" ? state.on : state.load_on) : false;
+      switchDevice(house, kind, number, on ? 0 : 1);
+    });
+  } catch (error) {
+    return new NoScene(element("scene"), error); // no WebGL: a line says so, the panel works
+  }
+}
+const scene = makeScene();
 element("vr").appendChild(scene.vrButton());
 
 let held = { houses: new Set(), layout: false, totals: false, status: false };

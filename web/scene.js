@@ -538,3 +538,37 @@ export class Scene {
     });
   }
 }
+
+// The stand-in when the browser gives no WebGL (disabled, blocked, no GPU support): one line where
+// the 3D view would be, and the same frame loop so that the accessible panel goes on updating.
+export class NoScene {
+  constructor(container, error) {
+    this.pending = new Set();
+    this.frames = 0;
+    const line = document.createElement("p");
+    line.id = "scene-unavailable";
+    line.className = "bad";
+    line.setAttribute("role", "status");
+    line.textContent =
+      "The 3D view needs WebGL, which this browser does not offer here: the panel lists the " +
+      "houses and switches the devices.";
+    container.removeAttribute("aria-hidden"); // the line is for every reader
+    container.appendChild(line);
+    console.warn("Energrid view without 3D:", error);
+  }
+
+  vrButton() {
+    return document.createTextNode("");
+  }
+
+  update() {}
+
+  start(beforeFrame) {
+    const frame = () => {
+      beforeFrame();
+      this.frames += 1;
+      requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  }
+}

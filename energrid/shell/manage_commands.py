@@ -35,6 +35,7 @@ HELP = [
 
 PERIODS = {"1h": 3600.0, "24h": 86400.0, "7d": 7 * 86400.0}
 PLOT_COLUMNS = 72
+MIN_PLOT_S = 120.0  # a plot needs readings over this long (each column 1.7 s at least)
 
 MAX_WATTS = 1e9
 
@@ -108,6 +109,12 @@ class ManageCommands:
         first = history.store.first_time(house, kind, device, start)
         if first is not None and first > start:  # a younger series: its own span, not blanks
             start = first
+        if first is not None and end - first < MIN_PLOT_S:
+            # 72 columns of a few seconds' readings would say "0 s a column": no plot yet.
+            age = views_energy.duration(max(0.0, end - first))
+            need = views_energy.duration(MIN_PLOT_S)
+            out.say(w("plot.too little", title=title, age=age, need=need))
+            return
         step = max(1.0, end - start) / PLOT_COLUMNS
         points = dict(history.store.series(house, kind, device, start, end, step))
         times = [start + k * step for k in range(PLOT_COLUMNS)]
@@ -251,8 +258,14 @@ class ManageCommands:
                 where = w("house n", h=h)
             if not houses:
                 raise BadArgumentError(w("error.no houses"))
+            settings = server.settings
             table = views_energy.type_statistics(
-                houses, server.energy, now, server.settings.mains_voltage_v, self.lang()
+                houses,
+                server.energy,
+                now,
+                settings.mains_voltage_v,
+                self.lang(),
+                settings.offline_after_s,
             )
         out.say(self._dated(views_energy.types_view(table, where)))
 

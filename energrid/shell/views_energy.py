@@ -6,8 +6,9 @@ import time
 from dataclasses import dataclass, field
 
 from energrid.shell import output as out
-from energrid.shell.views import PAGE_SIZE
-from energrid.shell.words import headers, w
+from energrid.shell.views import OFFLINE_AFTER_S, PAGE_SIZE
+from energrid.shell.words import headers, plural, w
+from energrid_core.availability import house_online
 from energrid_core.manage.device_types import type_key, type_label
 from energrid_core.manage.energy import EMPTY, EnergyTracker, EnergyView
 from energrid_core.model import House, Neighborhood
@@ -133,25 +134,40 @@ class TypeRow:
 class TypeTable:
     consumers: dict[str, TypeRow] = field(default_factory=dict)
     suppliers: dict[str, TypeRow] = field(default_factory=dict)
+    houses_left_out: int = 0  # offline: in the counts and energy, not in ON and power now
+    left_out_w: float = 0.0  # what they last drew
 
 
 def type_statistics(
-    houses: list[House], energy: EnergyTracker, now: float, mains_v: float, lang: str = "en"
+    houses: list[House],
+    energy: EnergyTracker,
+    now: float,
+    mains_v: float,
+    lang: str = "en",
+    offline_after_s: float = OFFLINE_AFTER_S,
 ) -> TypeTable:
-    """Per type (case, accents and French/English names folded): count, ON, power, today."""
+    """Per type (case, accents and French/English names folded): count, ON, power, today.
+
+    ON and power now count the houses online only, as showHouses() does: an offline house's
+    last reading is no power now (it is said apart). Energy today is what was measured."""
     table = TypeTable()
     day = energy.day.start_of(now)
     counters = energy.counters
     for house in houses:
         h = house.identifier
+        live = house_online(house, now, offline_after_s)
+        if not live:
+            table.houses_left_out += 1
+            table.left_out_w += house.consumption_w(mains_v)
         for c in house.consumers.values():
             key = type_key(c.type)
             row = table.consumers.get(key)
             if row is None:
                 row = table.consumers[key] = TypeRow(type_label(key, lang, c.type))
             row.count += 1
-            row.on += c.on is True
-            row.power_w += (c.current_a.last or 0.0) * mains_v
+            if live:
+                row.on += c.on is True
+                row.power_w += (c.current_a.last or 0.0) * mains_v
             counter = counters.get((h, "consumer", c.identifier))
             if counter is not None:
                 row.today_wh += counter.today(day)[0]
@@ -161,8 +177,9 @@ def type_statistics(
             if row is None:
                 row = table.suppliers[key] = TypeRow(type_label(key, lang, s.type))
             row.count += 1
-            row.on += s.load_on is True
-            row.power_w += s.supply_w
+            if live:
+                row.on += s.load_on is True
+                row.power_w += s.supply_w
             counter = counters.get((h, "supplier", s.identifier))
             if counter is not None:
                 row.today_wh += counter.today(day)[1]
@@ -200,4 +217,7 @@ def types_view(table: TypeTable, where: str) -> str:
         names = ("type", "count", on_word, power_word, "share", energy_word, "share")
         lines.append(w("by type", title=w(title), where=where))
         lines.append(out.table(headers(names), body))
+    if table.houses_left_out:
+        houses = plural(table.houses_left_out, "n house")
+        lines.append(w("types left out", houses=houses, w=out.watts(table.left_out_w)))
     return "\n".join(lines)

@@ -105,6 +105,8 @@ ENGLISH: dict[str, str] = {
     "Suppliers": "Suppliers",
     "by type": "{title} of {where} by type:",
     "by type: none": "{title} of {where} by type: none",
+    "types left out": "ON and power now count the houses online; left out: {houses} offline, "
+    "last known {w}",
     # --- live() -----------------------------------------------------------------------------------
     "live head": "Energrid live - {time}{clock}  (Ctrl-C to stop)",
     "ALARM": "ALARM: {text}",
@@ -269,6 +271,8 @@ ENGLISH: dict[str, str] = {
     "plot.minute": "1-minute means",
     "plot.quarter": "15-minute means",
     "plot.no readings": "  (no readings in this period)",
+    "plot.too little": "{title}: too little history to plot yet ({age} of readings, a plot "
+    "needs {need}); try again later",
     "plot.weekdays": "Mon Tue Wed Thu Fri Sat Sun",
     # --- plugs (binding_commands.py) --------------------------------------------------------------
     "help.bindDevice tasmota": "feed consumer c of house h from a Tasmota plug",

@@ -100,6 +100,8 @@ FRENCH: dict[str, str] = {
     "Suppliers": "Fournisseurs",
     "by type": "{title} {where} par type :",
     "by type: none": "{title} {where} par type : aucun",
+    "types left out": "ON et puissance ne comptent que les maisons en ligne ; non comptées : "
+    "{houses} hors ligne, dernière mesure {w}",
     "live head": "Energrid en direct - {time}{clock}  (Ctrl-C pour arrêter)",
     "ALARM": "ALARME : {text}",
     "no alarms": "Alarmes : aucune",
@@ -419,6 +421,8 @@ FRENCH: dict[str, str] = {
     "plot.minute": "moyennes par minute",
     "plot.quarter": "moyennes par quart d'heure",
     "plot.no readings": "  (aucune mesure sur cette période)",
+    "plot.too little": "{title} : trop peu d'historique pour un tracé ({age} de mesures, il en "
+    "faut {need}) ; réessayez plus tard",
     "plot.weekdays": "lun mar mer jeu ven sam dim",
     # --- plugs ------------------------------------------------------------------------------------
     "help.bindDevice tasmota": "alimenter le consommateur c de la maison h par une prise Tasmota",

@@ -80,7 +80,9 @@ class SimHouse:
             for ident, model in self.consumers.items():
                 draw_w = model.step(dt_s, rng, sim_s)
                 total_w += draw_w
-                consumers[ident] = ConsumerValue(round(draw_w / mains_v, 4), model.on)
+                # ON while it draws its working power, as a legacy board's current says: an
+                # idle fridge or a lamp out of use reads OFF in both formats.
+                consumers[ident] = ConsumerValue(round(draw_w / mains_v, 4), model.working)
             suppliers = {
                 ident: SupplierValue(dict(model.step(sim_s, dt_s, rng)), model.load_on)
                 for ident, model in self.suppliers.items()

@@ -32,24 +32,33 @@ def substeps(dt_s: float) -> tuple[int, float]:
 
 
 class ConsumerModel:
-    """Base: `on` is the command state, `draw_w` what the device drew at the last step."""
+    """Base: `on` is the command state, `draw_w` what the device drew at the last step, and
+    `working` whether it drew its working power then (switched on, in use, its element
+    running): what a board reports as ON, in either wire format."""
 
     noise_pct = 1.0
 
     def __init__(self) -> None:
         self.on = True
         self.draw_w = 0.0
+        self.working = False
 
     def step(self, dt_s: float, rng: random.Random, sim_s: float | None = None) -> float:
         """Advance dt_s simulated seconds (to sim_s, when known); returns the watts drawn now."""
         demand_w = self._advance(dt_s)
-        if not self.in_use(sim_s):
+        in_use = self.in_use(sim_s)
+        if not in_use:
             demand_w = 0.0
         self.draw_w = noisy(demand_w, self.noise_pct, rng) if self.on else 0.0
+        self.working = self.on and in_use and self._element_on()
         return self.draw_w
 
     def _advance(self, dt_s: float) -> float:
         raise NotImplementedError
+
+    def _element_on(self) -> bool:
+        """Whether the part that draws the working power runs (a thermostat may hold it off)."""
+        return True
 
     def in_use(self, sim_s: float | None) -> bool:
         return True
@@ -106,6 +115,9 @@ class ThermostatLoad(ConsumerModel):
             self.temperature_c += (sign * drive - loss) * hours
             self.running = self._thermostat()
         return p.power_w if self.running else p.idle_w
+
+    def _element_on(self) -> bool:
+        return self.running
 
 
 def make_consumer(params: ConsumerParams) -> ConsumerModel:

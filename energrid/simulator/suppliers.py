@@ -142,12 +142,13 @@ class SupplierModel:
         rest_v = kit.empty_v + (kit.full_v - kit.empty_v) * self.soc_wh / kit.battery_wh
         battery_a = battery_w / rest_v
         battery_v = rest_v + kit.internal_ohm * battery_a
-        load_v = battery_v if self.load_on else 0.0
+        out_v = battery_v if kit.output_v is None else kit.output_v
+        load_v = out_v if self.load_on else 0.0
         return {
             "pv_voltage_v": round(source_v, 2),
             "pv_current_a": round(source_w / source_v, 3) if source_v > 0.0 else 0.0,
             "load_voltage_v": round(load_v, 2),
-            "load_current_a": round(load_w / battery_v, 3) if self.load_on else 0.0,
+            "load_current_a": round(load_w / out_v, 3) if self.load_on else 0.0,
             "battery_voltage_v": round(battery_v, 2),
             "battery_current_a": round(battery_a, 3),
             "battery_remaining_pct": float(round(self.soc_pct)),

@@ -58,6 +58,9 @@ class Kit:
     # A grid-tied inverter: what the battery cannot take goes to the house too, on top of
     # load_w (the demo's rooftop panels, so that a sunny house exports).
     export_surplus: bool = False
+    # The load side's voltage when it is an inverter's AC output (the mains, 230 V); None: the
+    # battery's, as on the 12 V kits. Kilowatts at 12 V would read an implausible 145 A.
+    output_v: float | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,23 @@ from energrid_core.config import Settings
 HELP = "serve the 3D/VR web view of the grid (connects to the broker's websockets listener)"
 
 
+VIEW_SETTINGS = (
+    "mqtt_host",
+    "ws_port",
+    "ws_tls",
+    "view_port",
+    "neighborhood",
+    "mqtt_username",
+    "state_dir",
+)
+VIEW_HELPS = {
+    "mqtt_host": "the broker's address; the page connects to it (loopback: the page's own host)",
+    "ws_port": "the broker's websockets port, the one the page connects to",
+    "mqtt_username": "secure profile: a client-NAME account the page logs in as (see --account)",
+    "state_dir": "where a kept client password is read from",
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         "The page connects to the broker's websockets port (--ws-port) on --mqtt-host; the "
@@ -29,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "NAME); its password is taken from the state directory when kept there, else asked",
     )
     parser.add_argument("--open", action="store_true", help="open a browser on the view")
-    config.add_arguments(parser, in_subcommand=True)  # --view-port, --ws-port... after `view` too
+    # --view-port, --ws-port... after `view` too; its --help lists only the settings it uses.
+    config.add_arguments(parser, in_subcommand=True, shown=VIEW_SETTINGS, helps=VIEW_HELPS)
 
 
 def _is_loopback(host: str) -> bool:

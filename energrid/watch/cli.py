@@ -70,7 +70,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--refresh-s", type=float, default=0.5, metavar="S", help="redraw period (0.5)"
     )
-    config.add_arguments(parser, in_subcommand=True)
+    config.add_arguments(parser, in_subcommand=True, shown=WATCH_SETTINGS, helps=WATCH_HELPS)
+
+
+# The settings `watch` uses: its --help lists only these (the others are still accepted).
+WATCH_SETTINGS = (
+    "mqtt_host",
+    "mqtt_port",
+    "neighborhood",
+    "mqtt_username",
+    "mqtt_password_file",
+    "mqtt_tls_ca",
+    "state_dir",
+)
+WATCH_HELPS = {
+    "mqtt_username": "the broker account to log in with (secure profile)",
+    "state_dir": "where a kept password of that account is read from",
+}
 
 
 class Watcher:

@@ -117,14 +117,20 @@ class Debounce:
 def scope_draw_w(grid: Neighborhood, energy: EnergyTracker, scope: int, now: float) -> float:
     """Net watts drawn from the grid by a house (scope h) or the neighborhood (scope 0), from
     each house's last net draw heard within the energy gap. Call under the server lock."""
-    counters, oldest = energy.counters, now - energy.gap_s
     houses = grid.houses if scope == NEIGHBORHOOD else [scope]
     total = 0.0
     for h in houses:
-        counter = counters.get((h, "house", 0))
-        if counter is not None and counter.last_t is not None and counter.last_t >= oldest:
-            total += counter.last_w
+        if counts_in_draw(energy, h, now):
+            total += energy.counters[(h, "house", 0)].last_w
     return total
+
+
+def counts_in_draw(energy: EnergyTracker, house: int, now: float) -> bool:
+    """Whether house's last net draw was heard within the energy gap, so that scope_draw_w
+    counts it: a silent (offline) house is left out, and so is anything it holds."""
+    counter = energy.counters.get((house, "house", 0))
+    heard = None if counter is None else counter.last_t
+    return heard is not None and heard >= now - energy.gap_s
 
 
 @dataclass

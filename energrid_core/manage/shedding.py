@@ -3,7 +3,8 @@
 Off until `enabled` (setShedding(True)). A scope (the neighborhood, or a house with a limit of
 its own) is *engaged* from the raise of its over-limit alarm to its clear. While engaged and
 drawing more than limit * (1 - margin), the ON consumer of the scope with the lowest priority
-(1 first, 9 last, 5 when not set; the biggest draw first among equals; `critical` never) is
+(1 first, 9 last, 5 when not set; the biggest draw first among equals; `critical` never) that
+counts in the draw (its house heard within the energy gap, drawing more than 0 W) is
 switched OFF through the normal command path (the ledger) and marked shed, one consumer every
 `step_s` at most, and the next only once the last one shows in the draw (its reading says OFF
 and its house's draw was integrated after it; `effect_wait_s` at most for one that does not
@@ -28,7 +29,13 @@ from dataclasses import dataclass
 from energrid_core.commands.command import Command
 from energrid_core.errors import EnergridError
 from energrid_core.events import Bus, CommandChanged, WireCommand
-from energrid_core.manage.alarms import NEIGHBORHOOD, AlarmChanged, AlarmMonitor, scope_draw_w
+from energrid_core.manage.alarms import (
+    NEIGHBORHOOD,
+    AlarmChanged,
+    AlarmMonitor,
+    counts_in_draw,
+    scope_draw_w,
+)
 from energrid_core.manage.energy import EnergyTracker
 from energrid_core.model import Consumer, Neighborhood
 from energrid_core.notes import note
@@ -185,7 +192,7 @@ class Shedder:
             draw = scope_draw_w(self.grid, self.energy, scope, now)
             if draw <= target:
                 return
-            victim = self._lowest(scope)
+            victim = self._lowest(scope, now)
             if victim is None:
                 return
             power_w = victim.power_w(self.energy.mains_voltage_v)
@@ -247,21 +254,29 @@ class Shedder:
             return True
         return False
 
-    def _lowest(self, scope: int) -> Consumer | None:
-        """The ON consumer of the scope to shed first; call under the server lock."""
+    def _lowest(self, scope: int, now: float) -> Consumer | None:
+        """The ON consumer of the scope to shed first; call under the server lock.
+
+        Only a consumer that counts in the scope's draw is a candidate: its house is heard
+        within the energy gap (as scope_draw_w counts it) and it draws power. Switching off a
+        device of an offline house, or one drawing 0 W, would lower nothing: it would only wait
+        for an effect that never shows, and leave it OFF when its house comes back."""
         houses = self.grid.houses.values() if scope == NEIGHBORHOOD else [self.grid.houses[scope]]
         volts = self.energy.mains_voltage_v
         best: tuple[int, float] | None = None
         chosen = None
         for house in houses:
+            if not counts_in_draw(self.energy, house.identifier, now):
+                continue
             for c in house.consumers.values():
                 key = (house.identifier, c.identifier)
                 if c.on is not True or key in self.shed or key in self.held:
                     continue
                 priority = self.priorities.get(key, DEFAULT_PRIORITY)
-                if priority >= CRITICAL:
+                power_w = c.power_w(volts)
+                if priority >= CRITICAL or power_w <= 0.0:
                     continue
-                rank = (priority, -c.power_w(volts))
+                rank = (priority, -power_w)
                 if best is None or rank < best:
                     best, chosen = rank, c
         return chosen

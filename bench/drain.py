@@ -61,18 +61,29 @@ def parse_sample(line: str) -> Sample | None:
 
 
 def window(samples: Sequence[Sample], total: int, warmup: int = 0) -> tuple[Sample, Sample] | None:
-    """The first sample past the warm-up messages and the last one before all `total` had come."""
+    """The first sample past the warm-up messages and the last one before all `total` had come.
+
+    A window must see messages come (two samples of one count in a pause measure nothing).
+    """
     busy = [s for s in samples if warmup < s.counts["received"] < total]
-    if len(busy) < 2:  # a tiny backlog: fall back to the first sample that saw it all
+    if not _grows(busy):  # a tiny backlog: fall back to the first sample that saw it all
         busy = [s for s in samples if s.counts["received"] > 0][:1]
         busy += [s for s in samples if s.counts["received"] >= total][:1]
-    if len(busy) < 2 or busy[-1].uptime_s <= busy[0].uptime_s:
+    if not _grows(busy):
         # Faster than the samples: from the last sample before the load to the first after it.
         busy = [s for s in samples if s.counts["received"] <= warmup][-1:]
         busy += [s for s in samples if s.counts["received"] >= total][:1]
-    if len(busy) < 2 or busy[-1].uptime_s <= busy[0].uptime_s:
+    if not _grows(busy):
         return None
     return busy[0], busy[-1]
+
+
+def _grows(busy: Sequence[Sample]) -> bool:
+    return (
+        len(busy) >= 2
+        and busy[-1].uptime_s > busy[0].uptime_s
+        and busy[-1].counts["received"] > busy[0].counts["received"]
+    )
 
 
 def per_second(first: Sample, last: Sample, field: str) -> float:

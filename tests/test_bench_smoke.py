@@ -107,3 +107,19 @@ def test_tiny_city_benchmark_prints_its_figures() -> None:
     assert "(2 samples); 0 not confirmed" in out
     assert "3. neighborhood 1's bridge at 5 batches/s" in out
     assert "(0 differ)" in out
+
+
+def test_a_rate_window_always_sees_messages_come() -> None:
+    """A pause between two samples of one count is no window: the benchmark's rate would be 0
+    (it was once, under load, and the report divided by it)."""
+    from bench.drain import Sample, window
+
+    def sample(t: float, received: int) -> Sample:
+        return Sample(t, {"received": received})
+
+    paused = [sample(0, 0), sample(1, 5000), sample(2, 5000), sample(3, 10200)]
+    first, last = window(paused, 10200, 200)
+    assert last.counts["received"] > first.counts["received"]
+    steady = [sample(0, 0), sample(1, 3000), sample(2, 6000), sample(3, 10200)]
+    assert [s.uptime_s for s in window(steady, 10200, 200)] == [1, 2]
+    assert window([sample(0, 0), sample(1, 0)], 10200, 200) is None

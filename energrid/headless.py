@@ -34,7 +34,9 @@ def run_headless(
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     status = 0
-    on_connection = lambda _up, text: log.info("%s", text)  # noqa: E731
+    # The connection's lines read [broker] as in the shell (README: one form, `[broker] text`).
+    broker_log = logging.getLogger("energrid.broker")
+    on_connection = lambda _up, text: broker_log.info("%s", text)  # noqa: E731
 
     def before_connecting(server: GridServer) -> None:
         # Commands settled right after the connection (journaled by an earlier run) are logged.

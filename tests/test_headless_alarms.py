@@ -95,3 +95,5 @@ def test_headless_logs_each_alarm_and_shedding_action_once(
     assert len(said("[shedding] House 1 consumer 1 (Relay, priority 5, 460 W) switched OFF")) == 1
     assert len(said("[alarm] Neighborhood back under its limit")) == 1, lines
     assert len(said("[shedding] House 1 consumer 1 restored ON")) == 1, lines
+    # The connection's lines carry the shell's tag (README: `[broker] text`).
+    assert said("[broker] connected to the broker at"), lines

@@ -1,4 +1,4 @@
-"""Each way a connection fails or ends has its own true line (see mqtt_reasons.py)."""
+"""Each way a connection fails or ends has its own true line (see energrid_core/mqtt/reasons.py)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ however fast its readings come, and only the topics whose payload changed. The s
 availability (a device silent for `offline_after_s` goes offline), clears the retained topics of
 removed houses and devices, and republishes everything after a reconnect. Tests drive
 `run_once()` with fake clocks instead of starting the thread. Which houses the sweep marks is
-availability_sweep.py's to say; the neighborhood's own topics are built in neighborhood_state.py.
+availability_sweep.py's to say; the neighborhood's own topics are built in neighborhood.py.
 
 Two limits keep a large grid from drowning the server in its own state: a budget of payloads
 built per second for the whole grid (`max_payloads_per_s`; a house costs one per topic, the

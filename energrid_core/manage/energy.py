@@ -14,7 +14,9 @@ board that fell silent is unmeasured, not holding its last value for hours. The 
 imported and exported energy is the sum of its houses' (what their meters would count); a house
 removed keeps its part in the neighborhood's total, since that energy did flow.
 
-Each sweep publishes the samples it integrated (`EnergySampled`): the history records them.
+Each sweep publishes the samples it integrated (`EnergySampled`), one packed block per house
+(energrid_core.manage.samples): the history records them, and the state publisher republishes
+those houses, so that their topics' energy includes the readings just integrated.
 The counters are saved with the readings' snapshot (energrid_core.server) and loaded at start.
 """
 
@@ -23,14 +25,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import orjson
 
 from energrid_core.events import Bus, ReadingApplied
 from energrid_core.lock_slices import locked_slices
-from energrid_core.manage.energy_counter import EnergyCounter, LocalDay
+from energrid_core.manage import samples
+from energrid_core.manage.energy_counter import WH_PER_WS, EnergyCounter, LocalDay
 from energrid_core.model import House, Neighborhood
 from energrid_core.periodic import Periodic
 
@@ -39,17 +42,27 @@ log = logging.getLogger("energrid.energy")
 Key = tuple[int, str, int]  # (house, "consumer" | "supplier" | "house" | "neighborhood", device)
 NEIGHBORHOOD_KEY: Key = (0, "neighborhood", 0)
 SWEEP_SLICE = 50  # houses integrated per hold of the server lock
-# house, kind code (SAMPLE_KINDS' index: 0 the house's net draw, 1 a consumer, 2 a supplier),
-# device (0 for the house), time, watts: the history's row, as it is written.
-Sample = tuple[int, int, int, float, float]
-SAMPLE_KINDS = ("house", "consumer", "supplier")
+SAMPLE_KINDS = samples.KINDS
 
 
 @dataclass(frozen=True, slots=True)
 class EnergySampled:
-    """What one sweep integrated: each device's power and each house's net draw, with times."""
+    """What one sweep integrated: each house's block of samples (energrid_core.manage.samples):
+    its devices' new readings as watts, and its net draw."""
 
-    samples: list[Sample]
+    blocks: list[samples.Block]
+
+    @classmethod
+    def of(cls, some: list[samples.Sample]) -> EnergySampled:
+        """The event for samples given one by one (tools and tests)."""
+        return cls(samples.blocks_of(some))
+
+    def each_sample(self) -> Iterator[samples.Sample]:
+        for block in self.blocks:
+            yield from samples.unpack(block)
+
+    def houses(self) -> list[int]:
+        return [house for house, _t, _blob in self.blocks]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,40 +145,62 @@ class EnergyTracker:
                     houses.add(heard.popleft())
             except IndexError:
                 pass
-            samples: list[Sample] = []
+            flats: list[tuple[int, list[float]]] = []
             # Today is the day of the sweep: a reading from before midnight swept after it
             # goes to the day it was integrated in (at most one sweep's worth).
-            day = self.day.start_of(self.clock())
+            now = self.clock()
+            day = self.day.start_of(now)
+            grid = self.grid.houses
             for some in locked_slices(self.lock, sorted(houses), SWEEP_SLICE):
                 for number in some:
-                    house = self.grid.houses.get(number)
+                    house = grid.get(number)
                     if house is not None:
-                        self._integrate(house, samples, day)
-        if samples and self.bus is not None:
-            self.bus.publish(EnergySampled(samples))
-        return len(samples)
+                        flat = self._integrate(house, day, now)
+                        if flat:
+                            flats.append((number, flat))
+        if not flats:
+            return 0
+        blocks = [(number, now, samples.pack(flat)) for number, flat in flats]
+        if self.bus is not None:
+            self.bus.publish(EnergySampled(blocks))
+        return sum(len(flat) for _n, flat in flats) // 3
 
-    def _integrate(self, house: House, samples: list[Sample], day: float) -> None:
-        """The house's new readings into its counters; call under the server lock.
+    def _integrate(self, house: House, day: float, now: float) -> list[float]:
+        """The house's new readings into its counters; call under the server lock. Returns
+        its samples, flat as samples.pack takes them (offsets from now), or an empty list.
 
-        Per device: one identity look-up and one counter step (this runs for every device of
-        every house heard from, each second)."""
+        This runs for every device of every house heard from, each second: per device one
+        identity look-up, the counter's usual step written out here (EnergyCounter.add for
+        the rest: a first reading, a gap, a new day), and three numbers for the history."""
         by_device, gap_s, h = self._by_device, self.gap_s, house.identifier
         volts = self.mains_voltage_v
         latest = house.meter_a.timestamp
-        before = len(samples)
+        flat: list[float] = []
         for c in house.consumers.values():
-            t = c.current_a.timestamp
+            reading = c.current_a
+            t = reading.timestamp
             if t is None:
                 continue
             counter = by_device.get(c)
             if counter is None:
                 counter = self._counter((h, "consumer", c.identifier), c)
-            elif counter.last_t is not None and t <= counter.last_t:
+            last_t = counter.last_t
+            if last_t is not None and t <= last_t:
                 continue  # no reading since the last sweep
-            watts = (c.current_a.last or 0.0) * volts
-            counter.step(t, watts, gap_s, day)
-            samples.append((h, 1, c.identifier, t, watts))
+            watts = (reading.last or 0.0) * volts
+            if last_t is not None and last_t > day == counter.day_start and t - last_t <= gap_s:
+                wh = counter.last_w * (t - last_t) * WH_PER_WS
+                if wh >= 0.0:
+                    counter.in_wh += wh
+                    counter.today_in_wh += wh
+                else:
+                    counter.out_wh -= wh
+                    counter.today_out_wh -= wh
+                counter.last_t = t
+                counter.last_w = watts
+            else:
+                counter.add(t, watts, gap_s, day)
+            flat += (c.identifier * 3 + samples.CONSUMER, t - now, watts)
             if latest is None or t > latest:
                 latest = t
         for s in house.suppliers.values():
@@ -178,23 +213,23 @@ class EnergyTracker:
             elif counter.last_t is not None and t <= counter.last_t:
                 continue
             watts = s.supply_w
-            counter.step(t, -watts, gap_s, day)
-            samples.append((h, 2, s.identifier, t, watts))
+            counter.add(t, -watts, gap_s, day)
+            flat += (s.identifier * 3 + samples.SUPPLIER, t - now, watts)
             if latest is None or t > latest:
                 latest = t
         key = (h, "house", 0)
         counter = self.counters.get(key)
         if counter is None:
             counter = self.counters[key] = EnergyCounter()
-        if latest is None or len(samples) == before and counter.last_t == latest:
-            return  # nothing new (a reading at the house's last time updates its draw)
+        if latest is None or not flat and counter.last_t == latest:
+            return flat  # nothing new (a reading at the house's last time updates its draw)
         draw_w = self._house_draw_w(house, latest)
-        delta = counter.add(latest, draw_w, gap_s, day)
-        samples.append((h, 0, 0, latest, draw_w))
         total = self.counters[NEIGHBORHOOD_KEY]
-        total.take(delta, day)
+        counter.add(latest, draw_w, gap_s, day, total)
+        flat += (samples.HOUSE, latest - now, draw_w)
         if total.since is None:
             total.since = latest
+        return flat
 
     def _counter(self, key: Key, device: object) -> EnergyCounter:
         """A device's counter: a restored one, or a new one; found by the device object next."""

@@ -173,18 +173,23 @@ def shedding(runs: int) -> None:
 
 
 def disk(devices: int, period_s: float) -> None:
-    """Bytes on disk per device per day of history, at one reading every period_s."""
+    """Bytes on disk per device per day of history, at one reading every period_s.
+
+    Ten devices a house, a block per house per reading (as the sweep writes them). The bytes
+    are the database's pages in use (the file also keeps the pages freed by the hourly
+    deletion of the raw tier for reuse: its size is printed too)."""
     path = scratch_state_dir() / "history.sqlite3"
     store = HistoryStore(path, Retention())
     start = 1_750_000_000.0 - 1_750_000_000.0 % 86400
     block_s = 60.0
-    sizes = {}
+    used = {}
+    files = {}
     t = start
     for day in (1, 2, 3):
         end = start + day * 86400
         while t < end:
-            samples = [
-                (1 + d // 10, 1, 1 + d % 10, t + k * period_s, 100.0 + d)
+            samples = [  # watts as a board's readings give them: not whole numbers
+                (1 + d // 10, 1, 1 + d % 10, t + k * period_s, 100.0 + d + 0.137 * (k % 7))
                 for k in range(int(block_s / period_s))
                 for d in range(devices)
             ]
@@ -194,16 +199,21 @@ def disk(devices: int, period_s: float) -> None:
                 store.roll(t)
         store.roll(t)
         with store._lock:  # noqa: SLF001 - a checkpoint, so the file holds everything
-            store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # noqa: SLF001
-        sizes[day] = Path(path).stat().st_size
+            db = store._db  # noqa: SLF001
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            free = db.execute("PRAGMA freelist_count").fetchone()[0]
+            used[day] = (pages - free) * db.execute("PRAGMA page_size").fetchone()[0]
+        files[day] = Path(path).stat().st_size
     counts = store.counts()
     store.close()
-    per_day = (sizes[3] - sizes[2]) / devices
+    per_day = (used[3] - used[2]) / devices
     print(
-        f"history disk, {devices} devices, a reading every {period_s:g} s: file {sizes[1]:,} B "
-        f"after day 1, {sizes[3]:,} B after day 3 ({counts}); {sizes[1] / devices:,.0f} B per "
-        f"device for the first day (the last hour of readings included), then "
-        f"{per_day:,.0f} B per device per further day (1-minute and 15-minute means)"
+        f"history disk, {devices} devices, a reading every {period_s:g} s: {used[1]:,} B in "
+        f"use after day 1 (file {files[1]:,} B), {used[3]:,} B after day 3 (file "
+        f"{files[3]:,} B; {counts}); {used[1] / devices:,.0f} B per device for the first "
+        f"day (the last hour of readings included), then {per_day:,.0f} B per device per "
+        f"further day (1-minute and 15-minute means)"
     )
 
 

@@ -43,7 +43,7 @@ log = logging.getLogger("energrid.energy")
 
 Key = tuple[int, str, int]  # (house, "consumer" | "supplier" | "house" | "neighborhood", device)
 NEIGHBORHOOD_KEY: Key = (0, "neighborhood", 0)
-SWEEP_SLICE = 50  # houses integrated per hold of the server lock
+SWEEP_SLICE = 500  # houses integrated per hold of the server lock (about 4 ms at 10 devices)
 SAMPLE_KINDS = samples.KINDS
 
 

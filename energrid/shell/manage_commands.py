@@ -100,7 +100,7 @@ class ManageCommands:
             else:
                 kind, device = "house", 0
                 title = f"House {house}: net draw (above 0 imported, below 0 exported)"
-        self.server.energy.sweep()  # what is still in memory is part of the picture
+        self.server.energy.sweep([house])  # what is still in memory is part of the picture
         history.flush()
         end = self.server.clock()
         start = end - span

@@ -287,6 +287,8 @@ class EnergyTracker:
                 for c in house.consumers.values()
                 if c.current_a.timestamp is not None and c.current_a.timestamp >= oldest
             )
+        if not house.suppliers:  # most houses: no generator to build and run
+            return consumption_a * self.mains_voltage_v
         supply_w = sum(
             s.supply_w
             for s in house.suppliers.values()

@@ -21,11 +21,13 @@ from pathlib import Path
 
 import orjson
 
-from bench.loadgen import LEGACY, Workload, messages
+from bench.loadgen import LEGACY, READINGS_PER_BATCH, Workload, messages
 from bench.scratch import scratch_state_dir
 from energrid.shell.commands import ShellCommands
 from energrid_core.config import Settings
 from energrid_core.history.store import HistoryStore, Retention
+from energrid_core.manage import samples
+from energrid_core.manage.energy import EnergySampled
 from energrid_core.server import GridServer
 
 
@@ -51,7 +53,9 @@ def ingest(houses: int, consumers: int, count: int, passes: int, sweep_s: float)
 
     The rates move with whatever else the machine runs; the process's CPU time a message
     (all threads: the ingest, and the sweep and the history writer when on) does much less,
-    so it is printed too: its ratio is the share of the CPU the ingest keeps.
+    so it is printed too: its ratio is the share of the CPU the ingest keeps. And the samples
+    the sweep integrated a second: the sweep yields to the ingest (energrid_core.manage.energy),
+    so under a saturated ingest it runs less often than every sweep_s.
     """
     server = _server(houses, consumers, energy_sweep_s=sweep_s)
     load = Workload(LEGACY, houses, consumers, count)
@@ -75,11 +79,19 @@ def ingest(houses: int, consumers: int, count: int, passes: int, sweep_s: float)
 
     off: list[tuple[float, float]] = []
     on: list[tuple[float, float]] = []
+    swept: list[float] = []  # samples integrated a second (for the history), the parts on
+    integrated = [0]
+    server.bus.subscribe(
+        EnergySampled,
+        lambda event: integrated.__setitem__(0, integrated[0] + samples.count(event.blocks)),
+    )
     for _ in range(passes):
         off.append(one_pass())
         server.energy.start(server.bus)
         history.start(server.bus)
+        before = integrated[0]
         on.append(one_pass())
+        swept.append((integrated[0] - before) / duration)
         server.energy.stop()
         history.stop()
     ratios = [b[0] / a[0] for a, b in zip(off, on, strict=True)]
@@ -90,12 +102,15 @@ def ingest(houses: int, consumers: int, count: int, passes: int, sweep_s: float)
         f"{a[1]:.1f} / {b[1]:.1f} ({a[1] / b[1]:.2f} x)" for a, b in zip(off, on, strict=True)
     )
     best_off, best_on = max(r for r, _ in off), max(r for r, _ in on)
+    nominal = houses * (min(consumers, READINGS_PER_BATCH - 1) + 1) / sweep_s  # meter: the house
     print(
         f"ingest, legacy messages over {houses} houses x {consumers} consumers, "
         f"--energy-sweep-s {sweep_s:g}, {passes} passes of {duration:g} s, msg/s without / "
         f"with energy and history: {each}; worst pass {min(ratios):.2f} x; best of each "
         f"{best_off:,.0f} / {best_on:,.0f}: {best_on / best_off:.2f} x; process CPU us a "
-        f"message without / with: {cpu}"
+        f"message without / with: {cpu}; samples integrated a second: "
+        f"{', '.join(f'{n:,.0f}' for n in swept)} (one a device a sweep: "
+        f"{nominal:,.0f} at one sweep every {sweep_s:g} s)"
     )
     server.stop()
 

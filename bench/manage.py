@@ -3,6 +3,7 @@ large grid, how soon shedding acts, and what the history costs on disk.
 
     python -m bench.manage ingest   [--houses 10000 --messages 200000]
     python -m bench.manage sweep    [--houses 2000]
+    python -m bench.manage write    [--houses 10000]
     python -m bench.manage views    [--houses 10000]
     python -m bench.manage shedding [--runs 5]
     python -m bench.manage disk     [--devices 20 --period-s 1]
@@ -197,6 +198,25 @@ def shedding(runs: int) -> None:
     )
 
 
+def write(houses: int) -> None:
+    """The history's write of one sweep's blocks: houses x 10 samples, one transaction."""
+    store = HistoryStore(scratch_state_dir() / "history.sqlite3", Retention())
+    best = float("inf")
+    for k in range(5):
+        now = 1_750_000_000.0 + k
+        flat = [x for d in range(1, 10) for x in (d * 3 + 1, -0.4, 100.0 + d + 0.1 * k)]
+        block = samples.pack([*flat, samples.HOUSE, -0.1, 900.5])
+        blocks = [(h, now, block) for h in range(1, houses + 1)]
+        cpu = time.thread_time()
+        store.append_blocks(blocks)
+        best = min(best, time.thread_time() - cpu)
+    store.close()
+    print(
+        f"history write of {houses} houses x 10 samples in one transaction: {best * 1000:.1f} ms "
+        f"of CPU, {best / (houses * 10) * 1e6:.2f} us a sample (best of 5)"
+    )
+
+
 def disk(devices: int, period_s: float) -> None:
     """Bytes on disk per device per day of history, at one reading every period_s.
 
@@ -244,7 +264,7 @@ def disk(devices: int, period_s: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("ingest", "sweep", "views", "shedding", "disk"))
+    parser.add_argument("what", choices=("ingest", "sweep", "write", "views", "shedding", "disk"))
     parser.add_argument("--houses", type=int, default=10_000)
     parser.add_argument("--consumers", type=int, default=10)
     parser.add_argument("--messages", type=int, default=200_000)
@@ -258,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         ingest(args.houses, args.consumers, args.messages, args.passes, args.sweep_s)
     elif args.what == "sweep":
         sweep(args.houses, args.consumers)
+    elif args.what == "write":
+        write(args.houses)
     elif args.what == "views":
         views(args.houses, args.consumers)
     elif args.what == "shedding":

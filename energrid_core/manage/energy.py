@@ -45,7 +45,7 @@ Key = tuple[int, str, int]  # (house, "consumer" | "supplier" | "house" | "neigh
 NEIGHBORHOOD_KEY: Key = (0, "neighborhood", 0)
 # Houses integrated per hold of the server lock (under half a millisecond at 10 devices). Each
 # slice ends with the lock and the GIL handed to the MQTT thread (lock_slices): the ingest goes
-# first, so while it is saturated the sweep runs less often (every 2 s at 10,000 houses in
+# first, so while it is saturated the sweep runs less often (every 3 s at 10,000 houses in
 # bench.manage ingest), integrating the latest readings then; 500 houses a slice kept its pace
 # but took that much more of the ingest's CPU.
 SWEEP_SLICE = 50

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import repeat, starmap
 
@@ -63,10 +63,6 @@ class EnergySampled:
     def of(cls, some: list[samples.Sample]) -> EnergySampled:
         """The event for samples given one by one (tools and tests)."""
         return cls(samples.blocks_of(some))
-
-    def each_sample(self) -> Iterator[samples.Sample]:
-        for block in self.blocks:
-            yield from samples.unpack(block)
 
     def houses(self) -> list[int]:
         return [house for house, _t, _blob in self.blocks]

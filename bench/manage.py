@@ -4,6 +4,7 @@ large grid, how soon shedding acts, and what the history costs on disk.
     python -m bench.manage ingest   [--houses 10000 --messages 200000]
     python -m bench.manage sweep    [--houses 2000]
     python -m bench.manage write    [--houses 10000]
+    python -m bench.manage roll     [--houses 10000]
     python -m bench.manage views    [--houses 10000]
     python -m bench.manage shedding [--runs 5]
     python -m bench.manage disk     [--devices 20 --period-s 1]
@@ -217,6 +218,27 @@ def write(houses: int) -> None:
     )
 
 
+def roll(houses: int) -> None:
+    """The history's roll of one minute of blocks (houses x 10 samples, a block a second) into
+    1-minute means: the work the recorder's thread does once a minute."""
+    store = HistoryStore(scratch_state_dir() / "history.sqlite3", Retention())
+    start = 1_750_000_020.0 - 1_750_000_020.0 % 60
+    flat = [x for d in range(1, 10) for x in (d * 3 + 1, -0.4, 100.0 + d)]
+    block = samples.pack([*flat, samples.HOUSE, -0.1, 900.5])
+    store.roll(start)  # nothing before the minute
+    for k in range(60):
+        store.append_blocks([(h, start + k + 0.5, block) for h in range(1, houses + 1)])
+    cpu, wall = time.thread_time(), time.perf_counter()
+    store.roll(start + 60)
+    cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+    counts = store.counts()
+    store.close()
+    print(
+        f"history roll of one minute, {houses} houses x 10 samples a second: {cpu * 1000:.0f} ms "
+        f"of CPU, {wall * 1000:.0f} ms in all ({counts['minute']:,} means)"
+    )
+
+
 def disk(devices: int, period_s: float) -> None:
     """Bytes on disk per device per day of history, at one reading every period_s.
 
@@ -264,7 +286,9 @@ def disk(devices: int, period_s: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("ingest", "sweep", "write", "views", "shedding", "disk"))
+    parser.add_argument(
+        "what", choices=("ingest", "sweep", "write", "roll", "views", "shedding", "disk")
+    )
     parser.add_argument("--houses", type=int, default=10_000)
     parser.add_argument("--consumers", type=int, default=10)
     parser.add_argument("--messages", type=int, default=200_000)
@@ -280,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         sweep(args.houses, args.consumers)
     elif args.what == "write":
         write(args.houses)
+    elif args.what == "roll":
+        roll(args.houses)
     elif args.what == "views":
         views(args.houses, args.consumers)
     elif args.what == "shedding":

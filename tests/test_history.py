@@ -185,3 +185,22 @@ def test_a_history_of_rows_per_sample_is_packed_into_blocks(tmp_path: Path) -> N
     reopened = HistoryStore(path, Retention())  # already at version 2: nothing to do
     assert reopened.counts()["raw"] == 240
     reopened.close()
+
+
+def test_show_history_integrates_its_own_house_only(server: GridServer, capsys) -> None:  # noqa: ANN001
+    """What a house's boards sent since the last sweep is in its plot; the other houses wait
+    for the sweep (on 10,000 houses, sweeping them all made the first call take half a second)."""
+    sh = ShellCommands(server).namespace()
+    sh["newHouse"](2)
+    for house in (1, 2):
+        sh["newConsumer"](house, "Lamp")
+        payload = orjson.dumps({"current_a": 2.0, "on": True})
+        server.ingest.handle(f"Neighborhood/0/House/{house}/Consumer/1", payload)
+    server.clock_for_test.advance(5.0)  # type: ignore[attr-defined]
+    capsys.readouterr()
+    sh["showHistory"](1, 1, period="1h")
+    assert "460 W" in capsys.readouterr().out
+    assert server.energy.house(1) is not None
+    assert server.energy.house(2) is None  # not swept yet
+    assert server.energy.sweep() == 2  # house 2's lamp and net draw; nothing new in house 1
+    server.stop()

@@ -3,6 +3,8 @@ large grid, how soon shedding acts, and what the history costs on disk.
 
     python -m bench.manage ingest   [--houses 10000 --messages 200000]
     python -m bench.manage sweep    [--houses 2000]
+    python -m bench.manage write    [--houses 10000]
+    python -m bench.manage roll     [--houses 10000]
     python -m bench.manage views    [--houses 10000]
     python -m bench.manage shedding [--runs 5]
     python -m bench.manage disk     [--devices 20 --period-s 1]
@@ -21,11 +23,13 @@ from pathlib import Path
 
 import orjson
 
-from bench.loadgen import LEGACY, Workload, messages
+from bench.loadgen import LEGACY, READINGS_PER_BATCH, Workload, messages
 from bench.scratch import scratch_state_dir
 from energrid.shell.commands import ShellCommands
 from energrid_core.config import Settings
 from energrid_core.history.store import HistoryStore, Retention
+from energrid_core.manage import samples
+from energrid_core.manage.energy import EnergySampled
 from energrid_core.server import GridServer
 
 
@@ -46,7 +50,14 @@ def ingest(houses: int, consumers: int, count: int, passes: int, sweep_s: float)
     Each pass handles the messages for `duration` seconds, looping over them; with the parts
     on, the energy sweep and the history writer run on their threads meanwhile, as in the
     server, so the GIL they take is in the figure. Steady state: the work still waiting at the
-    end of a pass (less than one sweep) is left out of both.
+    end of a pass (less than one sweep) is left out of both. Each pass's ratio (its "with"
+    rate over the "without" rate measured just before) is printed, and the worst of them.
+
+    The rates move with whatever else the machine runs; the process's CPU time a message
+    (all threads: the ingest, and the sweep and the history writer when on) does much less,
+    so it is printed too: its ratio is the share of the CPU the ingest keeps. And the samples
+    the sweep integrated a second: the sweep yields to the ingest (energrid_core.manage.energy),
+    so under a saturated ingest it runs less often than every sweep_s.
     """
     server = _server(houses, consumers, energy_sweep_s=sweep_s)
     load = Workload(LEGACY, houses, consumers, count)
@@ -56,31 +67,52 @@ def ingest(houses: int, consumers: int, count: int, passes: int, sweep_s: float)
     history = server.history
     duration = max(4.0 * sweep_s, 6.0)
 
-    def one_pass() -> float:
+    def one_pass() -> tuple[float, float]:
+        """Messages a second, and the process's CPU microseconds a message."""
         done = 0
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         while time.perf_counter() - start < duration:
             for topic, payload in batch[:1000]:
                 handle(topic, payload, False)
             done += 1000
             batch[:] = batch[1000:] + batch[:1000]  # the next thousand next time
-        return done / (time.perf_counter() - start)
+        cpu_us = (time.process_time() - cpu) / done * 1e6
+        return done / (time.perf_counter() - start), cpu_us
 
-    off: list[float] = []
-    on: list[float] = []
+    off: list[tuple[float, float]] = []
+    on: list[tuple[float, float]] = []
+    swept: list[float] = []  # samples integrated a second (for the history), the parts on
+    integrated = [0]
+    server.bus.subscribe(
+        EnergySampled,
+        lambda event: integrated.__setitem__(0, integrated[0] + samples.count(event.blocks)),
+    )
     for _ in range(passes):
         off.append(one_pass())
         server.energy.start(server.bus)
         history.start(server.bus)
+        before = integrated[0]
         on.append(one_pass())
+        swept.append((integrated[0] - before) / duration)
         server.energy.stop()
         history.stop()
-    best_off, best_on = max(off), max(on)
+    ratios = [b[0] / a[0] for a, b in zip(off, on, strict=True)]
+    each = ", ".join(
+        f"{a[0]:,.0f} / {b[0]:,.0f} ({r:.2f} x)" for a, b, r in zip(off, on, ratios, strict=True)
+    )
+    cpu = ", ".join(
+        f"{a[1]:.1f} / {b[1]:.1f} ({a[1] / b[1]:.2f} x)" for a, b in zip(off, on, strict=True)
+    )
+    best_off, best_on = max(r for r, _ in off), max(r for r, _ in on)
+    nominal = houses * (min(consumers, READINGS_PER_BATCH - 1) + 1) / sweep_s  # meter: the house
     print(
         f"ingest, legacy messages over {houses} houses x {consumers} consumers, "
-        f"--energy-sweep-s {sweep_s:g}, best of {passes} passes of {duration:g} s: without "
-        f"energy and history {best_off:,.0f} msg/s, with them {best_on:,.0f} msg/s: "
-        f"{best_on / best_off:.2f} x"
+        f"--energy-sweep-s {sweep_s:g}, {passes} passes of {duration:g} s, msg/s without / "
+        f"with energy and history: {each}; worst pass {min(ratios):.2f} x; best of each "
+        f"{best_off:,.0f} / {best_on:,.0f}: {best_on / best_off:.2f} x; process CPU us a "
+        f"message without / with: {cpu}; samples integrated a second: "
+        f"{', '.join(f'{n:,.0f}' for n in swept)} (one a device a sweep: "
+        f"{nominal:,.0f} at one sweep every {sweep_s:g} s)"
     )
     server.stop()
 
@@ -167,19 +199,64 @@ def shedding(runs: int) -> None:
     )
 
 
+def write(houses: int) -> None:
+    """The history's write of one sweep's blocks: houses x 10 samples, one transaction."""
+    store = HistoryStore(scratch_state_dir() / "history.sqlite3", Retention())
+    best = float("inf")
+    for k in range(5):
+        now = 1_750_000_000.0 + k
+        flat = [x for d in range(1, 10) for x in (d * 3 + 1, -0.4, 100.0 + d + 0.1 * k)]
+        block = samples.pack([*flat, samples.HOUSE, -0.1, 900.5])
+        blocks = [(h, now, block) for h in range(1, houses + 1)]
+        cpu = time.thread_time()
+        store.append_blocks(blocks)
+        best = min(best, time.thread_time() - cpu)
+    store.close()
+    print(
+        f"history write of {houses} houses x 10 samples in one transaction: {best * 1000:.1f} ms "
+        f"of CPU, {best / (houses * 10) * 1e6:.2f} us a sample (best of 5)"
+    )
+
+
+def roll(houses: int) -> None:
+    """The history's roll of one minute of blocks (houses x 10 samples, a block a second) into
+    1-minute means: the work the recorder's thread does once a minute."""
+    store = HistoryStore(scratch_state_dir() / "history.sqlite3", Retention())
+    start = 1_750_000_020.0 - 1_750_000_020.0 % 60
+    flat = [x for d in range(1, 10) for x in (d * 3 + 1, -0.4, 100.0 + d)]
+    block = samples.pack([*flat, samples.HOUSE, -0.1, 900.5])
+    store.roll(start)  # nothing before the minute
+    for k in range(60):
+        store.append_blocks([(h, start + k + 0.5, block) for h in range(1, houses + 1)])
+    cpu, wall = time.thread_time(), time.perf_counter()
+    store.roll(start + 60)
+    cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+    counts = store.counts()
+    store.close()
+    print(
+        f"history roll of one minute, {houses} houses x 10 samples a second: {cpu * 1000:.0f} ms "
+        f"of CPU, {wall * 1000:.0f} ms in all ({counts['minute']:,} means)"
+    )
+
+
 def disk(devices: int, period_s: float) -> None:
-    """Bytes on disk per device per day of history, at one reading every period_s."""
+    """Bytes on disk per device per day of history, at one reading every period_s.
+
+    Ten devices a house, a block per house per reading (as the sweep writes them). The bytes
+    are the database's pages in use (the file also keeps the pages freed by the hourly
+    deletion of the raw tier for reuse: its size is printed too)."""
     path = scratch_state_dir() / "history.sqlite3"
     store = HistoryStore(path, Retention())
     start = 1_750_000_000.0 - 1_750_000_000.0 % 86400
     block_s = 60.0
-    sizes = {}
+    used = {}
+    files = {}
     t = start
     for day in (1, 2, 3):
         end = start + day * 86400
         while t < end:
-            samples = [
-                (1 + d // 10, 1, 1 + d % 10, t + k * period_s, 100.0 + d)
+            samples = [  # watts as a board's readings give them: not whole numbers
+                (1 + d // 10, 1, 1 + d % 10, t + k * period_s, 100.0 + d + 0.137 * (k % 7))
                 for k in range(int(block_s / period_s))
                 for d in range(devices)
             ]
@@ -189,22 +266,29 @@ def disk(devices: int, period_s: float) -> None:
                 store.roll(t)
         store.roll(t)
         with store._lock:  # noqa: SLF001 - a checkpoint, so the file holds everything
-            store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # noqa: SLF001
-        sizes[day] = Path(path).stat().st_size
+            db = store._db  # noqa: SLF001
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            free = db.execute("PRAGMA freelist_count").fetchone()[0]
+            used[day] = (pages - free) * db.execute("PRAGMA page_size").fetchone()[0]
+        files[day] = Path(path).stat().st_size
     counts = store.counts()
     store.close()
-    per_day = (sizes[3] - sizes[2]) / devices
+    per_day = (used[3] - used[2]) / devices
     print(
-        f"history disk, {devices} devices, a reading every {period_s:g} s: file {sizes[1]:,} B "
-        f"after day 1, {sizes[3]:,} B after day 3 ({counts}); {sizes[1] / devices:,.0f} B per "
-        f"device for the first day (the last hour of readings included), then "
-        f"{per_day:,.0f} B per device per further day (1-minute and 15-minute means)"
+        f"history disk, {devices} devices, a reading every {period_s:g} s: {used[1]:,} B in "
+        f"use after day 1 (file {files[1]:,} B), {used[3]:,} B after day 3 (file "
+        f"{files[3]:,} B; {counts}); {used[1] / devices:,.0f} B per device for the first "
+        f"day (the last hour of readings included), then {per_day:,.0f} B per device per "
+        f"further day (1-minute and 15-minute means)"
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("ingest", "sweep", "views", "shedding", "disk"))
+    parser.add_argument(
+        "what", choices=("ingest", "sweep", "write", "roll", "views", "shedding", "disk")
+    )
     parser.add_argument("--houses", type=int, default=10_000)
     parser.add_argument("--consumers", type=int, default=10)
     parser.add_argument("--messages", type=int, default=200_000)
@@ -218,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         ingest(args.houses, args.consumers, args.messages, args.passes, args.sweep_s)
     elif args.what == "sweep":
         sweep(args.houses, args.consumers)
+    elif args.what == "write":
+        write(args.houses)
+    elif args.what == "roll":
+        roll(args.houses)
     elif args.what == "views":
         views(args.houses, args.consumers)
     elif args.what == "shedding":

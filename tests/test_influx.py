@@ -92,7 +92,7 @@ def test_samples_reach_influxdb_and_wait_while_it_is_down(influx: str) -> None:
     export = InfluxExport(influx, 0)
     export.start(bus, thread=False)
     now = time.time()
-    bus.publish(EnergySampled([(1, 1, 2, now - 2, 1480.5), (1, 0, 0, now - 2, -300.0)]))
+    bus.publish(EnergySampled.of([(1, 1, 2, now - 2, 1480.5), (1, 0, 0, now - 2, -300.0)]))
     assert export.flush() == 2
     result = _query(influx, "SELECT power_w FROM energrid WHERE house = '1' AND kind = 'consumer'")
     assert result["results"][0]["series"][0]["values"][0][1] == 1480.5
@@ -102,7 +102,7 @@ def test_samples_reach_influxdb_and_wait_while_it_is_down(influx: str) -> None:
 
     down = InfluxExport(f"http://127.0.0.1:{free_port()}", 0)  # nothing listens there
     down.start(bus, thread=False)
-    bus.publish(EnergySampled([(1, 1, 2, now - 1, 10.0)]))
+    bus.publish(EnergySampled.of([(1, 1, 2, now - 1, 10.0)]))
     assert down.flush() == 0 and down.failures == 1 and len(down.kept) == 1
     down.write_url = export.write_url  # the database is back
     assert down.flush() == 1 and not down.kept

@@ -102,7 +102,7 @@ class ManageCommands:
             else:
                 kind, device = "house", 0
                 title = w("plot.house", h=house)
-        self.server.energy.sweep()  # what is still in memory is part of the picture
+        self.server.energy.sweep([house])  # what is still in memory is part of the picture
         history.flush()
         end = self.server.clock()
         start = end - span

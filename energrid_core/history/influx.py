@@ -1,6 +1,7 @@
 """Optional export of the samples to InfluxDB: line protocol over HTTP (`--influx-url`).
 
-The part hears the same samples as the history (`EnergySampled`) and keeps them in memory; a
+The part hears the same samples as the history (`EnergySampled`) and keeps their blocks in
+memory (unpacked only when posted, on its own thread); a
 thread of its own posts them every `flush_s` to `<url>/write?db=<database>&precision=ms` (the
 InfluxDB 1.x write API, which InfluxDB 2 also serves for 1.x clients), one request a block.
 A block the server refuses or cannot take (down, unreachable) is kept for the next try, up to
@@ -8,6 +9,7 @@ A block the server refuses or cannot take (down, unreachable) is kept for the ne
 
 Lines: `energrid,neighborhood=0,house=1,kind=consumer,device=2 power_w=1480.5 <ms>`; a house's
 net draw has kind=house, device=0 and the field `net_w` (imported above zero, exported below).
+Watts are written to 7 significant digits, what a block's 32-bit floats hold.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 
 from energrid_core.events import Bus
 from energrid_core.manage.energy import SAMPLE_KINDS, EnergySampled
+from energrid_core.manage.samples import Block, Sample, unpack
 from energrid_core.periodic import Periodic
 
 log = logging.getLogger("energrid.influx")
@@ -28,11 +31,11 @@ log = logging.getLogger("energrid.influx")
 TIMEOUT_S = 5.0
 
 
-def line(neighborhood: int, sample: tuple[int, int, int, float, float]) -> str:
+def line(neighborhood: int, sample: Sample) -> str:
     house, kind, device, t, watts = sample
     field = "net_w" if kind == 0 else "power_w"
     tags = f"neighborhood={neighborhood},house={house},kind={SAMPLE_KINDS[kind]},device={device}"
-    return f"energrid,{tags} {field}={float(watts)!r} {round(t * 1000)}"
+    return f"energrid,{tags} {field}={watts:.7g} {round(t * 1000)}"
 
 
 class InfluxExport:
@@ -54,7 +57,7 @@ class InfluxExport:
         self.flush_s = flush_s
         self.max_pending = max_pending
         self.post = post or _post
-        self.pending: deque[list[tuple[int, int, int, float, float]]] = deque()
+        self.pending: deque[list[Block]] = deque()
         self.kept: list[str] = []  # lines of a block that could not be written
         self.written = 0
         self.dropped = 0
@@ -72,14 +75,16 @@ class InfluxExport:
         self.flush()
 
     def on_samples(self, event: EnergySampled) -> None:
-        self.pending.append(event.samples)
+        self.pending.append(event.blocks)
 
     def flush(self) -> int:
         """Post what is waiting in one request; returns how many lines went."""
         pending = self.pending
         lists = [pending.popleft() for _ in range(len(pending))]
         n = self.neighborhood
-        lines = self.kept + [line(n, sample) for one in lists for sample in one]
+        lines = self.kept + [
+            line(n, sample) for one in lists for block in one for sample in unpack(block)
+        ]
         self.kept = []
         if not lines:
             return 0

@@ -1,10 +1,11 @@
 """The part that records readings into the history: samples in, blocks out.
 
 It hears the samples each energy sweep integrated (`EnergySampled`: every device's new
-reading as watts and each house's net draw, at most one per device per sweep, 1 s) and keeps
-them in memory: nothing on paho's thread. A thread of its own writes them every `flush_s` in one
-transaction and rolls the tiers every `roll_s`. At most one flush interval of samples is lost by
-a crash; a clean stop writes what is pending.
+reading as watts and each house's net draw, at most one per device per sweep, 1 s, packed in
+one block per house) and keeps the blocks in memory: nothing on paho's thread. A thread of its
+own writes them every `flush_s` in one transaction, a row per block, and rolls the tiers every
+`roll_s`. At most one flush interval of samples is lost by a crash; a clean stop writes what is
+pending.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from collections.abc import Callable
 
 from energrid_core.errors import EnergridError
 from energrid_core.events import Bus
-from energrid_core.history.store import HistoryStore, Sample
+from energrid_core.history.store import HistoryStore
 from energrid_core.manage.energy import EnergySampled
+from energrid_core.manage.samples import Block, count
 from energrid_core.periodic import Periodic
 
 log = logging.getLogger("energrid.history")
 
-MAX_PENDING = 2_000_000  # samples kept when the disk cannot keep up; the oldest are dropped
+MAX_PENDING = 200_000  # blocks kept when the disk cannot keep up (2 million samples or so)
 
 
 class HistoryRecorder:
@@ -37,11 +39,11 @@ class HistoryRecorder:
         self.clock = clock
         self.flush_s = flush_s
         self.roll_s = roll_s
-        # Each sweep's list as it came: appends on the sweeping thread and pops on the
+        # Each sweep's blocks as they came: appends on the sweeping thread and pops on the
         # writer's need no lock of ours (a deque), and cost one operation per sweep.
-        self.pending: deque[list[Sample]] = deque()
-        self.dropped = 0
-        self.written = 0
+        self.pending: deque[list[Block]] = deque()
+        self.dropped = 0  # samples
+        self.written = 0  # samples
         self._rounds = Periodic(
             "energrid-history", lambda: self.flush_s, self._round, log, "history writing failed"
         )
@@ -55,27 +57,28 @@ class HistoryRecorder:
         self.flush()
 
     def on_samples(self, event: EnergySampled) -> None:
-        self.pending.append(event.samples)
+        self.pending.append(event.blocks)
 
     def flush(self) -> int:
         """Write what is pending in one transaction; returns how many samples."""
         pending = self.pending
         lists = [pending.popleft() for _ in range(len(pending))]
-        count = sum(len(one) for one in lists)
-        while count > MAX_PENDING and len(lists) > 1:  # the disk cannot keep up: oldest go
+        blocks = sum(len(one) for one in lists)
+        while blocks > MAX_PENDING and len(lists) > 1:  # the disk cannot keep up: oldest go
             dropped = lists.pop(0)
-            count -= len(dropped)
-            self.dropped += len(dropped)
-        if not count:
+            blocks -= len(dropped)
+            self.dropped += count(dropped)
+        if not blocks:
             return 0
         try:
-            self.store.append(itertools.chain.from_iterable(lists))
+            self.store.append_blocks(itertools.chain.from_iterable(lists))
         except EnergridError as exc:
             log.warning("%s (kept for the next try)", exc)
             pending.extendleft(reversed(lists))
             return 0
-        self.written += count
-        return count
+        written = sum(count(one) for one in lists)
+        self.written += written
+        return written
 
     def _round(self) -> None:
         """The thread's round: write what is pending, and roll the tiers when roll_s passed."""

@@ -20,18 +20,6 @@ WH_PER_WS = 1.0 / 3600.0
 
 
 @dataclass(slots=True)
-class Delta:
-    """What one sample added: the neighborhood adds these up without a pass over the houses."""
-
-    in_wh: float = 0.0
-    out_wh: float = 0.0
-    today_in_wh: float = 0.0
-    today_out_wh: float = 0.0
-    unmeasured_s: float = 0.0
-    today_unmeasured_s: float = 0.0
-
-
-@dataclass(slots=True)
 class EnergyCounter:
     in_wh: float = 0.0  # drawn since creation (consumed, imported)
     out_wh: float = 0.0  # delivered since creation (produced, exported)
@@ -44,43 +32,18 @@ class EnergyCounter:
     last_t: float | None = None
     last_w: float = 0.0
 
-    def add(self, t: float, power_w: float, gap_s: float, day_start: float) -> Delta:
-        """Integrate up to t with the power held since the last sample, then hold power_w."""
-        delta = Delta()
-        if day_start != self.day_start:
-            self.roll(day_start)
-        last_t = self.last_t
-        if last_t is None:
-            self.since = t
-        elif t > last_t:
-            span = t - last_t
-            today_span = max(0.0, t - (last_t if last_t > day_start else day_start))
-            if span > gap_s:
-                delta.unmeasured_s = span
-                delta.today_unmeasured_s = today_span
-                self.unmeasured_s += span
-                self.today_unmeasured_s += today_span
-            else:
-                power = self.last_w
-                wh = power * span * WH_PER_WS
-                today_wh = power * today_span * WH_PER_WS
-                if power >= 0.0:
-                    delta.in_wh, delta.today_in_wh = wh, today_wh
-                    self.in_wh += wh
-                    self.today_in_wh += today_wh
-                else:
-                    delta.out_wh, delta.today_out_wh = -wh, -today_wh
-                    self.out_wh -= wh
-                    self.today_out_wh -= today_wh
-        else:  # a sample at or before the last one: hold its power, integrate nothing
-            self.last_w = power_w
-            return delta
-        self.last_t = t
-        self.last_w = power_w
-        return delta
+    def add(
+        self,
+        t: float,
+        power_w: float,
+        gap_s: float,
+        day_start: float,
+        total: EnergyCounter | None = None,
+    ) -> None:
+        """Integrate up to t with the power held since the last sample, then hold power_w.
 
-    def step(self, t: float, power_w: float, gap_s: float, day_start: float) -> None:
-        """add() without the Delta: a device's counter, on the sweep's path."""
+        total, if given, gets the same energy and unmeasured time added (the neighborhood's
+        counter, the sum of its houses': no pass over the houses to keep it)."""
         if day_start != self.day_start:
             self.roll(day_start)
         last_t = self.last_t
@@ -94,30 +57,39 @@ class EnergyCounter:
             if span > gap_s:
                 self.unmeasured_s += span
                 self.today_unmeasured_s += today_span
+                if total is not None:
+                    total.take(0.0, 0.0, span, today_span, day_start)
             else:
-                power = self.last_w
-                if power >= 0.0:
-                    self.in_wh += power * span * WH_PER_WS
-                    self.today_in_wh += power * today_span * WH_PER_WS
+                wh = self.last_w * span * WH_PER_WS
+                today_wh = self.last_w * today_span * WH_PER_WS
+                if wh >= 0.0:
+                    self.in_wh += wh
+                    self.today_in_wh += today_wh
                 else:
-                    self.out_wh -= power * span * WH_PER_WS
-                    self.today_out_wh -= power * today_span * WH_PER_WS
-        else:
+                    self.out_wh -= wh
+                    self.today_out_wh -= today_wh
+                if total is not None:
+                    total.take(wh, today_wh, 0.0, 0.0, day_start)
+        else:  # a sample at or before the last one: hold its power, integrate nothing
             self.last_w = power_w
             return
         self.last_t = t
         self.last_w = power_w
 
-    def take(self, delta: Delta, day_start: float) -> None:
-        """Add another counter's delta (the neighborhood's total of its houses)."""
+    def take(
+        self, wh: float, today_wh: float, unmeasured_s: float, today_s: float, day_start: float
+    ) -> None:
+        """Add what another counter integrated (signed Wh: drawn above zero, delivered below)."""
         if day_start != self.day_start:
             self.roll(day_start)
-        self.in_wh += delta.in_wh
-        self.out_wh += delta.out_wh
-        self.today_in_wh += delta.today_in_wh
-        self.today_out_wh += delta.today_out_wh
-        self.unmeasured_s += delta.unmeasured_s
-        self.today_unmeasured_s += delta.today_unmeasured_s
+        if wh >= 0.0:
+            self.in_wh += wh
+            self.today_in_wh += today_wh
+        else:
+            self.out_wh -= wh
+            self.today_out_wh -= today_wh
+        self.unmeasured_s += unmeasured_s
+        self.today_unmeasured_s += today_s
 
     def roll(self, day_start: float) -> None:
         """A new day: today's values start again from zero."""

@@ -48,7 +48,7 @@ from energrid_core.events import (
     ReadingApplied,
     WireCommand,
 )
-from energrid_core.manage.energy import EnergyTracker
+from energrid_core.manage.energy import EnergySampled, EnergyTracker
 from energrid_core.model import House, Neighborhood
 from energrid_core.state.availability_sweep import AvailabilitySweep
 from energrid_core.state.neighborhood import NeighborhoodState
@@ -171,6 +171,17 @@ class StatePublisher:
         """In the MQTT thread, after a message changed the house."""
         self.mark_house(event.house)
 
+    def on_energy(self, event: EnergySampled) -> None:
+        """(the energy sweep's thread) The houses whose counters took new readings: their
+        topics go out again, so that their energy includes what was just integrated (without
+        this it showed the energy up to the reading before, since a reading's own mark is
+        flushed before the sweep integrates it)."""
+        with self._cond:
+            self.stats.changes_marked += len(event.blocks)
+            self._dirty.update(event.houses())
+            self._dirty.add(NEIGHBORHOOD)
+            self._cond.notify()
+
     def on_command(self, event: CommandChanged) -> None:
         """A command changed: its device's topic shows it."""
         self.mark_house(event.command.house)
@@ -214,6 +225,7 @@ class StatePublisher:
             bus.subscribe(ReadingApplied, self.on_reading),
             bus.subscribe(WireCommand, self.on_reading),
             bus.subscribe(CommandChanged, self.on_command),
+            bus.subscribe(EnergySampled, self.on_energy),
             bus.subscribe(PublishAcknowledged, self.on_published),
             bus.subscribe(ConnectionChanged, self.on_connection),
         ]

@@ -33,10 +33,11 @@ def run_headless(
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    status = 0
     # The connection's lines read [broker] as in the shell (README: one form, `[broker] text`).
     broker_log = logging.getLogger("energrid.broker")
     on_connection = lambda _up, text: broker_log.info("%s", text)  # noqa: E731
+
+    reporters: list[StatsReporter] = []
 
     def before_connecting(server: GridServer) -> None:
         # Commands settled right after the connection (journaled by an earlier run) are logged.
@@ -44,16 +45,33 @@ def run_headless(
         server.bus.subscribe(AlarmChanged, _log_alarm_event)
         if prepare is not None:
             prepare(server)
+        if settings.stats_interval_s > 0:  # its first line comes before what the connect brings
+            reporters.append(StatsReporter(server, settings.stats_interval_s).start())
 
+    try:
+        status = _serve(settings, stop, on_connection, before_connecting, reporters)
+    finally:
+        for reporter in reporters:
+            reporter.stop()
+    return status
+
+
+def _serve(
+    settings: Settings,
+    stop: threading.Event,
+    on_connection: Callable[[bool, str], None],
+    before_connecting: Callable[[GridServer], None],
+    reporters: list[StatsReporter],
+) -> int:
+    """Run until stopped or failed; the stats reporter (started before the connect) stops
+    before the last line, so that its last line comes before "stopped"."""
+    status = 0
     with running_server(settings, on_connection, before_connecting) as server:
         server.notice_rejections_every(10.0)  # a service's log says why readings are refused
         log.info(
             "Energrid running headless on neighborhood %s; SIGINT or SIGTERM stops it",
             settings.neighborhood,
         )
-        reporter = None
-        if settings.stats_interval_s > 0:
-            reporter = StatsReporter(server, settings.stats_interval_s).start()
         while not stop.wait(0.2):
             if server.failed.is_set():
                 log.error("stopping: %s", server.failure)
@@ -62,7 +80,7 @@ def run_headless(
             if server.connection_status().gave_up is not None:  # said already, in one line
                 status = 2
                 break
-        if reporter is not None:
+        for reporter in reporters:
             reporter.stop()
         stats = server.stats_snapshot()
         log.info(

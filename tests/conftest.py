@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -173,3 +174,15 @@ def mqtt_client(broker: MosquittoProcess) -> Iterator[TestClient]:
     client = TestClient(broker.port, broker.host)
     yield client
     client.close()
+
+
+@pytest.fixture
+def headless_leaves_no_trace() -> Iterator[None]:
+    """run_headless sets signal handlers and the 'energrid' logger: put them back."""
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    logger = logging.getLogger("energrid")
+    saved = (list(logger.handlers), logger.propagate, logger.level)
+    yield
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+    logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]

@@ -8,11 +8,8 @@
 
 from __future__ import annotations
 
-import logging
-import signal
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -157,18 +154,6 @@ def test_a_newer_command_from_another_client_wins_over_one_journaled_before_a_cr
     finally:
         other.close()
         board.close()
-
-
-@pytest.fixture
-def headless_leaves_no_trace() -> Iterator[None]:
-    """run_headless sets signal handlers and the 'energrid' logger: put them back."""
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    logger = logging.getLogger("energrid")
-    saved = (list(logger.handlers), logger.propagate, logger.level)
-    yield
-    for sig, handler in handlers.items():
-        signal.signal(sig, handler)
-    logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]
 
 
 @pytest.mark.usefixtures("headless_leaves_no_trace")

@@ -7,10 +7,7 @@ comes back under and restores, and its log says each of those once (a raise as a
 
 from __future__ import annotations
 
-import logging
-import signal
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -24,18 +21,6 @@ from energrid_core.topics import house_topic
 
 NEIGHBORHOOD = 4712
 STEP_TIMEOUT_S = 30.0
-
-
-@pytest.fixture
-def headless_leaves_no_trace() -> Iterator[None]:
-    """run_headless sets signal handlers and the 'energrid' logger: put them back."""
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    logger = logging.getLogger("energrid")
-    saved = (list(logger.handlers), logger.propagate, logger.level)
-    yield
-    for sig, handler in handlers.items():
-        signal.signal(sig, handler)
-    logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]
 
 
 @pytest.mark.usefixtures("headless_leaves_no_trace")

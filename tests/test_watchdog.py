@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-import signal
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -100,18 +97,6 @@ def test_a_dead_network_thread_is_restarted_and_readings_flow_again(
         assert server.client.connects == 2 and server.client.loop_restarts == 1
         board.close()
     assert any("network thread stopped; restarted it (1 of 3" in text for text in notices)
-
-
-@pytest.fixture
-def headless_leaves_no_trace() -> Iterator[None]:
-    """run_headless sets signal handlers and the 'energrid' logger: put them back."""
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    logger = logging.getLogger("energrid")
-    saved = (list(logger.handlers), logger.propagate, logger.level)
-    yield
-    for sig, handler in handlers.items():
-        signal.signal(sig, handler)
-    logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.properties import Properties
 
 from energrid_core.mqtt.receive import ENABLED, FastReceive
 
@@ -60,15 +61,17 @@ class BulkSend(FastReceive):
         return self._packet_queue(0, data, 0, 0)
 
     def publish_bulk(
-        self, messages: Messages, retain: bool, properties: bytes, paho_properties: object
+        self, messages: Messages, retain: bool, properties: Properties | None
     ) -> MQTTErrorCode:
-        """QoS 0 messages in one write (paho's own publish, one by one, with another release)."""
+        """QoS 0 messages in one write (paho's own publish, one by one, with another release);
+        `properties` go with every message that has a payload."""
         if not ENABLED:
             rc = MQTTErrorCode.MQTT_ERR_SUCCESS
             for topic, payload in messages:
-                kept = paho_properties if payload else None
-                rc = self.publish(topic, payload, 0, retain, properties=kept).rc  # type: ignore[arg-type]
+                kept = properties if payload else None
+                rc = self.publish(topic, payload, 0, retain, properties=kept).rc
                 if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                     return rc
             return rc
-        return self.queue_bytes(publish_packets(messages, retain, properties))
+        packed = b"\x00" if properties is None else properties.pack()
+        return self.queue_bytes(publish_packets(messages, retain, packed))

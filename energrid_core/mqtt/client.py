@@ -327,8 +327,7 @@ class GridClient:
         MQTT 5 Content Type property (the state topics say application/json).
         """
         prompt = prompt and qos > 0
-        if not self.connected:
-            raise BrokerUnavailableError(note("link.not connected", address=self.address))
+        self._require_connection()
         properties = publish_properties(content_type, expiry_s)
         if prompt:
             self._prompt.begin(self._client.socket())
@@ -349,15 +348,15 @@ class GridClient:
     ) -> None:
         """QoS 0 messages handed to paho as one write (mqtt/bulk.py): the republish of a house's
         state after a connect. Raises BrokerUnavailableError when not connected."""
-        if not self.connected:
-            raise BrokerUnavailableError(
-                f"the broker at {self.address} is not connected: nothing was sent"
-            )
-        properties = publish_properties(content_type, None)
-        packed = b"\x00" if properties is None else properties.pack()
-        rc = self._client.publish_bulk(messages, retain, packed, properties)
+        self._require_connection()
+        rc = self._client.publish_bulk(messages, retain, publish_properties(content_type, None))
         if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             raise BrokerUnavailableError(f"state not handed over: {mqtt.error_string(rc)}")
+
+    def _require_connection(self) -> None:
+        """Raise BrokerUnavailableError, nothing handed over, when not connected."""
+        if not self.connected:
+            raise BrokerUnavailableError(note("link.not connected", address=self.address))
 
     def add_request_route(
         self, topic: str, handler: Callable[[bytes, str | None, bytes | None], None]

@@ -18,13 +18,11 @@ import logging
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import deque
 from collections.abc import Callable
 
-from energrid_core.events import Bus
-from energrid_core.manage.energy import SAMPLE_KINDS, EnergySampled
-from energrid_core.manage.samples import Block, Sample, unpack
-from energrid_core.periodic import Periodic
+from energrid_core.history.sampled import SampledPart
+from energrid_core.manage.energy import SAMPLE_KINDS
+from energrid_core.manage.samples import Sample, unpack
 
 log = logging.getLogger("energrid.influx")
 
@@ -38,7 +36,7 @@ def line(neighborhood: int, sample: Sample) -> str:
     return f"energrid,{tags} {field}={watts:.7g} {round(t * 1000)}"
 
 
-class InfluxExport:
+class InfluxExport(SampledPart):
     def __init__(
         self,
         url: str,
@@ -53,34 +51,19 @@ class InfluxExport:
             raise ValueError(f"--influx-url must be http(s)://host:port, not {url!r}")
         query = urllib.parse.urlencode({"db": database, "precision": "ms"})
         self.write_url = f"{url.rstrip('/')}/write?{query}"
+        super().__init__("energrid-influx", flush_s, self.flush, log, "InfluxDB export failed")
         self.neighborhood = neighborhood
-        self.flush_s = flush_s
         self.max_pending = max_pending
         self.post = post or _post
-        self.pending: deque[list[Block]] = deque()
         self.kept: list[str] = []  # lines of a block that could not be written
         self.written = 0
         self.dropped = 0
         self.failures = 0
         self._failing = False
-        self._rounds = Periodic(
-            "energrid-influx", lambda: self.flush_s, self.flush, log, "InfluxDB export failed"
-        )
-
-    def start(self, bus: Bus, thread: bool = True) -> None:
-        self._rounds.start([bus.subscribe(EnergySampled, self.on_samples)], thread)
-
-    def stop(self) -> None:
-        self._rounds.stop()
-        self.flush()
-
-    def on_samples(self, event: EnergySampled) -> None:
-        self.pending.append(event.blocks)
 
     def flush(self) -> int:
         """Post what is waiting in one request; returns how many lines went."""
-        pending = self.pending
-        lists = [pending.popleft() for _ in range(len(pending))]
+        lists = self.take()
         n = self.neighborhood
         lines = self.kept + [
             line(n, sample) for one in lists for block in one for sample in unpack(block)

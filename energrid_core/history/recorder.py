@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections import deque
 from collections.abc import Callable
 
 from energrid_core.errors import EnergridError
-from energrid_core.events import Bus
+from energrid_core.history.sampled import SampledPart
 from energrid_core.history.store import HistoryStore
-from energrid_core.manage.energy import EnergySampled
-from energrid_core.manage.samples import Block, count
-from energrid_core.periodic import Periodic
+from energrid_core.manage.samples import count
 
 log = logging.getLogger("energrid.history")
 
 MAX_PENDING = 200_000  # blocks kept when the disk cannot keep up (2 million samples or so)
 
 
-class HistoryRecorder:
+class HistoryRecorder(SampledPart):
     def __init__(
         self,
         store: HistoryStore,
@@ -37,32 +34,15 @@ class HistoryRecorder:
     ) -> None:
         self.store = store
         self.clock = clock
-        self.flush_s = flush_s
+        super().__init__("energrid-history", flush_s, self._round, log, "history writing failed")
         self.roll_s = roll_s
-        # Each sweep's blocks as they came: appends on the sweeping thread and pops on the
-        # writer's need no lock of ours (a deque), and cost one operation per sweep.
-        self.pending: deque[list[Block]] = deque()
         self.dropped = 0  # samples
         self.written = 0  # samples
-        self._rounds = Periodic(
-            "energrid-history", lambda: self.flush_s, self._round, log, "history writing failed"
-        )
         self._next_roll = 0.0
-
-    def start(self, bus: Bus, thread: bool = True) -> None:
-        self._rounds.start([bus.subscribe(EnergySampled, self.on_samples)], thread)
-
-    def stop(self) -> None:
-        self._rounds.stop()
-        self.flush()
-
-    def on_samples(self, event: EnergySampled) -> None:
-        self.pending.append(event.blocks)
 
     def flush(self) -> int:
         """Write what is pending in one transaction; returns how many samples."""
-        pending = self.pending
-        lists = [pending.popleft() for _ in range(len(pending))]
+        lists = self.take()
         blocks = sum(len(one) for one in lists)
         while blocks > MAX_PENDING and len(lists) > 1:  # the disk cannot keep up: oldest go
             dropped = lists.pop(0)
@@ -74,7 +54,7 @@ class HistoryRecorder:
             self.store.append_blocks(itertools.chain.from_iterable(lists))
         except EnergridError as exc:
             log.warning("%s (kept for the next try)", exc)
-            pending.extendleft(reversed(lists))
+            self.pending.extendleft(reversed(lists))
             return 0
         written = sum(count(one) for one in lists)
         self.written += written

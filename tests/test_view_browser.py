@@ -4,6 +4,7 @@ and is shown confirmed, the server's death shown at once, a 1,000-house grid who
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -315,14 +316,17 @@ def test_kill_9_of_energrid_shows_offline_in_the_page(demo_page: DemoPage) -> No
     )
 
 
-def test_a_1000_house_grid_is_whole_in_the_page(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def own_site(tmp_path: Path, neighborhood: int) -> Iterator[tuple[GridServer, ViewServer]]:
+    """A Mosquitto from the shipped conf, a connected server and a view server (not started),
+    on free ports of their own; all stopped after."""
     mqtt_port, ws_port, view_port = free_ports(3)
     settings = Settings(
         mqtt_port=mqtt_port,
         ws_port=ws_port,
         view_port=view_port,
         state_dir=tmp_path / "state",
-        neighborhood=7,
+        neighborhood=neighborhood,
     )
     broker = ManagedBroker(settings)
     broker.start()
@@ -330,6 +334,15 @@ def test_a_1000_house_grid_is_whole_in_the_page(tmp_path: Path) -> None:
     view = ViewServer(page_config(settings), 0)
     try:
         assert server.start(TIMEOUT_S)
+        yield server, view
+    finally:
+        view.stop()
+        server.stop()
+        broker.stop()
+
+
+def test_a_1000_house_grid_is_whole_in_the_page(tmp_path: Path) -> None:
+    with own_site(tmp_path, neighborhood=7) as (server, view):
         for house in server.new_houses(BIG_GRID_HOUSES):
             server.new_consumers(house.identifier, 10, "LED")
             server.new_suppliers(house.identifier, 1, "Solar Panel")
@@ -347,10 +360,6 @@ def test_a_1000_house_grid_is_whole_in_the_page(tmp_path: Path) -> None:
             assert (
                 driver.execute_script("return window.energridView.scene.labels.sprites.size") == 0
             )
-    finally:
-        view.stop()
-        server.stop()
-        broker.stop()
 
 
 def test_the_secure_profile_page_logs_in_with_a_client_account(site: SecureSite) -> None:
@@ -386,20 +395,7 @@ def test_the_secure_profile_page_logs_in_with_a_client_account(site: SecureSite)
 def test_without_webgl_the_page_says_so_and_the_panel_works(tmp_path: Path) -> None:
     """A browser without WebGL left the 3D area dark and silent (and the page's frame loop, which
     renders the panel too, never started): now one line says why, and the panel still works."""
-    mqtt_port, ws_port, view_port = free_ports(3)
-    settings = Settings(
-        mqtt_port=mqtt_port,
-        ws_port=ws_port,
-        view_port=view_port,
-        state_dir=tmp_path / "state",
-        neighborhood=8,
-    )
-    broker = ManagedBroker(settings)
-    broker.start()
-    server = GridServer(Settings(**{**settings.__dict__, "start_broker": False}))
-    view = ViewServer(page_config(settings), 0)
-    try:
-        assert server.start(TIMEOUT_S)
+    with own_site(tmp_path, neighborhood=8) as (server, view):
         server.new_houses(1)
         server.new_consumers(1, 1, "Lamp")
         wait_for(server.state.idle, "the server to publish the grid")
@@ -416,7 +412,3 @@ def test_without_webgl_the_page_says_so_and_the_panel_works(tmp_path: Path) -> N
                 lambda: server.ledger.latest(1, "consumer", 1) is not None,
                 "the panel's command to reach the server",
             )
-    finally:
-        view.stop()
-        server.stop()
-        broker.stop()

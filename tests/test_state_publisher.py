@@ -494,3 +494,40 @@ def test_bulk_messages_wait_while_the_client_queue_is_full() -> None:
     flushing.join(TIMEOUT_S)
     assert not flushing.is_alive()
     assert {HOUSE, LAMP, HOUSE_2} <= set(bulk.topics())
+
+
+def test_over_the_budget_the_next_cycle_rests_until_a_share_of_it_is_back() -> None:
+    """Each cycle costs O(marked houses): over the budget, cycling at 50 a second to flush a
+    house or two each time took a fifth of a core from the ingest at 10,000 houses."""
+    rig = Rig(payloads_per_s=4.0)
+    rig.connect_and_flush()  # house 1 took the whole budget; house 2 waits
+    publisher = rig.publisher
+    with publisher._cond:
+        wait = publisher._refill_wait_s(rig.clock.now)
+    assert wait == pytest.approx(state_publisher.REFILL_SHARE - publisher._tokens / 4.0)
+    assert wait > 0
+    rig.clock.advance(wait)
+    with publisher._cond:
+        assert publisher._refill_wait_s(rig.clock.now) == pytest.approx(0.0)
+    publisher.run_once()  # house 2 goes out: nothing is left for lack of budget
+    with publisher._cond:
+        assert publisher._refill_wait_s(rig.clock.now) == 0.0
+
+
+def test_a_rest_ends_at_once_for_a_connect_but_not_for_marks() -> None:
+    rig = Rig()
+    publisher = rig.publisher
+    ended = threading.Event()
+
+    def rest() -> None:
+        with publisher._cond:
+            publisher._rest_until(rig.clock.now + 3600.0)  # the fake clock never gets there
+        ended.set()
+
+    resting = threading.Thread(target=rest, daemon=True)
+    resting.start()
+    rig.reading(c0=2000, c1=900)  # a mark notifies the thread: the rest goes on
+    assert not ended.wait(0.2)
+    publisher.connection(True)  # a connect republishes: the rest ends
+    assert ended.wait(TIMEOUT_S)
+    resting.join(TIMEOUT_S)

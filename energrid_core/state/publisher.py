@@ -15,7 +15,8 @@ client only while fewer than `STATE_WINDOW` of ours await the broker's acknowled
 at most 20 QoS 1 messages at a time and queues the rest in order, so without the window an
 operator's command would wait behind every state message queued before it; with it, a command
 finds a free slot and leaves at once. Houses over the budget stay marked and go out in a later
-cycle with their latest values, so coalescing only deepens.
+cycle with their latest values, so coalescing only deepens; that cycle waits until a fifth of
+a second's budget is back (REFILL_SHARE), since a cycle's cost grows with the houses marked.
 
 The republish after a connect is the exception to both: every house goes out in one pass,
 outside the budget, through `bulk_sink` (QoS 0: no acknowledgement to wait for or to handle;
@@ -67,6 +68,12 @@ log = logging.getLogger("energrid.state")
 
 NEIGHBORHOOD = 0  # the neighborhood topic's key among the houses (numbered from 1)
 MIN_CYCLE_S = 0.02  # the thread runs at most 50 cycles a second, whatever the traffic
+# Over the budget, the next cycle waits until this share of a second's budget has come back.
+# A cycle costs O(marked houses) whatever it flushes (it sorts them for fairness and puts the
+# rest back): at 10,000 houses kept marked by a busy grid, 50 cycles a second of a few houses
+# each took 22-30 % of a core from the thread that applies the readings; 5 cycles of 55 houses
+# publish as much.
+REFILL_SHARE = 0.2
 MAX_WAIT_S = 1.0
 STATE_WINDOW = 16  # our messages awaiting a PUBACK above which state waits; paho sends 20
 ROOM_POLL_S = 0.1  # how often a wait for the window re-checks the connection
@@ -153,6 +160,7 @@ class StatePublisher:
         self._room = threading.Event()  # set on every acknowledgement while a send waits
         self._tokens = max_payloads_per_s
         self._tokens_at: float | None = None
+        self._short = False  # the last cycle left houses marked for lack of budget
 
     # --- marking (any thread, O(1)) ------------------------------------------------------------
 
@@ -262,15 +270,37 @@ class StatePublisher:
             with self._cond:  # a mark wakes the wait early; cycles stay MIN_CYCLE_S apart
                 if not self._stopping:
                     self._cond.wait(self._wait_s(self.monotonic()))
-                rest = MIN_CYCLE_S - (self.monotonic() - started)
-                if rest > 0 and not self._stopping:
-                    self._cond.wait(rest)
+                now = self.monotonic()
+                self._rest_until(max(started + MIN_CYCLE_S, now + self._refill_wait_s(now)))
+
+    def _rest_until(self, deadline: float) -> None:
+        """Wait until deadline; under _cond. Marks do not end the rest (they are what it lets
+        pile up), stopping, a connect, removals and the online announce do."""
+        while not (self._stopping or self._urgent()):
+            left = deadline - self.monotonic()
+            if left <= 0:
+                return
+            self._cond.wait(left)
+
+    def _urgent(self) -> bool:
+        """Work that must not wait for the budget; under _cond."""
+        return bool(self._clears or self._republish or self._announce_at is not None)
+
+    def _refill_wait_s(self, now: float) -> float:
+        """Seconds until REFILL_SHARE of the budget is back, when the last cycle had to leave
+        houses for lack of it (0 otherwise, and while the republish after a connect, outside
+        the budget, is under way); under _cond."""
+        if not self._short or self._resync or self._tokens_at is None:
+            return 0.0
+        tokens = self._tokens + (now - self._tokens_at) * self.max_payloads_per_s
+        missing = REFILL_SHARE * self.max_payloads_per_s - tokens
+        return max(0.0, missing / self.max_payloads_per_s)
 
     def _wait_s(self, now: float) -> float:
         """Seconds until the next cycle has work; called under _cond."""
         wake = [self._next_sweep - now, MAX_WAIT_S]
         if self._connected:
-            if self._clears or self._republish or self._announce_at is not None:
+            if self._urgent():
                 return 0.0
             if len(self._dirty) > 64:  # many waiting: the next cycle (MIN_CYCLE_S) has work
                 return 0.0
@@ -364,6 +394,7 @@ class StatePublisher:
                 self._tokens -= self._flush(NEIGHBORHOOD, now)
                 self._resync.discard(NEIGHBORHOOD)
                 due.remove(NEIGHBORHOOD)
+            self._short = bool(due)
             if due:  # over the budget: they stay marked, with their latest values to come
                 self.stats.deferred += 1
                 with self._cond:

@@ -424,3 +424,31 @@ def test_bulk_with_another_paho_release_goes_through_paho_s_publish(
         assert sorted(item[:2] for item in got) == [(f"{prefix}/a", b"1"), (f"{prefix}/b", b"2")]
     finally:
         watcher.stop()
+
+
+def test_a_command_queued_during_a_burst_leaves_before_the_next_read(
+    receiver: Receiver,
+) -> None:
+    """A publish queued by another thread (here: while the first message is handled) is
+    written between two reads of one loop_read, not after the loop_read's last read."""
+    client = receiver.client
+    client._thread = threading.current_thread()  # as with loop_start(): publish only queues
+    command = encode(Message("cmd", b"on", 0))
+    seen_on_the_wire: list[bool] = []
+    handle = receiver._raw
+
+    def raw(topic, payload, qos, retain, dup, mid, properties) -> None:  # noqa: ANN001
+        handle(topic, payload, qos, retain, dup, mid, properties)
+        if len(receiver.got) == 1:
+            client._packet_queue(PacketTypes.PUBLISH, command, 0, 0)
+        if len(receiver.got) == 400:  # the third read's worth (about 160 messages a read)
+            seen_on_the_wire.append(_readable(receiver.theirs))
+
+    client.on_publish_raw = raw
+    sent = [Message("t", b"%05d" % n + b"." * 90, 0) for n in range(900)]
+    receiver.theirs.sendall(b"".join(encode(m) for m in sent))
+    receiver.theirs.setblocking(False)  # _readable peeks without waiting
+    assert client.loop_read() == MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert len(receiver.got) > 400, "one loop_read takes several reads"
+    assert seen_on_the_wire == [True]
+    assert receiver.theirs.recv(65536) == command

@@ -13,7 +13,9 @@ QoS 2, the session) and replaces three methods:
 - `_packet_read` reads up to `RECV_BYTES` at once into a buffer and cuts packets out of it;
 - `loop_read` handles every complete packet of the buffer before returning (at most
   `REFILLS_PER_LOOP` reads of the socket, so writes and keepalive get their turn, and never
-  with a whole packet left in the buffer, where `select()` could not see it);
+  with a whole packet left in the buffer, where `select()` could not see it); what another
+  thread queued to send meanwhile is written between two reads, so that a command typed
+  during a burst waits for one read's worth of messages, not four;
 - a PUBLISH at QoS 0 or 1 goes straight to `on_publish_raw(topic, payload, qos, retain, dup,
   mid, properties)`, its properties parsed only when there are some, and the PUBACKs of one
   `loop_read` leave as one write, after their messages were handled (as paho acknowledges).
@@ -147,6 +149,12 @@ class FastReceive(mqtt.Client):
     def _refill(self) -> MQTTErrorCode:
         if self._refills >= REFILLS_PER_LOOP:
             return MQTTErrorCode.MQTT_ERR_AGAIN
+        if self._refills and self._out_packet:
+            # Something was queued to send (an operator's command) while this loop_read
+            # handled a read's worth (~130 messages): it leaves now, not after the last read.
+            self.loop_write()
+            if self._sock is None:  # the write lost the connection (paho has said so)
+                return MQTTErrorCode.MQTT_ERR_AGAIN
         self._refills += 1
         try:
             data = self._sock_recv(RECV_BYTES)

@@ -40,6 +40,7 @@ from energrid_core.grid_view import (
 from energrid_core.heap import settle
 from energrid_core.ingest import Ingest
 from energrid_core.instance import default_client_id, instance_id
+from energrid_core.lock_slices import ingest_first
 from energrid_core.manage import parts as manage_parts
 from energrid_core.model import Consumer, DeviceKind, House, Neighborhood, Supplier
 from energrid_core.mqtt.client import ClientOptions, GridClient
@@ -121,6 +122,7 @@ class GridServer:
         self.bindings = Bindings()
         self.bridge = AdapterBridge(self.bindings, self.ingest, n, settings.mains_voltage_v)
         self.client = GridClient(options, self.bridge.handle)
+        self._behind = self.client.behind  # one bound method: ingest_first forgets it by identity
         self.client.add_topic(neighborhood_filter(n))
         self.binder = DeviceBinder(self.grid, self.lock, self.store, self.client, self.bindings)
         self.binder.load()
@@ -205,6 +207,7 @@ class GridServer:
             target=self._housekeeping_loop, name="energrid-housekeeping", daemon=True
         )
         self._housekeeper.start()
+        ingest_first.follow(self._behind)
         for part in self.parts:
             part.start()
         self.manage.start(self.bus)
@@ -222,6 +225,7 @@ class GridServer:
         for part in reversed(self.parts):
             part.stop()
         self.client.stop()  # the broker then publishes our will: status offline
+        ingest_first.forget(self._behind)
         self.store.close()
 
     def _publish_state(self, topic: str, payload: bytes) -> None:

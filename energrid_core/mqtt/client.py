@@ -275,6 +275,11 @@ class GridClient:
         """QoS 1 messages handed to paho that the broker has not acknowledged yet."""
         return len(getattr(self._client, "_out_messages", ()))
 
+    def behind(self) -> bool:
+        """Whether readings wait in the socket (the last read filled the receive buffer):
+        the server's long passes step aside meanwhile (energrid_core.lock_slices)."""
+        return self._connected.is_set() and getattr(self._client, "behind", False)
+
     @property
     def queued_packets(self) -> int:
         """Packets handed to paho that its network thread has not written to the socket yet."""

@@ -89,6 +89,9 @@ class FastReceive(mqtt.Client):
         self._rx_pos = 0
         self._refills = 0
         self._acks: list[int] = []
+        # The last read filled the buffer: more is waiting in the socket, the stream is ahead
+        # of us (energrid_core.lock_slices: the server's long passes step aside meanwhile).
+        self.behind = False
 
     # --- reading packets ------------------------------------------------------------------
 
@@ -168,6 +171,7 @@ class FastReceive(mqtt.Client):
             return MQTTErrorCode.MQTT_ERR_CONN_LOST
         if not data:
             return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        self.behind = len(data) == RECV_BYTES
         self._rx = self._rx[self._rx_pos :] + data if self._rx_pos < len(self._rx) else data
         self._rx_pos = 0
         with self._msgtime_mutex:

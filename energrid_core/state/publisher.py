@@ -49,6 +49,7 @@ from energrid_core.events import (
     ReadingApplied,
     WireCommand,
 )
+from energrid_core.lock_slices import ingest_first
 from energrid_core.manage.energy import EnergySampled, EnergyTracker
 from energrid_core.model import House, Neighborhood
 from energrid_core.state.availability_sweep import AvailabilitySweep
@@ -80,6 +81,7 @@ ROOM_POLL_S = 0.1  # how often a wait for the window re-checks the connection
 QUEUE_POLL_S = 0.0005  # how often a bulk message looks for room in the client's queue
 BULK_WINDOW = 6  # packets (a house's topics each in bulk) queued above which the bulk waits
 HOUSES_PER_NEIGHBORHOOD_TOKEN = 50
+PACE_MAX_S = 0.005  # at most this long a house waits for the MQTT thread to catch up
 
 # Publishes a retained message; raises BrokerUnavailableError when it cannot go out now.
 Sink = Callable[[str, bytes], None]
@@ -384,6 +386,8 @@ class StatePublisher:
             # The republish after a connect (houses in _resync) goes outside the budget.
             while due and due[0] != NEIGHBORHOOD and (self._tokens > 0 or due[0] in self._resync):
                 house = due.pop(0)
+                if house not in self._resync:  # the readings first (energrid_core.lock_slices)
+                    ingest_first.wait(PACE_MAX_S)
                 cost = self._flush(house, now)  # in bulk while the house is in _resync
                 if house in self._resync:
                     self._resync.discard(house)

@@ -2,12 +2,23 @@
 
 A part on the bus. On paho's thread it only notes which house a message changed (one append
 to a deque: the ingest path stays as fast as without it). A thread of its own sweeps the houses
-noted, every `sweep_s` (1 s), a slice of houses at a time under the server lock: each device
-with a reading newer than the last one integrated feeds its counter (its power held since the
-previous one), then the house's counter gets its net draw (consumption - supply: importing is
-drawn, exporting delivered) and the neighborhood's counter the house's delta. A device reading
-faster than the sweep is integrated at the sweep's pace (its latest reading each second); at
-the boards' usual one reading a second or slower, every reading is integrated.
+noted, every `sweep_s` (1 s): each device with a reading newer than the last one integrated
+feeds its counter (its power held since the previous one), then the house's counter gets its
+net draw (consumption - supply: importing is drawn, exporting delivered) and the
+neighborhood's counter the house's delta. A device reading faster than the sweep is
+integrated at the sweep's pace (its latest reading each second); at the boards' usual one
+reading a second or slower, every reading is integrated.
+
+The sweep runs every second over every device heard (110,000 at 10,000 houses of 10), under
+the GIL the MQTT thread needs, so it is written for that: the model is read under the server
+lock a slice at a time, only to copy the readings' times and values into lists (list
+comprehensions: no Python step per device); the integration then runs outside the lock, on
+arrays. The counters are rows of one numpy table (energrid_core.manage.energy_table), the
+usual step (a reading one sweep after the last, the same day) is done for all the devices and
+houses at once, and the rare ones (a first reading, a gap, a new day, a reading at or before
+the last) go through EnergyCounter.add row by row, which stays the definition of what a
+counter computes (tests/test_energy_sweep.py checks the two agree). ~100 ms of CPU a sweep
+one counter object at a time, ~20-25 ms this way (python -m bench.sweep_cost).
 
 A device or meter not heard for longer than `gap_s` counts for nothing in its house's net: a
 board that fell silent is unmeasured, not holding its last value for hours. The neighborhood's
@@ -24,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -55,12 +67,17 @@ log = logging.getLogger("energrid.energy")
 
 Key = tuple[int, str, int]  # (house, "consumer" | "supplier" | "house" | "neighborhood", device)
 NEIGHBORHOOD_KEY: Key = (0, "neighborhood", 0)
-# Houses integrated per hold of the server lock (under half a millisecond at 10 devices). Each
-# slice ends with the lock and the GIL handed to the MQTT thread (lock_slices): the ingest goes
-# first, so while it is saturated the sweep runs less often (every 3 s at 10,000 houses in
-# bench.manage ingest), integrating the latest readings then; 500 houses a slice kept its pace
-# but took that much more of the ingest's CPU.
-SWEEP_SLICE = 50
+# The model is read under the server lock a slice at a time, in two passes: the houses' layouts
+# (SWEEP_SLICE houses a hold, ~0.25 us a house), then the readings' times and values
+# (READ_SLICE readings a hold, ~70 ns a reading). Measured at 10,000 houses x 10: 42 holds of
+# ~0.3 ms of CPU (0.6 at most), ~11 ms under the lock in all; the rest of the sweep runs
+# outside it. Each slice ends with the lock and the GIL handed to the MQTT thread
+# (lock_slices): the ingest goes first, so while it is saturated the sweep runs less often,
+# integrating the latest readings then. When the sweep stepped each device in Python under the
+# lock, 50 houses a hold already took ~0.5 ms; each hand-over costs the sweep ~30 us of CPU
+# (200 slices of 50 houses were ~6 ms of a 30 ms sweep).
+SWEEP_SLICE = 500
+READ_SLICE = 5000
 SAMPLE_KINDS = samples.KINDS
 
 
@@ -128,6 +145,8 @@ class _Segments:
 
     layouts: list[_Layout]
     numbers: list[int]
+    readings: list[Data]  # their readings end to end (consumers' and meters')
+    suppliers: list[Supplier]
     slots: np.ndarray  # each element's row in the table
     codes: np.ndarray  # each element's series code (float, as packed)
     size: np.ndarray  # per house
@@ -155,6 +174,8 @@ class _Segments:
         return cls(
             layouts,
             [lay.number for lay in layouts],
+            list(chain.from_iterable(lay.readings for lay in layouts)),
+            list(chain.from_iterable(lay.suppliers for lay in layouts)),
             slots,
             codes,
             size,
@@ -263,39 +284,44 @@ class EnergyTracker:
         return taken
 
     def _gather(self, numbers: list[int]) -> _Gathered | None:
-        """Read the houses' readings, a slice at a time under the server lock: per house its
-        layout, then its readings' times and values in a few list comprehensions (C speed, no
-        Python step per device). None when none of the houses is left."""
+        """Read the houses' readings under the server lock, in two passes of slices: their
+        layouts (a few attributes per house), then their readings' times and values, in list
+        comprehensions over the devices laid end to end (C speed, no Python step per device).
+        A device removed between the passes is read as it was when removed; one added waits
+        for the next sweep. None when none of the houses is left."""
         grid = self.grid.houses
+        built = self._layouts
         layouts: list[_Layout] = []
-        readings: list[Data] = []
-        suppliers: list[Supplier] = []
-        reading_t: list[float | None] = []
-        reading_a: list[float | None] = []
-        supplier_t: list[float | None] = []
-        supplier_w: list[float] = []
         for some in locked_slices(self.lock, numbers, SWEEP_SLICE):
             for number in some:
                 house = grid.get(number)
                 if house is None:
                     continue
-                layout = self._layout(house)
+                # _layout's test written out: this runs for each house heard, each second
+                layout = built.get(house)
+                if layout is None or layout.shape != (
+                    len(house.consumers),
+                    house.next_consumer,
+                    len(house.suppliers),
+                    house.next_supplier,
+                ):
+                    layout = self._layout(house)
                 layouts.append(layout)
-                readings += layout.readings
-                if layout.suppliers:
-                    suppliers += layout.suppliers
-            reading_t += [d.timestamp for d in readings]
-            reading_a += [d.last for d in readings]
-            readings.clear()
-            if suppliers:
-                supplier_t += [s.last_seen for s in suppliers]
-                supplier_w += [s.supply_w for s in suppliers]
-                suppliers.clear()
         if not layouts:
             return None
         segments = self._segments
         if segments is None or segments.layouts != layouts:
             segments = self._segments = _Segments.of(layouts)
+        reading_t: list[float | None] = []
+        reading_a: list[float | None] = []
+        for some in locked_slices(self.lock, segments.readings, READ_SLICE):
+            reading_t += [d.timestamp for d in some]
+            reading_a += [d.last for d in some]
+        supplier_t: list[float | None] = []
+        supplier_w: list[float] = []
+        for some in locked_slices(self.lock, segments.suppliers, READ_SLICE):
+            supplier_t += [s.last_seen for s in some]
+            supplier_w += [s.supply_w for s in some]
         return _Gathered(segments, reading_t, reading_a, supplier_t, supplier_w)
 
     def _integrate(self, got: _Gathered, day: float, now: float) -> tuple[list[samples.Block], int]:
@@ -308,16 +334,17 @@ class EnergyTracker:
         for all such devices at once, the power held since the last sample times the time
         since, as EnergyCounter.add computes it; the rest (a first reading, a gap, a new day)
         goes through EnergyCounter.add itself, row by row. Then each house: its latest time
-        (its meter's, or its newest sample's) and its net draw then (`_house_draw_w`, here for
-        all houses at once) into its counter and the neighborhood's, the same way."""
+        (its meter's, or its newest sample's) and its net draw then (the meter's if heard
+        within a gap, else the sum of its consumers heard within a gap, minus its suppliers
+        heard within a gap) into its counter and the neighborhood's, the same way."""
         gap_s, volts = self.gap_s, self.mains_voltage_v
         table = self.table
         seg = got.segments
         start, size, houses_at = seg.start, seg.size, seg.houses_at
         slots, codes = seg.slots, seg.codes
         is_consumer, is_supplier = seg.is_consumer, seg.is_supplier
-        reading_t = np.array(got.reading_t, dtype=float)
-        reading_a = np.array(got.reading_a, dtype=float)
+        reading_t = _floats(got.reading_t)
+        reading_a = _floats(got.reading_a)
         if seg.readings_at is None:
             # x: a consumer's amps, a supplier's watts, the meter's amps
             t, x = reading_t, reading_a
@@ -326,18 +353,74 @@ class EnergyTracker:
             x = np.empty(len(slots))
             t[seg.readings_at] = reading_t
             x[seg.readings_at] = reading_a
-            t[seg.suppliers_at] = np.array(got.supplier_t, dtype=float)
-            x[seg.suppliers_at] = np.array(got.supplier_w, dtype=float)
+            t[seg.suppliers_at] = _floats(got.supplier_t)
+            x[seg.suppliers_at] = _floats(got.supplier_w)
         x[np.isnan(x)] = 0.0  # no value yet: 0 A (reading.last or 0.0)
-        watts = np.where(is_consumer, x * volts, x)  # as sampled (a supplier's output > 0)
-        power = np.where(is_supplier, -watts, watts)  # as counted (delivered < 0)
+        any_supplier = seg.readings_at is not None
+        if any_supplier:
+            watts = np.where(is_consumer, x * volts, x)  # as sampled (a supplier's output > 0)
+            power = np.where(is_supplier, -watts, watts)  # as counted (delivered < 0)
+        else:
+            watts = x * volts
+            power = watts
 
-        # The devices.
+        # Which devices have a new reading, and which of them take the usual step.
         rows = table.rows[slots]
         last_t = rows[:, LAST_T]
         new = seg.is_device & ~np.isnan(t) & ((t > last_t) | np.isnan(last_t))
         usual = new & (rows[:, DAY] == day) & (last_t > day) & (t - last_t <= gap_s)
-        self._step(rows, np.flatnonzero(usual), slots, t, power)
+
+        # The houses: the latest time heard, and the net draw then (_house_draw_w).
+        heard = np.where(new, t, np.nan)
+        heard[houses_at] = t[houses_at]
+        latest = np.fmax.reduceat(heard, start)
+        news = np.add.reduceat(new.astype(np.intp), start)
+        house_last_t = last_t[houses_at]
+        sampled = ~np.isnan(latest) & ((news > 0) | (house_last_t != latest))
+        fresh = t >= np.repeat(latest - gap_s, size)
+        consumption_a = np.add.reduceat(np.where(is_consumer & fresh, x, 0.0), start)
+        consumption_a = np.where(fresh[houses_at], x[houses_at], consumption_a)
+        draw_w = consumption_a * volts
+        if any_supplier:
+            draw_w -= np.add.reduceat(np.where(is_supplier & fresh, x, 0.0), start)
+        t[houses_at] = latest  # a house's sample is at its latest time
+        watts[houses_at] = power[houses_at] = draw_w
+        usual_house = (
+            sampled
+            & (rows[houses_at, DAY] == day)
+            & (house_last_t > day)
+            & (latest > house_last_t)
+            & (latest - house_last_t <= gap_s)
+        )
+        usual[houses_at] = usual_house
+
+        # The usual step, devices and houses at once (EnergyCounter.add's, the span and
+        # today's span being one), with zeros for the rows that do not take it.
+        wh = np.where(usual, rows[:, LAST_W] * (t - last_t) * WH_PER_WS, 0.0)
+        drawn = wh >= 0.0
+        taken = np.where(drawn, wh, 0.0)
+        given = np.where(drawn, 0.0, wh)
+        rows[:, IN] += taken
+        rows[:, TODAY_IN] += taken
+        rows[:, OUT] -= given
+        rows[:, TODAY_OUT] -= given
+        rows[:, LAST_T] = np.where(usual, t, last_t)
+        rows[:, LAST_W] = np.where(usual, power, rows[:, LAST_W])
+        table.rows[slots] = rows
+        total_slot = self.counters.slots[NEIGHBORHOOD_KEY]
+        total = table.counter(total_slot)
+        if usual_house.any():  # the neighborhood's counter takes what its houses did
+            if total.day_start != day:
+                total.roll(day)
+            house_wh = wh[houses_at]
+            into = float(taken[houses_at].sum())
+            out = float(house_wh[house_wh < 0.0].sum())
+            total.in_wh += into
+            total.today_in_wh += into
+            total.out_wh -= out
+            total.today_out_wh -= out
+
+        # The rest through EnergyCounter.add, row by row.
         for i in np.flatnonzero(new & ~usual).tolist():
             slot = int(slots[i])
             counter = table.counter(slot)
@@ -345,44 +428,6 @@ class EnergyTracker:
                 self.counters.slots[seg.key(i)] = slot
             counter.add(float(t[i]), float(power[i]), gap_s, day)
             table.write(slot, counter)
-
-        # The houses: the latest time heard, and the net draw then.
-        heard = np.where(new, t, np.nan)
-        heard[houses_at] = t[houses_at]
-        latest = np.fmax.reduceat(heard, start)
-        news = np.add.reduceat(new.astype(np.intp), start)
-        house_rows = rows[houses_at]
-        sampled = ~np.isnan(latest) & ((news > 0) | (house_rows[:, LAST_T] != latest))
-        oldest = np.repeat(latest - gap_s, size)
-        fresh = t >= oldest
-        meter_fresh = fresh[houses_at]
-        consumption_a = np.add.reduceat(np.where(is_consumer & fresh, x, 0.0), start)
-        consumption_a = np.where(meter_fresh, x[houses_at], consumption_a)
-        supply_w = np.add.reduceat(np.where(is_supplier & fresh, x, 0.0), start)
-        draw_w = consumption_a * volts - supply_w
-        house_t = t.copy()
-        house_t[houses_at] = latest
-        watts[houses_at] = power[houses_at] = draw_w
-        house_last_t = house_rows[:, LAST_T]
-        usual_house = (
-            sampled
-            & (house_rows[:, DAY] == day)
-            & (house_last_t > day)
-            & (latest > house_last_t)
-            & (latest - house_last_t <= gap_s)
-        )
-        total_slot = self.counters.slots[NEIGHBORHOOD_KEY]
-        total = table.counter(total_slot)
-        wh = self._step(rows, houses_at[usual_house], slots, house_t, power)
-        if len(wh):
-            if total.day_start != day:
-                total.roll(day)
-            drawn = float(wh[wh >= 0.0].sum())
-            delivered = float(wh[wh < 0.0].sum())
-            total.in_wh += drawn
-            total.today_in_wh += drawn
-            total.out_wh -= delivered
-            total.today_out_wh -= delivered
         for i in np.flatnonzero(sampled & ~usual_house).tolist():
             slot = int(slots[houses_at[i]])
             counter = table.counter(slot)
@@ -398,7 +443,7 @@ class EnergyTracker:
         chosen = np.flatnonzero(taken)
         flat = np.empty((len(chosen), 3), dtype="<f4")
         flat[:, 0] = codes[chosen]
-        flat[:, 1] = house_t[chosen] - now
+        flat[:, 1] = t[chosen] - now
         flat[:, 2] = watts[chosen]
         blob = flat.tobytes()
         per_house = np.add.reduceat(taken.astype(np.intp), start)
@@ -407,32 +452,6 @@ class EnergyTracker:
         bounds = zip(seg.numbers, starts.tolist(), ends.tolist(), strict=True)
         blocks = [(number, now, blob[a:b]) for number, a, b in bounds if b > a]
         return blocks, len(chosen)
-
-    def _step(
-        self,
-        rows: np.ndarray,
-        at: np.ndarray,
-        slots: np.ndarray,
-        t: np.ndarray,
-        power: np.ndarray,
-    ) -> np.ndarray:
-        """EnergyCounter.add's usual step for the rows at `at` (today's, within a gap: the
-        span and today's span are one), written back to the table; returns the Wh each
-        integrated (signed)."""
-        some = rows[at]
-        step_t = t[at]
-        wh = some[:, LAST_W] * (step_t - some[:, LAST_T]) * WH_PER_WS
-        drawn = wh >= 0.0
-        taken = np.where(drawn, wh, 0.0)
-        given = np.where(drawn, 0.0, wh)
-        some[:, IN] += taken
-        some[:, TODAY_IN] += taken
-        some[:, OUT] -= given
-        some[:, TODAY_OUT] -= given
-        some[:, LAST_T] = step_t
-        some[:, LAST_W] = power[at]
-        self.table.rows[slots[at]] = some
-        return wh
 
     def _layout(self, house: House) -> _Layout:
         """The house's devices with their rows, built again when a device came or went
@@ -583,6 +602,15 @@ class EnergyTracker:
             self.table.write(slot, counter)
             restored += 1
         return restored
+
+
+def _floats(values: list[float | None]) -> np.ndarray:
+    """Numbers as an array, None as NaN (through array('d') while there is no None: faster
+    than numpy's own conversion of a list)."""
+    try:
+        return np.frombuffer(array("d", values))
+    except TypeError:
+        return np.array(values, dtype=float)
 
 
 def _removed(houses: dict[int, House], device: object) -> bool:

@@ -1,10 +1,13 @@
 """What one energy sweep costs in CPU, on a grid whose every device sent a new reading.
 
     python -m bench.sweep_cost [--houses 10000] [--consumers 10] [--suppliers 0] [--sweeps 6]
+                               [--heard 1.0]
 
 Builds the grid without a broker, then before each sweep gives every house's meter and
 consumers a new reading (one second later, the amps varying from sweep to sweep, so nothing
-is the same as last time) and notes every house as heard, as the MQTT thread would. Prints
+is the same as last time) and notes every house as heard, as the MQTT thread would. With
+--heard below 1, a different random share of the houses each sweep (the sweep's cached layout
+of its houses is then built again each time). Prints
 each sweep's CPU time of the sweeping thread (thread_time: what another process on a shared
 machine disturbs least) and wall time, then the lowest CPU per sweep and per sample. The first
 sweep is each device's first reading (the rare path), so it is left out of the lowest.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import random
 import time
 
 from bench.scratch import scratch_state_dir
@@ -29,6 +33,7 @@ def main() -> None:
     parser.add_argument("--consumers", type=int, default=10)
     parser.add_argument("--suppliers", type=int, default=0, help="suppliers per house")
     parser.add_argument("--sweeps", type=int, default=6)
+    parser.add_argument("--heard", type=float, default=1.0, help="share of houses heard a sweep")
     args = parser.parse_args()
 
     server = GridServer(Settings(mqtt_port=1, start_broker=False, state_dir=scratch_state_dir()))
@@ -41,8 +46,14 @@ def main() -> None:
     clock = [START]
     energy.clock = lambda: clock[0]
 
+    chance = random.Random(1)
+    everyone = list(server.grid.houses.items())
+
     def feed(t: float, step: int) -> None:
-        for h, house in server.grid.houses.items():
+        heard = everyone
+        if args.heard < 1.0:
+            heard = sorted(chance.sample(everyone, round(args.heard * len(everyone))))
+        for h, house in heard:
             house.meter_a.update(t, 5.0 + 0.01 * step)
             for c in house.consumers.values():
                 c.current_a.update(t, 0.5 + 0.001 * (step + c.identifier))

@@ -39,7 +39,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import chain, repeat, starmap
+from itertools import repeat, starmap
 
 import numpy as np
 import orjson
@@ -133,8 +133,8 @@ class _Layout:
     shape: tuple[int, int, int, int]
     readings: list[Data]  # the consumers' current_a, then the house's meter_a
     suppliers: list[Supplier]
-    slots: list[int]
-    codes: list[float]
+    slots: np.ndarray  # int rows
+    codes: np.ndarray  # float codes, as packed
 
 
 @dataclass(slots=True)
@@ -163,9 +163,14 @@ class _Segments:
         size = np.array([len(lay.slots) for lay in layouts], dtype=np.intp)
         end = np.cumsum(size)
         start = end - size
-        count = int(end[-1])
-        codes = np.fromiter(chain.from_iterable(lay.codes for lay in layouts), float, count)
-        slots = np.fromiter(chain.from_iterable(lay.slots for lay in layouts), np.intp, count)
+        codes = np.concatenate([lay.codes for lay in layouts])
+        slots = np.concatenate([lay.slots for lay in layouts])
+        readings: list[Data] = []
+        suppliers: list[Supplier] = []
+        for lay in layouts:
+            readings += lay.readings
+            if lay.suppliers:
+                suppliers += lay.suppliers
         kind = codes % 3
         is_supplier = kind == samples.SUPPLIER
         readings_at = suppliers_at = np.flatnonzero(is_supplier)
@@ -174,8 +179,8 @@ class _Segments:
         return cls(
             layouts,
             [lay.number for lay in layouts],
-            list(chain.from_iterable(lay.readings for lay in layouts)),
-            list(chain.from_iterable(lay.suppliers for lay in layouts)),
+            readings,
+            suppliers,
             slots,
             codes,
             size,
@@ -476,12 +481,18 @@ class EnergyTracker:
             shape,
             [c.current_a for c in consumers] + [house.meter_a],
             suppliers,
-            [self._slot((h, "consumer", c.identifier), c) for c in consumers]
-            + [self._slot((h, "supplier", s.identifier), s) for s in suppliers]
-            + [house_slot],
-            [float(samples.code_of(samples.CONSUMER, c.identifier)) for c in consumers]
-            + [float(samples.code_of(samples.SUPPLIER, s.identifier)) for s in suppliers]
-            + [float(samples.HOUSE)],
+            np.array(
+                [self._slot((h, "consumer", c.identifier), c) for c in consumers]
+                + [self._slot((h, "supplier", s.identifier), s) for s in suppliers]
+                + [house_slot],
+                dtype=np.intp,
+            ),
+            np.array(
+                [samples.code_of(samples.CONSUMER, c.identifier) for c in consumers]
+                + [samples.code_of(samples.SUPPLIER, s.identifier) for s in suppliers]
+                + [samples.HOUSE],
+                dtype=float,
+            ),
         )
         self._layouts[house] = layout
         return layout

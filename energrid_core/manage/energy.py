@@ -375,10 +375,11 @@ class EnergyTracker:
         new = seg.is_device & ~np.isnan(t) & ((t > last_t) | np.isnan(last_t))
         usual = new & (rows[:, DAY] == day) & (last_t > day) & (t - last_t <= gap_s)
 
-        # The houses: the latest time heard, and the net draw then (_house_draw_w).
-        heard = np.where(new, t, np.nan)
-        heard[houses_at] = t[houses_at]
-        latest = np.fmax.reduceat(heard, start)
+        # The houses: the latest time heard (the meter's, or a new reading's), and the net
+        # draw then, from what was heard within a gap of it.
+        newest = np.where(new, t, np.nan)
+        newest[houses_at] = t[houses_at]
+        latest = np.fmax.reduceat(newest, start)
         news = np.add.reduceat(new.astype(np.intp), start)
         house_last_t = last_t[houses_at]
         sampled = ~np.isnan(latest) & ((news > 0) | (house_last_t != latest))
@@ -403,12 +404,12 @@ class EnergyTracker:
         # today's span being one), with zeros for the rows that do not take it.
         wh = np.where(usual, rows[:, LAST_W] * (t - last_t) * WH_PER_WS, 0.0)
         drawn = wh >= 0.0
-        taken = np.where(drawn, wh, 0.0)
-        given = np.where(drawn, 0.0, wh)
-        rows[:, IN] += taken
-        rows[:, TODAY_IN] += taken
-        rows[:, OUT] -= given
-        rows[:, TODAY_OUT] -= given
+        drawn_wh = np.where(drawn, wh, 0.0)
+        given_wh = np.where(drawn, 0.0, wh)
+        rows[:, IN] += drawn_wh
+        rows[:, TODAY_IN] += drawn_wh
+        rows[:, OUT] -= given_wh
+        rows[:, TODAY_OUT] -= given_wh
         rows[:, LAST_T] = np.where(usual, t, last_t)
         rows[:, LAST_W] = np.where(usual, power, rows[:, LAST_W])
         table.rows[slots] = rows
@@ -417,9 +418,8 @@ class EnergyTracker:
         if usual_house.any():  # the neighborhood's counter takes what its houses did
             if total.day_start != day:
                 total.roll(day)
-            house_wh = wh[houses_at]
-            into = float(taken[houses_at].sum())
-            out = float(house_wh[house_wh < 0.0].sum())
+            into = float(drawn_wh[houses_at].sum())
+            out = float(given_wh[houses_at].sum())
             total.in_wh += into
             total.today_in_wh += into
             total.out_wh -= out
@@ -443,15 +443,15 @@ class EnergyTracker:
         table.write(total_slot, total)
 
         # The samples: each house's new readings and its draw, packed once for all houses.
-        taken = new
-        taken[houses_at] = sampled
-        chosen = np.flatnonzero(taken)
+        is_sample = new
+        is_sample[houses_at] = sampled
+        chosen = np.flatnonzero(is_sample)
         flat = np.empty((len(chosen), 3), dtype="<f4")
         flat[:, 0] = codes[chosen]
         flat[:, 1] = t[chosen] - now
         flat[:, 2] = watts[chosen]
         blob = flat.tobytes()
-        per_house = np.add.reduceat(taken.astype(np.intp), start)
+        per_house = np.add.reduceat(is_sample.astype(np.intp), start)
         ends = np.cumsum(per_house) * samples.SAMPLE_BYTES
         starts = ends - per_house * samples.SAMPLE_BYTES
         bounds = zip(seg.numbers, starts.tolist(), ends.tolist(), strict=True)

@@ -148,6 +148,7 @@ class _Segments:
     readings: list[Data]  # their readings end to end (consumers' and meters')
     suppliers: list[Supplier]
     slots: np.ndarray  # each element's row in the table
+    window: slice | None  # the same rows when they follow each other: read and written in place
     codes: np.ndarray  # each element's series code (float, as packed)
     size: np.ndarray  # per house
     start: np.ndarray
@@ -171,6 +172,10 @@ class _Segments:
             readings += lay.readings
             if lay.suppliers:
                 suppliers += lay.suppliers
+        first, last = int(slots[0]), int(slots[-1])
+        window = None
+        if last - first == len(slots) - 1 and bool((np.diff(slots) == 1).all()):
+            window = slice(first, last + 1)
         kind = codes % 3
         is_supplier = kind == samples.SUPPLIER
         readings_at = suppliers_at = np.flatnonzero(is_supplier)
@@ -182,6 +187,7 @@ class _Segments:
             readings,
             suppliers,
             slots,
+            window,
             codes,
             size,
             start,
@@ -369,8 +375,10 @@ class EnergyTracker:
             watts = x * volts
             power = watts
 
-        # Which devices have a new reading, and which of them take the usual step.
-        rows = table.rows[slots]
+        # Which devices have a new reading, and which of them take the usual step. The rows are
+        # the table's own when they follow each other (the houses in the order their layouts
+        # were built: a grid heard whole), else a copy written back.
+        rows = table.rows[slots] if seg.window is None else table.rows[seg.window]
         last_t = rows[:, LAST_T]
         new = seg.is_device & ~np.isnan(t) & ((t > last_t) | np.isnan(last_t))
         usual = new & (rows[:, DAY] == day) & (last_t > day) & (t - last_t <= gap_s)
@@ -412,7 +420,8 @@ class EnergyTracker:
         rows[:, TODAY_OUT] -= given_wh
         rows[:, LAST_T] = np.where(usual, t, last_t)
         rows[:, LAST_W] = np.where(usual, power, rows[:, LAST_W])
-        table.rows[slots] = rows
+        if seg.window is None:
+            table.rows[slots] = rows
         total_slot = self.counters.slots[NEIGHBORHOOD_KEY]
         total = table.counter(total_slot)
         if usual_house.any():  # the neighborhood's counter takes what its houses did
@@ -473,6 +482,9 @@ class EnergyTracker:
         h = house.identifier
         consumers = list(house.consumers.values())
         suppliers = list(house.suppliers.values())
+        # Rows taken in the segment's order (a grid built in one go gets its rows in order).
+        slots = [self._slot((h, "consumer", c.identifier), c) for c in consumers]
+        slots += [self._slot((h, "supplier", s.identifier), s) for s in suppliers]
         house_slot = self.counters.slots.get((h, "house", 0))
         if house_slot is None:
             house_slot = self.counters.slots[(h, "house", 0)] = self.table.new()
@@ -481,12 +493,7 @@ class EnergyTracker:
             shape,
             [c.current_a for c in consumers] + [house.meter_a],
             suppliers,
-            np.array(
-                [self._slot((h, "consumer", c.identifier), c) for c in consumers]
-                + [self._slot((h, "supplier", s.identifier), s) for s in suppliers]
-                + [house_slot],
-                dtype=np.intp,
-            ),
+            np.array(slots + [house_slot], dtype=np.intp),
             np.array(
                 [samples.code_of(samples.CONSUMER, c.identifier) for c in consumers]
                 + [samples.code_of(samples.SUPPLIER, s.identifier) for s in suppliers]
@@ -598,6 +605,10 @@ class EnergyTracker:
         self._by_device.clear()
         self._layouts.clear()
         restored = 0
+        # In the sweep's order (a house's consumers, its suppliers, the house), so that the
+        # rows of a grid heard whole follow each other (_Segments.window).
+        order = {"consumer": 0, "supplier": 1, "house": 2}
+        rows = sorted(rows, key=lambda row: (row[0], order.get(row[1], -1), row[2]))
         for house, kind, device, blob in rows:
             try:
                 counter = EnergyCounter.restore(orjson.loads(blob))

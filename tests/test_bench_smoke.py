@@ -109,6 +109,12 @@ def test_tiny_city_benchmark_prints_its_figures() -> None:
     assert "(0 differ)" in out
 
 
+def test_tiny_sweep_cost_benchmark_prints_its_cost() -> None:
+    args = ["-m", "bench.sweep_cost", "--houses", "4", "--consumers", "3", "--sweeps", "3"]
+    out = run_bench([*args, "--suppliers", "1", "--heard", "0.5"])
+    assert "sweep 2: 10 samples" in out and "ms cpu a sweep" in out and "us a sample" in out
+
+
 def test_a_rate_window_always_sees_messages_come() -> None:
     """A pause between two samples of one count is no window: the benchmark's rate would be 0
     (it was once, under load, and the report divided by it)."""

@@ -120,17 +120,16 @@ def scope_draw_w(grid: Neighborhood, energy: EnergyTracker, scope: int, now: flo
     houses = grid.houses if scope == NEIGHBORHOOD else [scope]
     total = 0.0
     for h in houses:
-        if counts_in_draw(energy, h, now):
-            total += energy.counters[(h, "house", 0)].last_w
+        draw = energy.heard_draw_w(h, now)
+        if draw is not None:
+            total += draw
     return total
 
 
 def counts_in_draw(energy: EnergyTracker, house: int, now: float) -> bool:
     """Whether house's last net draw was heard within the energy gap, so that scope_draw_w
     counts it: a silent (offline) house is left out, and so is anything it holds."""
-    counter = energy.counters.get((house, "house", 0))
-    heard = None if counter is None else counter.last_t
-    return heard is not None and heard >= now - energy.gap_s
+    return energy.heard_draw_w(house, now) is not None
 
 
 @dataclass

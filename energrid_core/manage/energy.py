@@ -2,12 +2,23 @@
 
 A part on the bus. On paho's thread it only notes which house a message changed (one append
 to a deque: the ingest path stays as fast as without it). A thread of its own sweeps the houses
-noted, every `sweep_s` (1 s), a slice of houses at a time under the server lock: each device
-with a reading newer than the last one integrated feeds its counter (its power held since the
-previous one), then the house's counter gets its net draw (consumption - supply: importing is
-drawn, exporting delivered) and the neighborhood's counter the house's delta. A device reading
-faster than the sweep is integrated at the sweep's pace (its latest reading each second); at
-the boards' usual one reading a second or slower, every reading is integrated.
+noted, every `sweep_s` (1 s): each device with a reading newer than the last one integrated
+feeds its counter (its power held since the previous one), then the house's counter gets its
+net draw (consumption - supply: importing is drawn, exporting delivered) and the
+neighborhood's counter the house's delta. A device reading faster than the sweep is
+integrated at the sweep's pace (its latest reading each second); at the boards' usual one
+reading a second or slower, every reading is integrated.
+
+The sweep runs every second over every device heard (110,000 at 10,000 houses of 10), under
+the GIL the MQTT thread needs, so it is written for that: the model is read under the server
+lock a slice at a time, only to copy the readings' times and values into lists (list
+comprehensions: no Python step per device); the integration then runs outside the lock, on
+arrays. The counters are rows of one numpy table (energrid_core.manage.energy_table), the
+usual step (a reading one sweep after the last, the same day) is done for all the devices and
+houses at once, and the rare ones (a first reading, a gap, a new day, a reading at or before
+the last) go through EnergyCounter.add row by row, which stays the definition of what a
+counter computes (tests/test_energy_sweep.py checks the two agree). ~100 ms of CPU a sweep
+one counter object at a time, ~20-25 ms this way (python -m bench.sweep_cost).
 
 A device or meter not heard for longer than `gap_s` counts for nothing in its house's net: a
 board that fell silent is unmeasured, not holding its last value for hours. The neighborhood's
@@ -24,11 +35,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import repeat, starmap
 
+import numpy as np
 import orjson
 
 from energrid_core.data import Data
@@ -36,6 +49,17 @@ from energrid_core.events import Bus, ReadingApplied
 from energrid_core.lock_slices import locked_slices
 from energrid_core.manage import samples
 from energrid_core.manage.energy_counter import WH_PER_WS, EnergyCounter, LocalDay
+from energrid_core.manage.energy_table import (
+    DAY,
+    IN,
+    LAST_T,
+    LAST_W,
+    OUT,
+    TODAY_IN,
+    TODAY_OUT,
+    CounterMap,
+    CounterTable,
+)
 from energrid_core.model import House, Neighborhood, Supplier
 from energrid_core.periodic import Periodic
 
@@ -43,12 +67,17 @@ log = logging.getLogger("energrid.energy")
 
 Key = tuple[int, str, int]  # (house, "consumer" | "supplier" | "house" | "neighborhood", device)
 NEIGHBORHOOD_KEY: Key = (0, "neighborhood", 0)
-# Houses integrated per hold of the server lock (under half a millisecond at 10 devices). Each
-# slice ends with the lock and the GIL handed to the MQTT thread (lock_slices): the ingest goes
-# first, so while it is saturated the sweep runs less often (every 3 s at 10,000 houses in
-# bench.manage ingest), integrating the latest readings then; 500 houses a slice kept its pace
-# but took that much more of the ingest's CPU.
-SWEEP_SLICE = 50
+# The model is read under the server lock a slice at a time, in two passes: the houses' layouts
+# (SWEEP_SLICE houses a hold, ~0.25 us a house), then the readings' times and values
+# (READ_SLICE readings a hold, ~70 ns a reading). Measured at 10,000 houses x 10: 42 holds of
+# ~0.3 ms of CPU (0.6 at most), ~11 ms under the lock in all; the rest of the sweep runs
+# outside it. Each slice ends with the lock and the GIL handed to the MQTT thread
+# (lock_slices): the ingest goes first, so while it is saturated the sweep runs less often,
+# integrating the latest readings then. When the sweep stepped each device in Python under the
+# lock, 50 houses a hold already took ~0.5 ms; each hand-over costs the sweep ~30 us of CPU
+# (200 slices of 50 houses were ~6 ms of a 30 ms sweep).
+SWEEP_SLICE = 500
+READ_SLICE = 5000
 SAMPLE_KINDS = samples.KINDS
 
 
@@ -93,15 +122,100 @@ class EnergyView:
         }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Layout:
-    """A house's devices as the sweep walks them: each reading (or supplier), its counter, and
-    its series code in the history (samples.code_of); `shape` tells when to build it again."""
+    """A house's devices as the sweep gathers them: the readings of its consumers and its
+    meter, its suppliers, and its segment's table rows and series codes in the history
+    (samples.code_of): consumers, suppliers, then the house itself (code 0). `shape` tells
+    when to build it again; compared by identity (a list of them is compared each sweep)."""
 
+    number: int
     shape: tuple[int, int, int, int]
-    consumers: list[tuple[Data, EnergyCounter, int]]
-    suppliers: list[tuple[Supplier, EnergyCounter, int]]
-    house: EnergyCounter
+    readings: list[Data]  # the consumers' current_a, then the house's meter_a
+    suppliers: list[Supplier]
+    slots: np.ndarray  # int rows
+    codes: np.ndarray  # float codes, as packed
+
+
+@dataclass(slots=True)
+class _Segments:
+    """The houses of a sweep laid end to end, a segment each (consumers, suppliers, the house):
+    what stays the same from sweep to sweep while the same houses are heard, so built again
+    only when they change."""
+
+    layouts: list[_Layout]
+    numbers: list[int]
+    readings: list[Data]  # their readings end to end (consumers' and meters')
+    suppliers: list[Supplier]
+    slots: np.ndarray  # each element's row in the table
+    window: slice | None  # the same rows when they follow each other: read and written in place
+    codes: np.ndarray  # each element's series code (float, as packed)
+    size: np.ndarray  # per house
+    start: np.ndarray
+    houses_at: np.ndarray  # each house's own element: its segment's last
+    readings_at: np.ndarray | None  # where the readings go (None: everywhere, no suppliers)
+    suppliers_at: np.ndarray
+    is_consumer: np.ndarray
+    is_supplier: np.ndarray
+    is_device: np.ndarray
+
+    @classmethod
+    def of(cls, layouts: list[_Layout]) -> _Segments:
+        size = np.array([len(lay.slots) for lay in layouts], dtype=np.intp)
+        end = np.cumsum(size)
+        start = end - size
+        codes = np.concatenate([lay.codes for lay in layouts])
+        slots = np.concatenate([lay.slots for lay in layouts])
+        readings: list[Data] = []
+        suppliers: list[Supplier] = []
+        for lay in layouts:
+            readings += lay.readings
+            if lay.suppliers:
+                suppliers += lay.suppliers
+        first, last = int(slots[0]), int(slots[-1])
+        window = None
+        if last - first == len(slots) - 1 and bool((np.diff(slots) == 1).all()):
+            window = slice(first, last + 1)
+        kind = codes % 3
+        is_supplier = kind == samples.SUPPLIER
+        readings_at = suppliers_at = np.flatnonzero(is_supplier)
+        readings_at = np.flatnonzero(~is_supplier) if len(suppliers_at) else None
+        is_consumer = kind == samples.CONSUMER
+        return cls(
+            layouts,
+            [lay.number for lay in layouts],
+            readings,
+            suppliers,
+            slots,
+            window,
+            codes,
+            size,
+            start,
+            end - 1,
+            readings_at,
+            suppliers_at,
+            is_consumer,
+            is_supplier,
+            is_consumer | is_supplier,
+        )
+
+    def key(self, i: int) -> Key:
+        """The counter's key of element i."""
+        house = self.numbers[int(np.searchsorted(self.houses_at, i))]
+        code = int(self.codes[i])
+        return (house, SAMPLE_KINDS[code % 3], code // 3)
+
+
+@dataclass(slots=True)
+class _Gathered:
+    """What a sweep read of its houses under the server lock, to integrate outside it: the
+    readings' times and values in segment order (None reads as NaN), the suppliers' apart."""
+
+    segments: _Segments
+    reading_t: list[float | None]
+    reading_a: list[float | None]
+    supplier_t: list[float | None]
+    supplier_w: list[float]
 
 
 class EnergyTracker:
@@ -121,12 +235,17 @@ class EnergyTracker:
         self.clock = clock
         self.day = LocalDay()
         self.sweep_s = sweep_s
-        self.counters: dict[Key, EnergyCounter] = {NEIGHBORHOOD_KEY: EnergyCounter()}
+        self.table = CounterTable()
+        # The counters by key, read as EnergyCounter copies; written by the sweep and restore.
+        self.counters: CounterMap[Key] = CounterMap(self.table)
+        self.counters.slots[NEIGHBORHOOD_KEY] = self.table.new()
         self.bus: Bus | None = None
-        # A device's counter by the device object (identity hash: no key tuple per reading);
+        # A device's row by the device object (identity hash: no key tuple per reading);
         # a removed device's entry goes with the next snapshot's pruning.
-        self._by_device: dict[object, EnergyCounter] = {}
+        self._by_device: dict[object, int] = {}
         self._layouts: dict[House, _Layout] = {}  # by the house object, as _by_device
+        self._segments: _Segments | None = None  # the last sweep's, for the next if the same
+        self._dead: list[int] = []  # rows pruned, freed by the next sweep (their only writer)
         self._heard: deque[int] = deque()  # houses a message changed, appended on paho's thread
         self._sweep_lock = threading.Lock()
         self._rounds = Periodic(
@@ -161,87 +280,195 @@ class EnergyTracker:
                 houses = set(starmap(heard.popleft, repeat((), len(heard))))
             else:
                 houses = set(only)
-            flats: list[tuple[int, list[float]]] = []
+            while self._dead:
+                self.table.free(self._dead.pop())
             # Today is the day of the sweep: a reading from before midnight swept after it
             # goes to the day it was integrated in (at most one sweep's worth).
             now = self.clock()
             day = self.day.start_of(now)
-            grid = self.grid.houses
-            for some in locked_slices(self.lock, sorted(houses), SWEEP_SLICE):
-                for number in some:
-                    house = grid.get(number)
-                    if house is not None:
-                        flat = self._integrate(house, day, now)
-                        if flat:
-                            flats.append((number, flat))
-        if not flats:
-            return 0
-        blocks = [(number, now, samples.pack(flat)) for number, flat in flats]
-        if self.bus is not None:
+            gathered = self._gather(sorted(houses))
+            if gathered is None:
+                return 0
+            blocks, taken = self._integrate(gathered, day, now)
+        if blocks and self.bus is not None:
             self.bus.publish(EnergySampled(blocks))
-        return sum(len(flat) for _n, flat in flats) // 3
+        return taken
 
-    def _integrate(self, house: House, day: float, now: float) -> list[float]:
-        """The house's new readings into its counters; call under the server lock. Returns
-        its samples, flat as samples.pack takes them (offsets from now), or an empty list.
+    def _gather(self, numbers: list[int]) -> _Gathered | None:
+        """Read the houses' readings under the server lock, in two passes of slices: their
+        layouts (a few attributes per house), then their readings' times and values, in list
+        comprehensions over the devices laid end to end (C speed, no Python step per device).
+        A device removed between the passes is read as it was when removed; one added waits
+        for the next sweep. None when none of the houses is left."""
+        grid = self.grid.houses
+        built = self._layouts
+        layouts: list[_Layout] = []
+        for some in locked_slices(self.lock, numbers, SWEEP_SLICE):
+            for number in some:
+                house = grid.get(number)
+                if house is None:
+                    continue
+                # _layout's test written out: this runs for each house heard, each second
+                layout = built.get(house)
+                if layout is None or layout.shape != (
+                    len(house.consumers),
+                    house.next_consumer,
+                    len(house.suppliers),
+                    house.next_supplier,
+                ):
+                    layout = self._layout(house)
+                layouts.append(layout)
+        if not layouts:
+            return None
+        segments = self._segments
+        if segments is None or segments.layouts != layouts:
+            segments = self._segments = _Segments.of(layouts)
+        reading_t: list[float | None] = []
+        reading_a: list[float | None] = []
+        for some in locked_slices(self.lock, segments.readings, READ_SLICE):
+            reading_t += [d.timestamp for d in some]
+            reading_a += [d.last for d in some]
+        supplier_t: list[float | None] = []
+        supplier_w: list[float] = []
+        for some in locked_slices(self.lock, segments.suppliers, READ_SLICE):
+            supplier_t += [s.last_seen for s in some]
+            supplier_w += [s.supply_w for s in some]
+        return _Gathered(segments, reading_t, reading_a, supplier_t, supplier_w)
 
-        This runs for every device of every house heard from, each second, so a consumer costs
-        what the house's layout (reading, counter, code: built once, not looked up per device)
-        and the counter's usual step written out here take; EnergyCounter.add does the rest (a
-        first reading, a gap, a new day)."""
+    def _integrate(self, got: _Gathered, day: float, now: float) -> tuple[list[samples.Block], int]:
+        """The gathered readings into the counters' rows; returns each house's block of
+        samples and how many samples they hold.
+
+        All the houses' segments in one array each: times, values, rows, codes. A device
+        with a reading newer than its counter's last is a sample. The usual step (the
+        counter's day is today, its last sample after midnight and within a gap) is done
+        for all such devices at once, the power held since the last sample times the time
+        since, as EnergyCounter.add computes it; the rest (a first reading, a gap, a new day)
+        goes through EnergyCounter.add itself, row by row. Then each house: its latest time
+        (its meter's, or its newest sample's) and its net draw then (the meter's if heard
+        within a gap, else the sum of its consumers heard within a gap, minus its suppliers
+        heard within a gap) into its counter and the neighborhood's, the same way."""
         gap_s, volts = self.gap_s, self.mains_voltage_v
-        layout = self._layout(house)
-        latest = house.meter_a.timestamp
-        flat: list[float] = []
-        for reading, counter, code in layout.consumers:
-            t = reading.timestamp
-            if t is None:
-                continue
-            last_t = counter.last_t
-            if last_t is not None and t <= last_t:
-                continue  # no reading since the last sweep
-            watts = (reading.last or 0.0) * volts
-            if last_t is not None and last_t > day == counter.day_start and t - last_t <= gap_s:
-                wh = counter.last_w * (t - last_t) * WH_PER_WS
-                if wh >= 0.0:
-                    counter.in_wh += wh
-                    counter.today_in_wh += wh
-                else:
-                    counter.out_wh -= wh
-                    counter.today_out_wh -= wh
-                counter.last_t = t
-                counter.last_w = watts
-            else:
-                if last_t is None:  # its first reading: a counter to show and save from now
-                    self.counters[(house.identifier, "consumer", code // 3)] = counter
-                counter.add(t, watts, gap_s, day)
-            flat += (code, t - now, watts)
-            if latest is None or t > latest:
-                latest = t
-        for supplier, counter, code in layout.suppliers:
-            t = supplier.last_seen
-            if t is None or counter.last_t is not None and t <= counter.last_t:
-                continue
-            if counter.last_t is None:
-                self.counters[(house.identifier, "supplier", code // 3)] = counter
-            watts = supplier.supply_w
-            counter.add(t, -watts, gap_s, day)
-            flat += (code, t - now, watts)
-            if latest is None or t > latest:
-                latest = t
-        counter = layout.house
-        if latest is None or not flat and counter.last_t == latest:
-            return flat  # nothing new (a reading at the house's last time updates its draw)
-        draw_w = self._house_draw_w(house, latest)
-        total = self.counters[NEIGHBORHOOD_KEY]
-        counter.add(latest, draw_w, gap_s, day, total)
-        flat += (samples.HOUSE, latest - now, draw_w)
-        if total.since is None:
-            total.since = latest
-        return flat
+        table = self.table
+        seg = got.segments
+        start, size, houses_at = seg.start, seg.size, seg.houses_at
+        slots, codes = seg.slots, seg.codes
+        is_consumer, is_supplier = seg.is_consumer, seg.is_supplier
+        reading_t = _floats(got.reading_t)
+        reading_a = _floats(got.reading_a)
+        if seg.readings_at is None:
+            # x: a consumer's amps, a supplier's watts, the meter's amps
+            t, x = reading_t, reading_a
+        else:
+            t = np.empty(len(slots))
+            x = np.empty(len(slots))
+            t[seg.readings_at] = reading_t
+            x[seg.readings_at] = reading_a
+            t[seg.suppliers_at] = _floats(got.supplier_t)
+            x[seg.suppliers_at] = _floats(got.supplier_w)
+        x[np.isnan(x)] = 0.0  # no value yet: 0 A (reading.last or 0.0)
+        any_supplier = seg.readings_at is not None
+        if any_supplier:
+            watts = np.where(is_consumer, x * volts, x)  # as sampled (a supplier's output > 0)
+            power = np.where(is_supplier, -watts, watts)  # as counted (delivered < 0)
+        else:
+            watts = x * volts
+            power = watts
+
+        # Which devices have a new reading, and which of them take the usual step. The rows are
+        # the table's own when they follow each other (the houses in the order their layouts
+        # were built: a grid heard whole), else a copy written back.
+        rows = table.rows[slots] if seg.window is None else table.rows[seg.window]
+        last_t = rows[:, LAST_T]
+        new = seg.is_device & ~np.isnan(t) & ((t > last_t) | np.isnan(last_t))
+        usual = new & (rows[:, DAY] == day) & (last_t > day) & (t - last_t <= gap_s)
+
+        # The houses: the latest time heard (the meter's, or a new reading's), and the net
+        # draw then, from what was heard within a gap of it.
+        newest = np.where(new, t, np.nan)
+        newest[houses_at] = t[houses_at]
+        latest = np.fmax.reduceat(newest, start)
+        news = np.add.reduceat(new.astype(np.intp), start)
+        house_last_t = last_t[houses_at]
+        sampled = ~np.isnan(latest) & ((news > 0) | (house_last_t != latest))
+        fresh = t >= np.repeat(latest - gap_s, size)
+        consumption_a = np.add.reduceat(np.where(is_consumer & fresh, x, 0.0), start)
+        consumption_a = np.where(fresh[houses_at], x[houses_at], consumption_a)
+        draw_w = consumption_a * volts
+        if any_supplier:
+            draw_w -= np.add.reduceat(np.where(is_supplier & fresh, x, 0.0), start)
+        t[houses_at] = latest  # a house's sample is at its latest time
+        watts[houses_at] = power[houses_at] = draw_w
+        usual_house = (
+            sampled
+            & (rows[houses_at, DAY] == day)
+            & (house_last_t > day)
+            & (latest > house_last_t)
+            & (latest - house_last_t <= gap_s)
+        )
+        usual[houses_at] = usual_house
+
+        # The usual step, devices and houses at once (EnergyCounter.add's, the span and
+        # today's span being one), with zeros for the rows that do not take it.
+        wh = np.where(usual, rows[:, LAST_W] * (t - last_t) * WH_PER_WS, 0.0)
+        drawn = wh >= 0.0
+        drawn_wh = np.where(drawn, wh, 0.0)
+        given_wh = np.where(drawn, 0.0, wh)
+        rows[:, IN] += drawn_wh
+        rows[:, TODAY_IN] += drawn_wh
+        rows[:, OUT] -= given_wh
+        rows[:, TODAY_OUT] -= given_wh
+        rows[:, LAST_T] = np.where(usual, t, last_t)
+        rows[:, LAST_W] = np.where(usual, power, rows[:, LAST_W])
+        if seg.window is None:
+            table.rows[slots] = rows
+        total_slot = self.counters.slots[NEIGHBORHOOD_KEY]
+        total = table.counter(total_slot)
+        if usual_house.any():  # the neighborhood's counter takes what its houses did
+            if total.day_start != day:
+                total.roll(day)
+            into = float(drawn_wh[houses_at].sum())
+            out = float(given_wh[houses_at].sum())
+            total.in_wh += into
+            total.today_in_wh += into
+            total.out_wh -= out
+            total.today_out_wh -= out
+
+        # The rest through EnergyCounter.add, row by row.
+        for i in np.flatnonzero(new & ~usual).tolist():
+            slot = int(slots[i])
+            counter = table.counter(slot)
+            if counter.last_t is None:  # its first reading: a counter to show and save from now
+                self.counters.slots[seg.key(i)] = slot
+            counter.add(float(t[i]), float(power[i]), gap_s, day)
+            table.write(slot, counter)
+        for i in np.flatnonzero(sampled & ~usual_house).tolist():
+            slot = int(slots[houses_at[i]])
+            counter = table.counter(slot)
+            counter.add(float(latest[i]), float(draw_w[i]), gap_s, day, total)
+            table.write(slot, counter)
+        if total.since is None and sampled.any():
+            total.since = float(latest[np.argmax(sampled)])
+        table.write(total_slot, total)
+
+        # The samples: each house's new readings and its draw, packed once for all houses.
+        is_sample = new
+        is_sample[houses_at] = sampled
+        chosen = np.flatnonzero(is_sample)
+        flat = np.empty((len(chosen), 3), dtype="<f4")
+        flat[:, 0] = codes[chosen]
+        flat[:, 1] = t[chosen] - now
+        flat[:, 2] = watts[chosen]
+        blob = flat.tobytes()
+        per_house = np.add.reduceat(is_sample.astype(np.intp), start)
+        ends = np.cumsum(per_house) * samples.SAMPLE_BYTES
+        starts = ends - per_house * samples.SAMPLE_BYTES
+        bounds = zip(seg.numbers, starts.tolist(), ends.tolist(), strict=True)
+        blocks = [(number, now, blob[a:b]) for number, a, b in bounds if b > a]
+        return blocks, len(chosen)
 
     def _layout(self, house: House) -> _Layout:
-        """The house's devices with their counters, built again when a device came or went
+        """The house's devices with their rows, built again when a device came or went
         (the model never gives a number twice, so the counts and next numbers tell)."""
         shape = (
             len(house.consumers),
@@ -253,49 +480,51 @@ class EnergyTracker:
         if layout is not None and layout.shape == shape:
             return layout
         h = house.identifier
+        consumers = list(house.consumers.values())
+        suppliers = list(house.suppliers.values())
+        # Rows taken in the segment's order (a grid built in one go gets its rows in order).
+        slots = [self._slot((h, "consumer", c.identifier), c) for c in consumers]
+        slots += [self._slot((h, "supplier", s.identifier), s) for s in suppliers]
+        house_slot = self.counters.slots.get((h, "house", 0))
+        if house_slot is None:
+            house_slot = self.counters.slots[(h, "house", 0)] = self.table.new()
         layout = _Layout(
+            h,
             shape,
-            [
-                (c.current_a, self._counter((h, "consumer", c.identifier), c), c.identifier * 3 + 1)
-                for c in house.consumers.values()
-            ],
-            [
-                (s, self._counter((h, "supplier", s.identifier), s), s.identifier * 3 + 2)
-                for s in house.suppliers.values()
-            ],
-            self.counters.setdefault((h, "house", 0), EnergyCounter()),
+            [c.current_a for c in consumers] + [house.meter_a],
+            suppliers,
+            np.array(slots + [house_slot], dtype=np.intp),
+            np.array(
+                [samples.code_of(samples.CONSUMER, c.identifier) for c in consumers]
+                + [samples.code_of(samples.SUPPLIER, s.identifier) for s in suppliers]
+                + [samples.HOUSE],
+                dtype=float,
+            ),
         )
         self._layouts[house] = layout
         return layout
 
-    def _counter(self, key: Key, device: object) -> EnergyCounter:
-        """A device's counter: a restored one, or a new one (kept once it has a reading)."""
-        counter = self._by_device.get(device)
-        if counter is None:
-            counter = self.counters.get(key) or EnergyCounter()
-            self._by_device[device] = counter
-        return counter
+    def _slot(self, key: Key, device: object) -> int:
+        """A device's row: a restored counter's, or a new one (kept once it has a reading)."""
+        slot = self._by_device.get(device)
+        if slot is None:
+            slot = self.counters.slots.get(key)
+            if slot is None:
+                slot = self.table.new()
+            self._by_device[device] = slot
+        return slot
 
-    def _house_draw_w(self, house: House, now: float) -> float:
-        """The house's net draw now (consumption - supply), from what was heard within a gap."""
-        oldest = now - self.gap_s
-        meter = house.meter_a
-        if meter.timestamp is not None and meter.timestamp >= oldest:
-            consumption_a = meter.last or 0.0
-        else:
-            consumption_a = sum(
-                c.current_a.last or 0.0
-                for c in house.consumers.values()
-                if c.current_a.timestamp is not None and c.current_a.timestamp >= oldest
-            )
-        if not house.suppliers:  # most houses: no generator to build and run
-            return consumption_a * self.mains_voltage_v
-        supply_w = sum(
-            s.supply_w
-            for s in house.suppliers.values()
-            if s.last_seen is not None and s.last_seen >= oldest
-        )
-        return consumption_a * self.mains_voltage_v - supply_w
+    def heard_draw_w(self, house: int, now: float) -> float | None:
+        """The house's last net draw if heard within the gap, else None; read from its row
+        (no counter built: the alarms and the shedding ask this of every house)."""
+        slot = self.counters.slots.get((house, "house", 0))
+        if slot is None:
+            return None
+        row = self.table.rows[slot]
+        heard = row[LAST_T]
+        if not heard >= now - self.gap_s:  # NaN: never heard
+            return None
+        return float(row[LAST_W])
 
     # --- reading it -----------------------------------------------------------------------------
 
@@ -339,27 +568,47 @@ class EnergyTracker:
     # --- saving ---------------------------------------------------------------------------------
 
     def export(self) -> list[tuple[int, str, int, bytes]]:
-        """Rows for the store. The dict is copied at once; a counter being updated meanwhile
-        is saved as its fields stand (each one valid), and the next snapshot catches up."""
+        """Rows for the store. The keys are copied at once; a counter being updated meanwhile
+        is saved as its row stands (each field valid), and the next snapshot catches up."""
         self._prune()
-        copied = self.counters.copy()
-        return [(k[0], k[1], k[2], orjson.dumps(c.export())) for k, c in copied.items()]
+        table = self.table
+        copied = self.counters.slots.copy()
+        return [
+            (k[0], k[1], k[2], orjson.dumps(table.counter(slot).export()))
+            for k, slot in copied.items()
+        ]
 
     def _prune(self) -> None:
-        """Forget the counters of removed devices (the neighborhood keeps their energy)."""
+        """Forget the counters of removed devices (the neighborhood keeps their energy). Their
+        rows are freed by the next sweep: one running now may still write them."""
         houses = self.grid.houses
+        dead: set[int] = set()
         for device in [d for d in list(self._by_device) if _removed(houses, d)]:
-            self._by_device.pop(device, None)
+            slot = self._by_device.pop(device, None)
+            if slot is not None:
+                dead.add(slot)
         for house in [h for h in list(self._layouts) if houses.get(h.identifier) is not h]:
             self._layouts.pop(house, None)
-        for key in [k for k in list(self.counters) if _gone(houses, k)]:
-            self.counters.pop(key, None)
+        slots = self.counters.slots
+        for key in [k for k in list(slots) if _gone(houses, k)]:
+            slot = slots.pop(key, None)
+            if slot is not None:
+                dead.add(slot)
+        self._dead += dead
 
     def restore(self, rows: list[tuple[int, str, int, bytes]]) -> int:
-        """Load saved counters; an unreadable row is skipped with a warning."""
+        """Load saved counters (rows of export(), this version's or an older one's); an
+        unreadable row is skipped with a warning."""
+        slots = self.counters.slots
+        kept = set(slots.values())
+        self._dead += [s for s in set(self._by_device.values()) if s not in kept]
         self._by_device.clear()
         self._layouts.clear()
         restored = 0
+        # In the sweep's order (a house's consumers, its suppliers, the house), so that the
+        # rows of a grid heard whole follow each other (_Segments.window).
+        order = {"consumer": 0, "supplier": 1, "house": 2}
+        rows = sorted(rows, key=lambda row: (row[0], order.get(row[1], -1), row[2]))
         for house, kind, device, blob in rows:
             try:
                 counter = EnergyCounter.restore(orjson.loads(blob))
@@ -368,9 +617,22 @@ class EnergyTracker:
                     "skipped an unreadable energy row for house %s %s %s", house, kind, device
                 )
                 continue
-            self.counters[(house, kind, device)] = counter
+            key = (house, kind, device)
+            slot = slots.get(key)
+            if slot is None:
+                slot = slots[key] = self.table.new()
+            self.table.write(slot, counter)
             restored += 1
         return restored
+
+
+def _floats(values: list[float | None]) -> np.ndarray:
+    """Numbers as an array, None as NaN (through array('d') while there is no None: faster
+    than numpy's own conversion of a list)."""
+    try:
+        return np.frombuffer(array("d", values))
+    except TypeError:
+        return np.array(values, dtype=float)
 
 
 def _removed(houses: dict[int, House], device: object) -> bool:

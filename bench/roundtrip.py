@@ -242,8 +242,10 @@ def loaded_samples(
     load = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=REPO)
     try:
         # Samples start once every house has sent its first batch (its first readings allocate
-        # the history rings and fill the topic cache): the steady state, as for throughput.
-        time.sleep(LOAD_WARMUP_S + args.houses / args.load_rate)
+        # the history rings and fill the topic cache) and the energy sweep has integrated it
+        # (a device's first integration makes its counter): the steady state, as for throughput.
+        sweep_s = server.settings.energy_sweep_s
+        time.sleep(LOAD_WARMUP_S + args.houses / args.load_rate + sweep_s)
         applied_before, start = server.stats.messages_applied, time.monotonic()
         samples = take_samples(server, commands, confirmation, args.samples, 2, traced)
         applied = server.stats.messages_applied - applied_before

@@ -199,11 +199,17 @@ class _Segments:
             is_consumer | is_supplier,
         )
 
-    def key(self, i: int) -> Key:
-        """The counter's key of element i."""
-        house = self.numbers[int(np.searchsorted(self.houses_at, i))]
-        code = int(self.codes[i])
-        return (house, SAMPLE_KINDS[code % 3], code // 3)
+    def keys(self, elements: np.ndarray) -> list[Key]:
+        """The counters' keys of these elements, found in one search: one numpy call per
+        element cost ~10 µs each, paid by every device's first reading (100,000 of them in the
+        first seconds of a 10,000-house grid)."""
+        numbers = self.numbers
+        at = np.searchsorted(self.houses_at, elements).tolist()
+        codes = self.codes[elements].astype(int).tolist()
+        return [
+            (numbers[h], SAMPLE_KINDS[code % 3], code // 3)
+            for h, code in zip(at, codes, strict=True)
+        ]
 
 
 @dataclass(slots=True)
@@ -435,11 +441,13 @@ class EnergyTracker:
             total.today_out_wh -= out
 
         # The rest through EnergyCounter.add, row by row.
-        for i in np.flatnonzero(new & ~usual).tolist():
+        rare = np.flatnonzero(new & ~usual)
+        firsts = rare[np.isnan(table.rows[slots[rare], LAST_T])]
+        for key, slot in zip(seg.keys(firsts), slots[firsts].tolist(), strict=True):
+            self.counters.slots[key] = slot  # its first reading: a counter to show and save
+        for i in rare.tolist():
             slot = int(slots[i])
             counter = table.counter(slot)
-            if counter.last_t is None:  # its first reading: a counter to show and save from now
-                self.counters.slots[seg.key(i)] = slot
             counter.add(float(t[i]), float(power[i]), gap_s, day)
             table.write(slot, counter)
         for i in np.flatnonzero(sampled & ~usual_house).tolist():

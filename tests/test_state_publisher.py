@@ -531,3 +531,18 @@ def test_a_rest_ends_at_once_for_a_connect_but_not_for_marks() -> None:
     publisher.connection(True)  # a connect republishes: the rest ends
     assert ended.wait(TIMEOUT_S)
     resting.join(TIMEOUT_S)
+
+
+def test_a_full_window_is_waited_on_until_it_has_drained_to_half() -> None:
+    """One free slot does not wake the publisher for one message: it waits for ROOM_LOW."""
+    rig = Rig()
+    window, flushing = flush_against_a_full_window(rig)
+    window.unacked = state_publisher.STATE_WINDOW - 1
+    rig.publisher.on_published(PublishAcknowledged(1, True, ""))
+    flushing.join(0.3)  # it polls the window meanwhile: still above ROOM_LOW
+    assert flushing.is_alive() and rig.sink.sent == []
+    window.unacked = state_publisher.ROOM_LOW
+    rig.publisher.on_published(PublishAcknowledged(2, True, ""))
+    flushing.join(TIMEOUT_S)
+    assert not flushing.is_alive()
+    assert {STATUS, HOUSE, LAMP, NEIGHBORHOOD} <= set(rig.sink.topics())

@@ -36,6 +36,7 @@ class ScalarSweep:
         self.grid = grid
         self.counters: dict[Key, EnergyCounter] = {NEIGHBORHOOD_KEY: EnergyCounter()}
         self.by_device: dict[object, EnergyCounter] = {}
+        self.by_house: dict[House, EnergyCounter] = {}
         self.day = LocalDay()
 
     def sweep(self, houses: set[int], now: float) -> tuple[list[samples.Block], int]:
@@ -58,7 +59,10 @@ class ScalarSweep:
 
     def integrate(self, house: House, day: float, now: float) -> list[float]:
         h = house.identifier
-        house_counter = self.counters.setdefault((h, "house", 0), EnergyCounter())
+        house_key = (h, "house", 0)  # kept, as a device's, once it has a sample
+        house_counter = self.counters.get(house_key) or self.by_house.setdefault(
+            house, EnergyCounter()
+        )
         latest = house.meter_a.timestamp
         flat: list[float] = []
         devices = [
@@ -81,6 +85,7 @@ class ScalarSweep:
         draw_w = self.draw_w(house, latest)
         total = self.counters[NEIGHBORHOOD_KEY]
         house_counter.add(latest, draw_w, GAP_S, day, total)
+        self.counters[house_key] = house_counter
         flat += (samples.HOUSE, latest - now, draw_w)
         if total.since is None:
             total.since = latest
@@ -108,6 +113,7 @@ class ScalarSweep:
         houses = self.grid.houses
         for key in [k for k in self.counters if _gone(houses, k)]:
             del self.counters[key]
+        self.by_house = {h: c for h, c in self.by_house.items() if houses.get(h.identifier) is h}
         self.by_device = {
             d: c
             for d, c in self.by_device.items()
@@ -236,7 +242,11 @@ def test_the_vectorized_sweep_matches_the_scalar_counters(ops: list[tuple]) -> N
             grid.add_house().add_consumers("Lamp", 1)
         elif kind == "sweep":
             swept = set(grid.houses) | heard if op[1] else heard
-            count = tracker.sweep(set(swept))
+            if op[1]:
+                count = tracker.sweep(set(swept))
+            else:  # the houses noted as the MQTT thread notes them: from a share of the grid
+                tracker._heard.extend(sorted(heard))  # on, the whole grid gathered and masked
+                count = tracker.sweep()
             blocks, want = reference.sweep(set(swept), clock.now)
             heard = set()
             assert count == want
@@ -272,3 +282,32 @@ def test_a_midnight_between_two_sweeps_starts_today_again() -> None:
     assert counter.day_start == local_midnight(clock.now)
     assert math.isclose(counter.in_wh, VOLTS * 39 / 3600)
     assert math.isclose(counter.today_in_wh, VOLTS * 19 / 3600)  # 20 s before, 19 s after
+
+
+def test_a_house_not_heard_takes_nothing_when_the_whole_grid_is_gathered() -> None:
+    """From WHOLE_GRID_SHARE of the grid heard, the sweep gathers every house and masks out
+    those not heard: a house whose meter is older than its last sample (its devices read
+    later) must not be sampled again, as it would if it had been gathered as heard."""
+    grid = Neighborhood()
+    for house in grid.add_houses(4):
+        house.add_consumers("Lamp", 1)
+    clock = FakeClock(START)
+    tracker = EnergyTracker(grid, threading.RLock(), VOLTS, GAP_S, clock)
+    published = Published()
+    tracker.bus = published  # type: ignore[assignment]
+    one, two = grid.houses[1], grid.houses[2]
+    one.meter_a.update(clock.now, 2.0)
+    clock.advance(5.0)
+    one.consumers[1].current_a.update(clock.now, 1.0)
+    tracker._heard.append(1)
+    tracker.sweep()
+    before = tracker.counters[(1, "house", 0)]
+    published.events.clear()
+    clock.advance(1.0)
+    two.consumers[1].current_a.update(clock.now, 1.0)
+    tracker._heard.append(2)  # a quarter of the grid: gathered whole
+    tracker.sweep()
+    (event,) = published.events
+    assert event.houses() == [2]
+    assert tracker.counters[(1, "house", 0)] == before
+    assert (3, "house", 0) not in tracker.counters  # never heard: no counter

@@ -76,6 +76,13 @@ NEIGHBORHOOD_KEY: Key = (0, "neighborhood", 0)
 # integrating the latest readings then. When the sweep stepped each device in Python under the
 # lock, 50 houses a hold already took ~0.5 ms; each hand-over costs the sweep ~30 us of CPU
 # (200 slices of 50 houses were ~6 ms of a 30 ms sweep).
+# From this share of the grid's houses heard since the last sweep, the sweep gathers the whole
+# grid, the houses not heard masked out: its houses then stay the same from sweep to sweep, laid
+# out in the table's order, and are integrated in place, where a changing set of houses is laid
+# out again each sweep and copied out of the table and back. At 10,000 houses x 10 consumers,
+# 57 % heard at random (bench.sweep_cost --heard 0.57): 50-110 ms of CPU a sweep that way,
+# 20-35 ms for the whole grid with every house heard.
+WHOLE_GRID_SHARE = 0.25
 SWEEP_SLICE = 500
 READ_SLICE = 5000
 SAMPLE_KINDS = samples.KINDS
@@ -215,12 +222,12 @@ class _Segments:
 @dataclass(slots=True)
 class _Gathered:
     """What a sweep read of its houses under the server lock, to integrate outside it: the
-    readings' times and values in segment order (None reads as NaN), the suppliers' apart."""
+    readings' times and values in segment order (time 0: never heard), the suppliers' apart."""
 
     segments: _Segments
-    reading_t: list[float | None]
-    reading_a: list[float | None]
-    supplier_t: list[float | None]
+    reading_t: list[float]  # 0: never heard
+    reading_a: list[float]
+    supplier_t: list[float]
     supplier_w: list[float]
 
 
@@ -250,6 +257,7 @@ class EnergyTracker:
         # a removed device's entry goes with the next snapshot's pruning.
         self._by_device: dict[object, int] = {}
         self._layouts: dict[House, _Layout] = {}  # by the house object, as _by_device
+        self._house_rows: dict[House, int] = {}  # a house's row, as _by_device a device's
         self._segments: _Segments | None = None  # the last sweep's, for the next if the same
         self._dead: list[int] = []  # rows pruned, freed by the next sweep (their only writer)
         self._heard: deque[int] = deque()  # houses a message changed, appended on paho's thread
@@ -292,10 +300,12 @@ class EnergyTracker:
             # goes to the day it was integrated in (at most one sweep's worth).
             now = self.clock()
             day = self.day.start_of(now)
-            gathered = self._gather(sorted(houses))
+            grid = self.grid.houses
+            whole = only is None and len(houses) >= WHOLE_GRID_SHARE * len(grid)
+            gathered = self._gather(sorted(grid) if whole else sorted(houses))
             if gathered is None:
                 return 0
-            blocks, taken = self._integrate(gathered, day, now)
+            blocks, taken = self._integrate(gathered, day, now, houses if whole else None)
         if blocks and self.bus is not None:
             self.bus.publish(EnergySampled(blocks))
         return taken
@@ -332,16 +342,21 @@ class EnergyTracker:
         reading_t: list[float | None] = []
         reading_a: list[float | None] = []
         for some in locked_slices(self.lock, segments.readings, READ_SLICE):
-            reading_t += [d.timestamp for d in some]
-            reading_a += [d.last for d in some]
+            # `or 0.0`: a device never heard reads as time 0 (no reading: NaN once in an array,
+            # see _times) and 0 A, where a None would send the whole list through numpy's slow
+            # conversion, every sweep for as long as one board of the grid is silent.
+            reading_t += [d.timestamp or 0.0 for d in some]
+            reading_a += [d.last or 0.0 for d in some]
         supplier_t: list[float | None] = []
         supplier_w: list[float] = []
         for some in locked_slices(self.lock, segments.suppliers, READ_SLICE):
-            supplier_t += [s.last_seen for s in some]
+            supplier_t += [s.last_seen or 0.0 for s in some]
             supplier_w += [s.supply_w for s in some]
         return _Gathered(segments, reading_t, reading_a, supplier_t, supplier_w)
 
-    def _integrate(self, got: _Gathered, day: float, now: float) -> tuple[list[samples.Block], int]:
+    def _integrate(
+        self, got: _Gathered, day: float, now: float, heard: set[int] | None = None
+    ) -> tuple[list[samples.Block], int]:
         """The gathered readings into the counters' rows; returns each house's block of
         samples and how many samples they hold.
 
@@ -353,14 +368,17 @@ class EnergyTracker:
         goes through EnergyCounter.add itself, row by row. Then each house: its latest time
         (its meter's, or its newest sample's) and its net draw then (the meter's if heard
         within a gap, else the sum of its consumers heard within a gap, minus its suppliers
-        heard within a gap) into its counter and the neighborhood's, the same way."""
+        heard within a gap) into its counter and the neighborhood's, the same way.
+
+        heard: when the whole grid was gathered, the houses heard since the last sweep; the
+        others take nothing, as if they had not been gathered."""
         gap_s, volts = self.gap_s, self.mains_voltage_v
         table = self.table
         seg = got.segments
         start, size, houses_at = seg.start, seg.size, seg.houses_at
         slots, codes = seg.slots, seg.codes
         is_consumer, is_supplier = seg.is_consumer, seg.is_supplier
-        reading_t = _floats(got.reading_t)
+        reading_t = _times(got.reading_t)
         reading_a = _floats(got.reading_a)
         if seg.readings_at is None:
             # x: a consumer's amps, a supplier's watts, the meter's amps
@@ -370,7 +388,7 @@ class EnergyTracker:
             x = np.empty(len(slots))
             t[seg.readings_at] = reading_t
             x[seg.readings_at] = reading_a
-            t[seg.suppliers_at] = _floats(got.supplier_t)
+            t[seg.suppliers_at] = _times(got.supplier_t)
             x[seg.suppliers_at] = _floats(got.supplier_w)
         x[np.isnan(x)] = 0.0  # no value yet: 0 A (reading.last or 0.0)
         any_supplier = seg.readings_at is not None
@@ -387,6 +405,11 @@ class EnergyTracker:
         rows = table.rows[slots] if seg.window is None else table.rows[seg.window]
         last_t = rows[:, LAST_T]
         new = seg.is_device & ~np.isnan(t) & ((t > last_t) | np.isnan(last_t))
+        house_heard = None
+        if heard is not None:
+            numbers = seg.numbers
+            house_heard = np.fromiter((n in heard for n in numbers), bool, len(numbers))
+            new &= np.repeat(house_heard, size)  # (a reading marks its house heard: kept safe)
         usual = new & (rows[:, DAY] == day) & (last_t > day) & (t - last_t <= gap_s)
 
         # The houses: the latest time heard (the meter's, or a new reading's), and the net
@@ -397,6 +420,8 @@ class EnergyTracker:
         news = np.add.reduceat(new.astype(np.intp), start)
         house_last_t = last_t[houses_at]
         sampled = ~np.isnan(latest) & ((news > 0) | (house_last_t != latest))
+        if house_heard is not None:
+            sampled &= house_heard
         fresh = t >= np.repeat(latest - gap_s, size)
         consumption_a = np.add.reduceat(np.where(is_consumer & fresh, x, 0.0), start)
         consumption_a = np.where(fresh[houses_at], x[houses_at], consumption_a)
@@ -453,6 +478,8 @@ class EnergyTracker:
         for i in np.flatnonzero(sampled & ~usual_house).tolist():
             slot = int(slots[houses_at[i]])
             counter = table.counter(slot)
+            if counter.last_t is None:  # its first sample: a counter to show and save from now
+                self.counters.slots[(seg.numbers[i], "house", 0)] = slot
             counter.add(float(latest[i]), float(draw_w[i]), gap_s, day, total)
             table.write(slot, counter)
         if total.since is None and sampled.any():
@@ -493,9 +520,14 @@ class EnergyTracker:
         # Rows taken in the segment's order (a grid built in one go gets its rows in order).
         slots = [self._slot((h, "consumer", c.identifier), c) for c in consumers]
         slots += [self._slot((h, "supplier", s.identifier), s) for s in suppliers]
-        house_slot = self.counters.slots.get((h, "house", 0))
+        # The house's row, as a device's: kept (its key in counters) once it has a sample, so
+        # that a house gathered with the whole grid but never heard shows no counter.
+        house_slot = self._house_rows.get(house)
         if house_slot is None:
-            house_slot = self.counters.slots[(h, "house", 0)] = self.table.new()
+            house_slot = self.counters.slots.get((h, "house", 0))
+            if house_slot is None:
+                house_slot = self.table.new()
+            self._house_rows[house] = house_slot
         layout = _Layout(
             h,
             shape,
@@ -597,6 +629,9 @@ class EnergyTracker:
                 dead.add(slot)
         for house in [h for h in list(self._layouts) if houses.get(h.identifier) is not h]:
             self._layouts.pop(house, None)
+            slot = self._house_rows.pop(house, None)
+            if slot is not None:
+                dead.add(slot)
         slots = self.counters.slots
         for key in [k for k in list(slots) if _gone(houses, k)]:
             slot = slots.pop(key, None)
@@ -609,8 +644,10 @@ class EnergyTracker:
         unreadable row is skipped with a warning."""
         slots = self.counters.slots
         kept = set(slots.values())
-        self._dead += [s for s in set(self._by_device.values()) if s not in kept]
+        held = set(self._by_device.values()) | set(self._house_rows.values())
+        self._dead += [s for s in held if s not in kept]
         self._by_device.clear()
+        self._house_rows.clear()
         self._layouts.clear()
         restored = 0
         # In the sweep's order (a house's consumers, its suppliers, the house), so that the
@@ -632,6 +669,13 @@ class EnergyTracker:
             self.table.write(slot, counter)
             restored += 1
         return restored
+
+
+def _times(values: list[float]) -> np.ndarray:
+    """Reading times as an array, 0 (never heard: no Unix time is 0) as NaN."""
+    times = _floats(values)
+    times[times == 0.0] = np.nan
+    return times
 
 
 def _floats(values: list[float | None]) -> np.ndarray:

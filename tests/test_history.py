@@ -11,8 +11,8 @@ from mosquitto_fixture import free_port
 
 from energrid.shell import plot
 from energrid.shell.commands import ShellCommands
+from energrid_core import sqlite_rows
 from energrid_core.config import Settings
-from energrid_core.history import store as history_store
 from energrid_core.history.store import HistoryStore, Retention
 from energrid_core.manage import samples
 from energrid_core.server import GridServer
@@ -242,7 +242,7 @@ def test_blocks_are_written_whole_across_several_statements(
 ) -> None:
     """append_blocks writes ROWS_PER_INSERT rows a statement (one GIL hand-over each, not
     one a row): every block arrives, at any cut, and reads back as it was written."""
-    monkeypatch.setattr(history_store, "ROWS_PER_INSERT", 2)
+    monkeypatch.setattr(sqlite_rows, "VARIABLES", 6)  # two rows a statement
     store = HistoryStore(tmp_path / "history.sqlite3", Retention())
     t = 1_750_000_000.0
     blocks = [(h, t, samples.pack([4.0, -0.5, 10.0 * h, 0.0, -0.1, 5.0 * h])) for h in range(1, 6)]

@@ -32,6 +32,7 @@ from pathlib import Path
 from energrid_core.errors import StoreError
 from energrid_core.history.means import first_in, minute_means, series_points
 from energrid_core.manage.samples import KINDS, SAMPLE_BYTES, Block, Sample, blocks_of, code_of
+from energrid_core.sqlite_rows import insert_rows
 
 HISTORY_NAME = "history.sqlite3"
 TIERS = ("raw", "minute", "quarter")
@@ -40,9 +41,7 @@ QUARTER_S = 900
 
 SCHEMA_VERSION = 2
 LATE_S = 600.0  # a block's samples are at most this much older than the block (its sweep)
-# Rows of one INSERT: three variables each, within SQLite's limit on a statement's variables
-# (32,766 from SQLite 3.32; 999 before).
-ROWS_PER_INSERT = 3000 if sqlite3.sqlite_version_info >= (3, 32, 0) else 333
+RAW_COLUMNS = ("house", "t", "samples")
 
 
 @dataclass
@@ -137,23 +136,11 @@ class HistoryStore:
                 raise StoreError(f"cannot write the history {self.path}: {exc}") from None
 
     def append_blocks(self, blocks: Iterable[Block]) -> None:
-        """Blocks (a house's samples of one sweep each) in one transaction, ROWS_PER_INSERT
-        rows a statement.
-
-        executemany() runs a statement per row, and Python's sqlite3 lets the GIL go around
-        each: 10,000 times a sweep at 10,000 houses. While the MQTT thread is busy, each of
-        those takes the interpreter's switch interval (5 ms) to get the GIL back, so the
-        history fell minutes behind a saturated ingest (measured: one write of 10,000 rows in
-        6 s against a busy thread, and eleven as multi-row statements, ~25 ms of CPU each)."""
+        """Blocks (a house's samples of one sweep each) in one transaction, in multi-row
+        statements (energrid_core.sqlite_rows: executemany() let the history fall minutes
+        behind a busy ingest)."""
         rows = list(blocks)
-
-        def work(db: sqlite3.Connection) -> None:
-            for first in range(0, len(rows), ROWS_PER_INSERT):
-                chunk = rows[first : first + ROWS_PER_INSERT]
-                values = ",".join(["(?,?,?)"] * len(chunk))
-                db.execute(f"INSERT INTO raw VALUES {values}", [x for row in chunk for x in row])
-
-        self._run(work)
+        self._run(lambda db: insert_rows(db, "INSERT INTO raw", rows, RAW_COLUMNS))
 
     def append(self, samples: Iterable[Sample]) -> None:
         """Samples given one by one, as blocks of one house and time each, in one transaction."""

@@ -21,6 +21,7 @@ from energrid_core.config import Settings
 from energrid_core.errors import StoreError
 from energrid_core.model import Consumer, House, Neighborhood, Supplier
 from energrid_core.private_files import private_directory, private_file, tighten_if_present
+from energrid_core.sqlite_rows import insert_rows
 
 log = logging.getLogger("energrid.store")
 
@@ -28,6 +29,10 @@ STORE_NAME = "grid.sqlite3"
 LOCK_NAME = "grid.lock"
 SCHEMA_VERSION = 6
 WAL_CHECKPOINT_PAGES = 4000
+
+
+# A saved row: neighborhood, house, kind, device, state (the readings and energy tables).
+ROW_COLUMNS = ("n", "h", "k", "d", "s")
 
 
 def _without_rowid(table: str) -> tuple[str, ...]:
@@ -421,12 +426,14 @@ class Store:
         n = self.neighborhood
         with self._transaction() as db:
             db.execute("DELETE FROM readings WHERE neighborhood = ?", (n,))
-            db.executemany(
-                "INSERT INTO readings SELECT ?1, ?2, ?3, ?4, ?5"
-                " WHERE EXISTS (SELECT 1 FROM houses WHERE neighborhood = ?1 AND house = ?2)"
-                " AND (?3 = 'meter' OR EXISTS (SELECT 1 FROM devices WHERE neighborhood = ?1"
-                " AND house = ?2 AND kind = ?3 AND device = ?4))",
-                ((n,) + row for row in rows),
+            insert_rows(  # few statements, not one a row (energrid_core.sqlite_rows)
+                db,
+                "INSERT INTO readings",
+                [(n,) + row for row in rows],
+                ROW_COLUMNS,
+                "EXISTS (SELECT 1 FROM houses h WHERE h.neighborhood = v.n AND h.house = v.h)"
+                " AND (v.k = 'meter' OR EXISTS (SELECT 1 FROM devices d WHERE"
+                " d.neighborhood = v.n AND d.house = v.h AND d.kind = v.k AND d.device = v.d))",
             )
 
     def save_energy(self, rows: list[ReadingRow]) -> None:
@@ -435,12 +442,15 @@ class Store:
         n = self.neighborhood
         with self._transaction() as db:
             db.execute("DELETE FROM energy WHERE neighborhood = ?", (n,))
-            db.executemany(
-                "INSERT INTO energy SELECT ?1, ?2, ?3, ?4, ?5 WHERE ?3 = 'neighborhood'"
-                " OR (EXISTS (SELECT 1 FROM houses WHERE neighborhood = ?1 AND house = ?2)"
-                " AND (?3 = 'house' OR EXISTS (SELECT 1 FROM devices WHERE neighborhood = ?1"
-                " AND house = ?2 AND kind = ?3 AND device = ?4)))",
-                ((n,) + row for row in rows),
+            insert_rows(
+                db,
+                "INSERT INTO energy",
+                [(n,) + row for row in rows],
+                ROW_COLUMNS,
+                "v.k = 'neighborhood' OR (EXISTS (SELECT 1 FROM houses h WHERE"
+                " h.neighborhood = v.n AND h.house = v.h) AND (v.k = 'house' OR EXISTS"
+                " (SELECT 1 FROM devices d WHERE d.neighborhood = v.n AND d.house = v.h"
+                " AND d.kind = v.k AND d.device = v.d)))",
             )
 
     def energy(self) -> list[ReadingRow]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 
@@ -129,9 +130,12 @@ class MinuteSums:
         """A batch of blocks (house, block time, packed samples), in the order written."""
         if not blocks:
             return
-        houses, times, blobs = zip(*blocks, strict=True)
-        house_of_block = np.array(houses, np.int64)
-        bucket_of_block = np.floor_divide(np.array(times, np.float64), self.width_s) * self.width_s
+        # Columns by itemgetter: zip(*blocks) makes an iterator per block (~0.3 s a minute read
+        # back).
+        blobs = list(map(itemgetter(2), blocks))
+        house_of_block = np.fromiter(map(itemgetter(0), blocks), np.int64, len(blocks))
+        times = np.fromiter(map(itemgetter(1), blocks), np.float64, len(blocks))
+        bucket_of_block = np.floor_divide(times, self.width_s) * self.width_s
         per_block = np.array(list(map(len, blobs)), np.int64) // SAMPLE_BYTES
         values = np.frombuffer(b"".join(blobs), "<f4").reshape(-1, 3)
         codes = values[:, 0]

@@ -8,6 +8,7 @@ import struct
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -82,3 +83,15 @@ def test_roll_writes_the_same_means_from_sums_or_read_back(
             stored = store._db.execute("SELECT * FROM minute").fetchall()  # noqa: SLF001
         store.close()
     same({(h, k, d, t): v for h, k, d, t, v in stored}, reference(rows))
+
+
+@pytest.mark.parametrize("count", [0, 1, 249, 250, 251, 523])
+def test_blocks_are_stored_as_given_in_their_order(tmp_path: Path, count: int) -> None:
+    """Raw rows go in ROWS_A_STATEMENT to an INSERT: every block, once, in order."""
+    rows = [(h % 7, BASE + h * 0.25, pack([1.0, -0.5, float(h)])) for h in range(count)]
+    store = HistoryStore(tmp_path / "h.sqlite3", Retention())
+    store.append_blocks(rows)
+    with store._lock:  # noqa: SLF001 - the raw tier as stored
+        stored = store._db.execute("SELECT * FROM raw ORDER BY rowid").fetchall()  # noqa: SLF001
+    store.close()
+    assert stored == rows

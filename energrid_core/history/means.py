@@ -3,9 +3,10 @@
 The raw tier keeps each house's samples of a sweep as one packed block (energrid_core.manage.
 samples), so SQL cannot average them. The roll's minute means come from sums the store keeps as
 it writes (energrid_core.history.minute_sums); `minute_means` is for the minutes it did not see
-whole, read back from the raw tier: the same sums on numpy arrays (~0.15 s for a minute of
-10,000 houses x 10 devices read back, against ~0.4 s with a Python step per house-minute), with
-a Python dict per sample left for blocks the arrays cannot key (a negative house, an odd code).
+whole, read back from the raw tier: the same sums on numpy arrays (~0.2 s for a minute of
+10,000 houses x 10 devices, against ~0.4 s with a Python step per house-minute; reading the
+600,000 blocks back costs ~0.4 s more), with a Python dict per sample left for blocks the
+arrays cannot key (a negative house, an odd code).
 """
 
 from __future__ import annotations

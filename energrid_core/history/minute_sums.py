@@ -1,22 +1,25 @@
 """Sums and counts of the raw tier's samples per series and minute, kept on numpy arrays.
 
 The roll turns each closed minute of blocks into one mean per series. Reading the minute's
-blocks back and averaging them in Python cost ~1 s of CPU a minute at 10,000 houses x 10
-devices (600,000 blocks), under the GIL the MQTT thread needs. So the store adds each batch of
-blocks it writes to these sums as it writes them (`add`, a few numpy calls a batch, no Python
-step per block or sample) and the roll only divides (`means`). The same class averages blocks
-read back from the raw tier (energrid_core.history.means.minute_means), for the minutes the
-store did not see whole (written before a restart, by another process, or by the migration).
+blocks back and averaging them cost ~1-1.4 s of CPU a minute at 10,000 houses x 10 devices
+(600,000 blocks, 0.4 s of it the means in Python), under the GIL the MQTT thread needs. So the
+store adds each batch of blocks to these sums once it has written them (`add`: ~4 ms of numpy
+for a sweep's 10,000 blocks, no Python step per block or sample) and the roll only divides
+(`means`). The same class averages blocks read back from the raw tier
+(energrid_core.history.means.minute_means), for the minutes the store did not see whole
+(written before a restart, by another process, or by the migration).
 
-A series is keyed by `house << 24 | code` in one int64 (a block's codes are 32-bit floats, so
-whole numbers below 2**24; houses are below 2**39). Each minute keeps its sorted keys and a sum
-and a count per key; a batch finds its samples' keys by binary search and adds with
-`np.add.at`, which adds in the samples' order, as a Python loop over the blocks would (the same
-float64 sums, not merely close ones). A bucket is a block's own time, floored to the minute
-(`np.floor_divide` floors floats exactly as Python's `//`): all of a block's samples go to the
-minute of the sweep that packed them. A batch with anything the key cannot hold (a negative
-house, a code that is not a whole number in range) marks its minutes `spoiled`: their means must
-come from the Python path instead.
+A bucket is a block's own time floored to the minute (`np.floor_divide` floors floats exactly as
+Python's `//`): all of a block's samples go to the minute of the sweep that packed them. Each
+minute keeps a sum and a count per series, added with `np.add.at`, which adds one sample after
+the other into the running sums, batch after batch: the float64 sums a Python loop over the
+blocks in that order would make, not merely close ones. The usual ids (houses numbered from 1,
+devices from 1 in each house) index a house x code table directly (`_Dense`); a house or code
+too large for it turns the minute into sorted keys `house << 24 | code` found by binary search
+(`_Sparse`, ~3 ms more a sweep of 10,000 houses; a block's codes are 32-bit floats, so whole
+numbers below 2**24). A batch with anything the keys cannot hold (a negative house, a code not a
+whole number in range) marks its minutes `spoiled`: their means come from the Python path, from
+the blocks.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ class _Sparse:
 @dataclass
 class _Dense:
     """A minute's sums in a table of house x code: no search, for the usual small ids (houses
-    numbered from 1, devices from 1 in each house). ~4x cheaper a sample than _Sparse."""
+    numbered from 1, devices from 1 in each house)."""
 
     sums: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float64))
     counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
@@ -149,10 +152,11 @@ class MinuteSums:
             and house_of_block.min() >= 0
             and house_of_block.max() < _MAX_HOUSE
         )
-        firsts = np.unique(bucket_of_block)
-        if firsts.size == 1:  # the usual batch: a sweep or two of the same minute
-            self._add_to(float(firsts[0]), len(blocks), sane, house, code, watts)
+        first = float(bucket_of_block.min())
+        if first == bucket_of_block.max():  # the usual batch: a sweep or two of the same minute
+            self._add_to(first, len(blocks), sane, house, code, watts)
             return
+        firsts = np.unique(bucket_of_block)
         bucket = np.repeat(bucket_of_block, per_block)
         for start in firsts.tolist():  # an odd batch (a minute's end): sane or not as a whole
             mine = bucket == start

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from energrid_core.history.means import minute_means
+from energrid_core.history.minute_sums import KEPT_MINUTES
 from energrid_core.history.store import HistoryStore, Retention
 from energrid_core.manage.samples import Block, pack
 
@@ -95,3 +96,23 @@ def test_blocks_are_stored_as_given_in_their_order(tmp_path: Path, count: int) -
         stored = store._db.execute("SELECT * FROM raw ORDER BY rowid").fetchall()  # noqa: SLF001
     store.close()
     assert stored == rows
+
+
+def test_minutes_not_rolled_for_long_are_read_back(tmp_path: Path) -> None:
+    """Sums are kept for KEPT_MINUTES minutes at most (memory, when the roll fails); the
+    minutes forgotten are averaged from the blocks read back, the same means."""
+    rows = [
+        (h, BASE + k + 0.5, pack([4.0, -0.2, float(h * k % 97), 0.0, -0.1, float(k)]))
+        for k in range(0, 600, 7)
+        for h in (1, 2)
+    ]
+    store = HistoryStore(tmp_path / "h.sqlite3", Retention())
+    for at in range(0, len(rows), 6):
+        store.append_blocks(rows[at : at + 6])
+    assert len(store._sums.blocks) <= KEPT_MINUTES  # noqa: SLF001
+    store.roll(BASE + 660)
+    with store._lock:  # noqa: SLF001 - the minute tier as stored
+        stored = store._db.execute("SELECT * FROM minute").fetchall()  # noqa: SLF001
+    store.close()
+    assert len(stored) == 10 * 2 * 2
+    same({(h, k, d, t): v for h, k, d, t, v in stored}, reference(rows))

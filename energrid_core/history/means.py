@@ -22,7 +22,7 @@ __all__ = ["MeanRow", "first_in", "minute_means", "series_points"]
 def minute_means(rows: Iterable[tuple[int, float, bytes]], width_s: int) -> list[MeanRow]:
     """Means per series and bucket of width_s, a block going to the bucket of its own time."""
     blocks = rows if isinstance(rows, list) else list(rows)
-    sums = MinuteSums(width_s)
+    sums = MinuteSums(width_s, kept=None)
     sums.add(blocks)
     means: list[MeanRow] = []
     for start in sorted(sums.buckets):

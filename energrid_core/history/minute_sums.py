@@ -39,6 +39,7 @@ MeanRow = tuple[int, int, int, float, float]
 CODE_BITS = 24
 _CODE_MASK = (1 << CODE_BITS) - 1
 _MAX_HOUSE = 1 << 39
+KEPT_MINUTES = 4  # the newest kept when the roll does not come (~6 MB each at 10,000 houses)
 DENSE_CELLS = 1 << 22  # a minute's house x code table at most (32 MiB of sums): else keyed
 
 
@@ -123,8 +124,10 @@ class _Bucket:
 class MinuteSums:
     """Per minute (bucket of width_s), per series: the sum and count of the samples added."""
 
-    def __init__(self, width_s: int) -> None:
+    def __init__(self, width_s: int, kept: int | None = KEPT_MINUTES) -> None:
+        """kept: the most buckets held, the oldest forgotten (None: all, to average a read)."""
         self.width_s = width_s
+        self.kept = kept
         self.buckets: dict[float, _Bucket] = {}
         self.spoiled: set[float] = set()  # buckets to average in Python, from the blocks
         self.blocks: dict[float, int] = {}  # blocks added a bucket, spoiled ones too
@@ -173,6 +176,12 @@ class MinuteSums:
         watts: np.ndarray,
     ) -> None:
         self.blocks[start] = self.blocks.get(start, 0) + blocks
+        if self.kept is not None and len(self.blocks) > self.kept:
+            # No roll for minutes (failing): the roll reads the oldest back when it comes.
+            oldest = min(self.blocks)
+            del self.blocks[oldest]
+            self.buckets.pop(oldest, None)
+            self.spoiled.discard(oldest)
         if not sane:
             self.spoiled.add(start)
             self.buckets.pop(start, None)

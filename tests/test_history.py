@@ -11,10 +11,8 @@ from mosquitto_fixture import free_port
 
 from energrid.shell import plot
 from energrid.shell.commands import ShellCommands
-from energrid_core import sqlite_rows
 from energrid_core.config import Settings
 from energrid_core.history.store import HistoryStore, Retention
-from energrid_core.manage import samples
 from energrid_core.server import GridServer
 
 DAY_S = 86400.0
@@ -235,19 +233,3 @@ def test_show_history_integrates_its_own_house_only(server: GridServer, capsys) 
     assert "460 W" in capsys.readouterr().out
     assert server.energy.sweep() == 2  # house 2's lamp and net draw; nothing new in house 1
     server.stop()
-
-
-def test_blocks_are_written_whole_across_several_statements(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """append_blocks writes ROWS_PER_INSERT rows a statement (one GIL hand-over each, not
-    one a row): every block arrives, at any cut, and reads back as it was written."""
-    monkeypatch.setattr(sqlite_rows, "VARIABLES", 6)  # two rows a statement
-    store = HistoryStore(tmp_path / "history.sqlite3", Retention())
-    t = 1_750_000_000.0
-    blocks = [(h, t, samples.pack([4.0, -0.5, 10.0 * h, 0.0, -0.1, 5.0 * h])) for h in range(1, 6)]
-    store.append_blocks(blocks)
-    assert store.counts()["raw"] == 10
-    for h in range(1, 6):
-        assert store.series(h, "consumer", 1, t - 60, t + 1, 60.0) == [(t - 60, 10.0 * h)]
-    store.close()

@@ -1,57 +1,56 @@
 """Means of the raw tier's blocks, and one series read out of them.
 
 The raw tier keeps each house's samples of a sweep as one packed block (energrid_core.manage.
-samples), so SQL cannot average them: the history's roll does it here, once a minute for the
-minute just closed. A house's blocks of a minute usually hold the same devices in the same order
-(a board reports every device each second), and then each device's mean is the sum of a strided
-slice of the joined blocks, done in C: about 20 us a house-minute, against 60 tuples and dict
-updates per device in Python. Blocks that differ (a device silent for a while, one added) take
-the slower path, per sample.
+samples), so SQL cannot average them. The roll's minute means come from sums the store keeps as
+it writes (energrid_core.history.minute_sums); `minute_means` is for the minutes it did not see
+whole, read back from the raw tier: the same sums on numpy arrays (~0.2 s for a minute of
+10,000 houses x 10 devices, against ~0.4 s with a Python step per house-minute; reading the
+600,000 blocks back costs ~0.4 s more), with a Python dict per sample left for blocks the
+arrays cannot key (a negative house, an odd code).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from energrid_core.manage.samples import SAMPLE_BYTES, values_of
+from energrid_core.history.minute_sums import MeanRow, MinuteSums
+from energrid_core.manage.samples import values_of
 
-# house, kind, device, bucket start, mean watts: a row of the minute tier.
-MeanRow = tuple[int, int, int, float, float]
+__all__ = ["MeanRow", "first_in", "minute_means", "series_points"]
 
 
 def minute_means(rows: Iterable[tuple[int, float, bytes]], width_s: int) -> list[MeanRow]:
     """Means per series and bucket of width_s, a block going to the bucket of its own time."""
-    groups: dict[tuple[int, int], list[bytes]] = {}
-    for house, t, blob in rows:
-        groups.setdefault((house, int(t // width_s) * width_s), []).append(blob)
+    blocks = rows if isinstance(rows, list) else list(rows)
+    sums = MinuteSums(width_s, kept=None)
+    sums.add(blocks)
     means: list[MeanRow] = []
-    for (house, bucket), blobs in groups.items():
-        _means_of(house, float(bucket), blobs, means)
+    for start in sorted(sums.buckets):
+        means.extend(sums.means(start))
+    if sums.spoiled:
+        odd = [b for b in blocks if (b[1] // width_s) * width_s in sums.spoiled]
+        means += _python_means(odd, width_s)
     return means
 
 
-def _means_of(house: int, bucket: float, blobs: list[bytes], out: list[MeanRow]) -> None:
-    values = values_of(b"".join(blobs))
-    codes = values[0::3]
-    watts = values[2::3]
-    width = len(blobs[0]) // SAMPLE_BYTES
-    n = len(blobs)
-    if width and len(codes) == width * n and codes == codes[:width] * n:  # one layout
-        for i in range(width):
-            code = int(codes[i])
-            out.append((house, code % 3, code // 3, bucket, sum(watts[i::width]) / n))
-        return
-    sums: dict[int, list[float]] = {}
-    for code, w in zip(codes, watts, strict=True):
-        acc = sums.get(code)
-        if acc is None:
-            sums[code] = [w, 1.0]
-        else:
-            acc[0] += w
-            acc[1] += 1.0
-    for code, (total, count) in sums.items():
+def _python_means(rows: list[tuple[int, float, bytes]], width_s: int) -> list[MeanRow]:
+    """minute_means one sample at a time, for what the arrays cannot key."""
+    sums: dict[tuple[int, float, float], list[float]] = {}
+    for house, t, blob in rows:
+        bucket = float(int(t // width_s) * width_s)
+        values = values_of(blob)
+        for code, w in zip(values[0::3], values[2::3], strict=True):
+            acc = sums.get((house, bucket, code))
+            if acc is None:
+                sums[(house, bucket, code)] = [w, 1.0]
+            else:
+                acc[0] += w
+                acc[1] += 1.0
+    means: list[MeanRow] = []
+    for (house, bucket, code), (total, count) in sums.items():
         c = int(code)
-        out.append((house, c % 3, c // 3, bucket, total / count))
+        means.append((house, c % 3, c // 3, bucket, total / count))
+    return means
 
 
 def series_points(

@@ -3,9 +3,10 @@
 It hears the samples each energy sweep integrated (`EnergySampled`: every device's new
 reading as watts and each house's net draw, at most one per device per sweep, 1 s, packed in
 one block per house) and keeps the blocks in memory: nothing on paho's thread. A thread of its
-own writes them every `flush_s` in one transaction, a row per block, and rolls the tiers every
-`roll_s`. At most one flush interval of samples is lost by a crash; a clean stop writes what is
-pending.
+own writes them every `flush_s` in one transaction, a row per block (the store adds them to
+its minute sums then), and rolls the tiers every `roll_s`. At most one flush interval of
+samples is lost by a crash; a clean stop writes what is pending. A restart mid-minute costs
+nothing in the means: the store reads that minute's blocks back at the roll.
 """
 
 from __future__ import annotations

@@ -50,8 +50,11 @@ def ingest(houses: int, consumers: int, count: int, passes: int, sweep_s: float)
     Each pass handles the messages for `duration` seconds, looping over them; with the parts
     on, the energy sweep and the history writer run on their threads meanwhile, as in the
     server, so the GIL they take is in the figure. Steady state: the work still waiting at the
-    end of a pass (less than one sweep) is left out of both. Each pass's ratio (its "with"
-    rate over the "without" rate measured just before) is printed, and the worst of them.
+    end of a pass (less than one sweep) is left out of both. The passes alternate, off then
+    on, then on then off, so that a machine growing slower or faster favours neither; the
+    run's ratio is its mean rate with the parts over its mean rate without. Each pair's ratio
+    is printed too, and the worst of them: on a shared 2-core machine a pass moves by 10-30 %
+    for reasons of its own (the rate without the parts moves as much).
 
     The rates move with whatever else the machine runs; the process's CPU time a message
     (all threads: the ingest, and the sweep and the history writer when on) does much less,
@@ -93,8 +96,8 @@ def ingest(houses: int, consumers: int, count: int, passes: int, sweep_s: float)
         EnergySampled,
         lambda event: integrated.__setitem__(0, integrated[0] + samples.count(event.blocks)),
     )
-    for _ in range(passes):
-        off.append(one_pass())
+
+    def parts_on() -> None:
         server.energy.start(server.bus)
         history.start(server.bus)
         before = integrated[0]
@@ -102,7 +105,20 @@ def ingest(houses: int, consumers: int, count: int, passes: int, sweep_s: float)
         swept.append((integrated[0] - before) / duration)
         server.energy.stop()
         history.stop()
+
+    for k in range(passes):  # off then on, then on then off: a drift favours neither
+        if k % 2 == 0:
+            off.append(one_pass())
+            parts_on()
+        else:
+            parts_on()
+            off.append(one_pass())
     ratios = [b[0] / a[0] for a, b in zip(off, on, strict=True)]
+    # The run's rates: every pass lasts `duration`, so each is the mean of its passes' rates.
+    run_off = statistics.fmean(r for r, _ in off)
+    run_on = statistics.fmean(r for r, _ in on)
+    cpu_off = statistics.fmean(c for _, c in off)
+    cpu_on = statistics.fmean(c for _, c in on)
     each = ", ".join(
         f"{a[0]:,.0f} / {b[0]:,.0f} ({r:.2f} x)" for a, b, r in zip(off, on, ratios, strict=True)
     )
@@ -114,7 +130,9 @@ def ingest(houses: int, consumers: int, count: int, passes: int, sweep_s: float)
     print(
         f"ingest, legacy messages over {houses} houses x {consumers} consumers, "
         f"--energy-sweep-s {sweep_s:g}, {passes} passes of {duration:g} s, msg/s without / "
-        f"with energy and history: {each}; worst pass {min(ratios):.2f} x; best of each "
+        f"with energy and history: {each}; the run: {run_off:,.0f} / {run_on:,.0f} "
+        f"({run_on / run_off:.2f} x), CPU {cpu_off:.1f} / {cpu_on:.1f} us a message "
+        f"({cpu_off / cpu_on:.2f} x); worst pass {min(ratios):.2f} x; best of each "
         f"{best_off:,.0f} / {best_on:,.0f}: {best_on / best_off:.2f} x; process CPU us a "
         f"message without / with: {cpu}; samples integrated a second: "
         f"{', '.join(f'{n:,.0f}' for n in swept)} (one a device a sweep: "
@@ -310,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--houses", type=int, default=10_000)
     parser.add_argument("--consumers", type=int, default=10)
     parser.add_argument("--messages", type=int, default=200_000)
-    parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--passes", type=int, default=6)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--devices", type=int, default=20)
     parser.add_argument("--period-s", type=float, default=1.0)

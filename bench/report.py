@@ -181,8 +181,18 @@ def roundtrip_line(rtt: dict[str, Any]) -> str:
         f"  round trip     {idle['samples'] + idle['timeouts']} samples idle, median / p99 "
         f"{idle['median_ms']:.1f} / {idle['p99_ms']:.1f} ms; "
         f"{loaded['samples'] + loaded['timeouts']} at {loaded['load_rate']:,.0f} msg/s, "
-        f"{loaded['median_ms']:.1f} / {loaded['p99_ms']:.1f} ms"
+        f"{loaded['median_ms']:.1f} / {loaded['p99_ms']:.1f} ms" + _threads(loaded)
     )
+
+
+def _threads(loaded: dict[str, Any]) -> str:
+    """The server's busiest threads while loaded (bench.roundtrip's threads_cpu_percent)."""
+    shares = loaded.get("threads_cpu_percent") or {}
+    busiest = list(shares.items())[:4]
+    if not busiest:
+        return ""
+    names = ", ".join(f"{name.removeprefix('energrid-')} {share:g} %" for name, share in busiest)
+    return f"; CPU of a core: {names}"
 
 
 def drain_summary(d: Drain) -> dict[str, float]:

@@ -20,6 +20,7 @@ import bisect
 import contextlib
 import io
 import json
+import os
 import random
 import shlex
 import statistics
@@ -247,13 +248,43 @@ def loaded_samples(
         sweep_s = server.settings.energy_sweep_s
         time.sleep(LOAD_WARMUP_S + args.houses / args.load_rate + sweep_s)
         applied_before, start = server.stats.messages_applied, time.monotonic()
+        cpu_before = thread_cpu_s()
         samples = take_samples(server, commands, confirmation, args.samples, 2, traced)
         applied = server.stats.messages_applied - applied_before
         elapsed = time.monotonic() - start
+        cpu = thread_cpu_s()
     finally:
         load.terminate()
         load.wait()
-    return {**samples, "load_rate": args.load_rate, "applied_rate": applied / elapsed}
+    shares = {
+        name: round(100 * (spent - cpu_before.get(name, 0.0)) / elapsed, 1)
+        for name, spent in sorted(cpu.items(), key=lambda item: -item[1])
+    }
+    return {
+        **samples,
+        "load_rate": args.load_rate,
+        "applied_rate": applied / elapsed,
+        "threads_cpu_percent": {name: share for name, share in shares.items() if share >= 0.5},
+    }
+
+
+def thread_cpu_s() -> dict[str, float]:
+    """CPU seconds of each of this process's threads by name (Linux /proc; empty elsewhere):
+    which part of the server took the CPU while the loaded samples were taken."""
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():
+        return {}
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    spent: dict[str, float] = {}
+    for task in tasks.iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        name = names.get(int(task.name), "other")
+        spent[name] = spent.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return spent
 
 
 def main(argv: list[str] | None = None) -> int:

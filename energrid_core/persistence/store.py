@@ -210,6 +210,14 @@ class Store:
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot save to {self.path}: {exc}") from None
 
+    def _statement(self, sql: str, params: tuple) -> None:
+        """One statement in a transaction of its own (the connection is in autocommit mode)."""
+        with self._lock:
+            try:
+                self._db.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot save to {self.path}: {exc}") from None
+
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
             try:
@@ -393,20 +401,23 @@ class Store:
 
     # --- commands not yet confirmed by the broker ---------------------------------------------
 
+    # A command is journaled before it is sent, on the operator's thread: one statement, which
+    # SQLite commits on its own (autocommit: atomic as a transaction), where BEGIN, the
+    # statement and COMMIT let the GIL go three times, each a wait of up to the interpreter's
+    # switch interval (5 ms) to get it back while the MQTT thread is busy.
+
     def save_pending(self, row: PendingRow) -> None:
-        with self._transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO pending_commands VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (self.neighborhood,) + row,
-            )
+        self._statement(
+            "INSERT OR REPLACE INTO pending_commands VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (self.neighborhood,) + row,
+        )
 
     def delete_pending(self, house: int, kind: str, device: int) -> None:
-        with self._transaction() as db:
-            db.execute(
-                "DELETE FROM pending_commands WHERE neighborhood = ? AND house = ?"
-                " AND kind = ? AND device = ?",
-                (self.neighborhood, house, kind, device),
-            )
+        self._statement(
+            "DELETE FROM pending_commands WHERE neighborhood = ? AND house = ?"
+            " AND kind = ? AND device = ?",
+            (self.neighborhood, house, kind, device),
+        )
 
     def pending(self) -> list[PendingRow]:
         return self._query(

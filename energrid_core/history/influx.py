@@ -21,8 +21,7 @@ import urllib.request
 from collections.abc import Callable
 
 from energrid_core.history.sampled import SampledPart
-from energrid_core.manage.energy import SAMPLE_KINDS
-from energrid_core.manage.samples import Sample, unpack
+from energrid_core.manage.samples import KINDS, Sample, unpack
 
 log = logging.getLogger("energrid.influx")
 
@@ -32,7 +31,7 @@ TIMEOUT_S = 5.0
 def line(neighborhood: int, sample: Sample) -> str:
     house, kind, device, t, watts = sample
     field = "net_w" if kind == 0 else "power_w"
-    tags = f"neighborhood={neighborhood},house={house},kind={SAMPLE_KINDS[kind]},device={device}"
+    tags = f"neighborhood={neighborhood},house={house},kind={KINDS[kind]},device={device}"
     return f"energrid,{tags} {field}={watts:.7g} {round(t * 1000)}"
 
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -44,7 +43,6 @@ from itertools import repeat, starmap
 import numpy as np
 import orjson
 
-from energrid_core.data import Data
 from energrid_core.events import Bus, ReadingApplied
 from energrid_core.lock_slices import locked_slices
 from energrid_core.manage import samples
@@ -55,19 +53,25 @@ from energrid_core.manage.energy_table import (
     LAST_T,
     LAST_W,
     OUT,
-    SINCE,
     TODAY_IN,
     TODAY_OUT,
-    TODAY_UNMEASURED,
     CounterMap,
     CounterTable,
 )
-from energrid_core.model import House, Neighborhood, Supplier
+from energrid_core.manage.sweep_layout import (
+    Gathered,
+    Key,
+    Layout,
+    Segments,
+    first_samples,
+    floats,
+    times,
+)
+from energrid_core.model import House, Neighborhood
 from energrid_core.periodic import Periodic
 
 log = logging.getLogger("energrid.energy")
 
-Key = tuple[int, str, int]  # (house, "consumer" | "supplier" | "house" | "neighborhood", device)
 NEIGHBORHOOD_KEY: Key = (0, "neighborhood", 0)
 # The model is read under the server lock a slice at a time, in two passes: the houses' layouts
 # (SWEEP_SLICE houses a hold, ~0.25 us a house), then the readings' times and values
@@ -87,7 +91,6 @@ NEIGHBORHOOD_KEY: Key = (0, "neighborhood", 0)
 WHOLE_GRID_SHARE = 0.25
 SWEEP_SLICE = 500
 READ_SLICE = 5000
-SAMPLE_KINDS = samples.KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,108 +134,6 @@ class EnergyView:
         }
 
 
-@dataclass(slots=True, eq=False)
-class _Layout:
-    """A house's devices as the sweep gathers them: the readings of its consumers and its
-    meter, its suppliers, and its segment's table rows and series codes in the history
-    (samples.code_of): consumers, suppliers, then the house itself (code 0). `shape` tells
-    when to build it again; compared by identity (a list of them is compared each sweep)."""
-
-    number: int
-    shape: tuple[int, int, int, int]
-    readings: list[Data]  # the consumers' current_a, then the house's meter_a
-    suppliers: list[Supplier]
-    slots: np.ndarray  # int rows
-    codes: np.ndarray  # float codes, as packed
-
-
-@dataclass(slots=True)
-class _Segments:
-    """The houses of a sweep laid end to end, a segment each (consumers, suppliers, the house):
-    what stays the same from sweep to sweep while the same houses are heard, so built again
-    only when they change."""
-
-    layouts: list[_Layout]
-    numbers: list[int]
-    readings: list[Data]  # their readings end to end (consumers' and meters')
-    suppliers: list[Supplier]
-    slots: np.ndarray  # each element's row in the table
-    window: slice | None  # the same rows when they follow each other: read and written in place
-    codes: np.ndarray  # each element's series code (float, as packed)
-    size: np.ndarray  # per house
-    start: np.ndarray
-    houses_at: np.ndarray  # each house's own element: its segment's last
-    readings_at: np.ndarray | None  # where the readings go (None: everywhere, no suppliers)
-    suppliers_at: np.ndarray
-    is_consumer: np.ndarray
-    is_supplier: np.ndarray
-    is_device: np.ndarray
-
-    @classmethod
-    def of(cls, layouts: list[_Layout]) -> _Segments:
-        size = np.array([len(lay.slots) for lay in layouts], dtype=np.intp)
-        end = np.cumsum(size)
-        start = end - size
-        codes = np.concatenate([lay.codes for lay in layouts])
-        slots = np.concatenate([lay.slots for lay in layouts])
-        readings: list[Data] = []
-        suppliers: list[Supplier] = []
-        for lay in layouts:
-            readings += lay.readings
-            if lay.suppliers:
-                suppliers += lay.suppliers
-        first, last = int(slots[0]), int(slots[-1])
-        window = None
-        if last - first == len(slots) - 1 and bool((np.diff(slots) == 1).all()):
-            window = slice(first, last + 1)
-        kind = codes % 3
-        is_supplier = kind == samples.SUPPLIER
-        readings_at = suppliers_at = np.flatnonzero(is_supplier)
-        readings_at = np.flatnonzero(~is_supplier) if len(suppliers_at) else None
-        is_consumer = kind == samples.CONSUMER
-        return cls(
-            layouts,
-            [lay.number for lay in layouts],
-            readings,
-            suppliers,
-            slots,
-            window,
-            codes,
-            size,
-            start,
-            end - 1,
-            readings_at,
-            suppliers_at,
-            is_consumer,
-            is_supplier,
-            is_consumer | is_supplier,
-        )
-
-    def keys(self, elements: np.ndarray) -> list[Key]:
-        """The counters' keys of these elements, found in one search: one numpy call per
-        element cost ~10 µs each, paid by every device's first reading (100,000 of them in the
-        first seconds of a 10,000-house grid)."""
-        numbers = self.numbers
-        at = np.searchsorted(self.houses_at, elements).tolist()
-        codes = self.codes[elements].astype(int).tolist()
-        return [
-            (numbers[h], SAMPLE_KINDS[code % 3], code // 3)
-            for h, code in zip(at, codes, strict=True)
-        ]
-
-
-@dataclass(slots=True)
-class _Gathered:
-    """What a sweep read of its houses under the server lock, to integrate outside it: the
-    readings' times and values in segment order (time 0: never heard), the suppliers' apart."""
-
-    segments: _Segments
-    reading_t: list[float]  # 0: never heard
-    reading_a: list[float]
-    supplier_t: list[float]
-    supplier_w: list[float]
-
-
 class EnergyTracker:
     def __init__(
         self,
@@ -258,9 +159,9 @@ class EnergyTracker:
         # A device's row by the device object (identity hash: no key tuple per reading);
         # a removed device's entry goes with the next snapshot's pruning.
         self._by_device: dict[object, int] = {}
-        self._layouts: dict[House, _Layout] = {}  # by the house object, as _by_device
+        self._layouts: dict[House, Layout] = {}  # by the house object, as _by_device
         self._house_rows: dict[House, int] = {}  # a house's row, as _by_device a device's
-        self._segments: _Segments | None = None  # the last sweep's, for the next if the same
+        self._segments: Segments | None = None  # the last sweep's, for the next if the same
         self._dead: list[int] = []  # rows pruned, freed by the next sweep (their only writer)
         self._heard: deque[int] = deque()  # houses a message changed, appended on paho's thread
         self._sweep_lock = threading.Lock()
@@ -312,7 +213,7 @@ class EnergyTracker:
             self.bus.publish(EnergySampled(blocks))
         return taken
 
-    def _gather(self, numbers: list[int]) -> _Gathered | None:
+    def _gather(self, numbers: list[int]) -> Gathered | None:
         """Read the houses' readings under the server lock, in two passes of slices: their
         layouts (a few attributes per house), then their readings' times and values, in list
         comprehensions over the devices laid end to end (C speed, no Python step per device).
@@ -320,7 +221,7 @@ class EnergyTracker:
         for the next sweep. None when none of the houses is left."""
         grid = self.grid.houses
         built = self._layouts
-        layouts: list[_Layout] = []
+        layouts: list[Layout] = []
         for some in locked_slices(self.lock, numbers, SWEEP_SLICE):
             for number in some:
                 house = grid.get(number)
@@ -340,7 +241,7 @@ class EnergyTracker:
             return None
         segments = self._segments
         if segments is None or segments.layouts != layouts:
-            segments = self._segments = _Segments.of(layouts)
+            segments = self._segments = Segments.of(layouts)
         reading_t: list[float | None] = []
         reading_a: list[float | None] = []
         for some in locked_slices(self.lock, segments.readings, READ_SLICE):
@@ -354,10 +255,10 @@ class EnergyTracker:
         for some in locked_slices(self.lock, segments.suppliers, READ_SLICE):
             supplier_t += [s.last_seen or 0.0 for s in some]
             supplier_w += [s.supply_w for s in some]
-        return _Gathered(segments, reading_t, reading_a, supplier_t, supplier_w)
+        return Gathered(segments, reading_t, reading_a, supplier_t, supplier_w)
 
     def _integrate(
-        self, got: _Gathered, day: float, now: float, heard: set[int] | None = None
+        self, got: Gathered, day: float, now: float, heard: set[int] | None = None
     ) -> tuple[list[samples.Block], int]:
         """The gathered readings into the counters' rows; returns each house's block of
         samples and how many samples they hold.
@@ -380,8 +281,8 @@ class EnergyTracker:
         start, size, houses_at = seg.start, seg.size, seg.houses_at
         slots, codes = seg.slots, seg.codes
         is_consumer, is_supplier = seg.is_consumer, seg.is_supplier
-        reading_t = _times(got.reading_t)
-        reading_a = _floats(got.reading_a)
+        reading_t = times(got.reading_t)
+        reading_a = floats(got.reading_a)
         if seg.readings_at is None:
             # x: a consumer's amps, a supplier's watts, the meter's amps
             t, x = reading_t, reading_a
@@ -390,8 +291,8 @@ class EnergyTracker:
             x = np.empty(len(slots))
             t[seg.readings_at] = reading_t
             x[seg.readings_at] = reading_a
-            t[seg.suppliers_at] = _times(got.supplier_t)
-            x[seg.suppliers_at] = _floats(got.supplier_w)
+            t[seg.suppliers_at] = times(got.supplier_t)
+            x[seg.suppliers_at] = floats(got.supplier_w)
         x[np.isnan(x)] = 0.0  # no value yet: 0 A (reading.last or 0.0)
         any_supplier = seg.readings_at is not None
         if any_supplier:
@@ -484,8 +385,8 @@ class EnergyTracker:
             strict=True,
         ):
             self.counters.slots[(number, "house", 0)] = slot
-        _first_samples(table, slots[firsts], t[firsts], power[firsts], day)
-        _first_samples(
+        first_samples(table, slots[firsts], t[firsts], power[firsts], day)
+        first_samples(
             table, slots[houses_at[first_houses]], latest[first_houses], draw_w[first_houses], day
         )
 
@@ -521,7 +422,7 @@ class EnergyTracker:
         blocks = [(number, now, blob[a:b]) for number, a, b in bounds if b > a]
         return blocks, len(chosen)
 
-    def _layout(self, house: House) -> _Layout:
+    def _layout(self, house: House) -> Layout:
         """The house's devices with their rows, built again when a device came or went
         (the model never gives a number twice, so the counts and next numbers tell)."""
         shape = (
@@ -547,7 +448,7 @@ class EnergyTracker:
             if house_slot is None:
                 house_slot = self.table.new()
             self._house_rows[house] = house_slot
-        layout = _Layout(
+        layout = Layout(
             h,
             shape,
             [c.current_a for c in consumers] + [house.meter_a],
@@ -670,7 +571,7 @@ class EnergyTracker:
         self._layouts.clear()
         restored = 0
         # In the sweep's order (a house's consumers, its suppliers, the house), so that the
-        # rows of a grid heard whole follow each other (_Segments.window).
+        # rows of a grid heard whole follow each other (Segments.window).
         order = {"consumer": 0, "supplier": 1, "house": 2}
         rows = sorted(rows, key=lambda row: (row[0], order.get(row[1], -1), row[2]))
         for house, kind, device, blob in rows:
@@ -688,40 +589,6 @@ class EnergyTracker:
             self.table.write(slot, counter)
             restored += 1
         return restored
-
-
-def _first_samples(
-    table: CounterTable, rows: np.ndarray, t: np.ndarray, power: np.ndarray, day: float
-) -> None:
-    """EnergyCounter.add for counters never sampled, at once: today's values start again if
-    the counter's day is another, then the sample is its first (`since`) and last, its power
-    held; nothing is integrated (and the neighborhood's total takes nothing)."""
-    if not len(rows):
-        return
-    data = table.rows
-    other_day = rows[data[rows, DAY] != day]
-    data[other_day, TODAY_IN] = data[other_day, TODAY_OUT] = 0.0
-    data[other_day, TODAY_UNMEASURED] = 0.0
-    data[rows, DAY] = day
-    data[rows, SINCE] = t
-    data[rows, LAST_T] = t
-    data[rows, LAST_W] = power
-
-
-def _times(values: list[float]) -> np.ndarray:
-    """Reading times as an array, 0 (never heard: no Unix time is 0) as NaN."""
-    times = _floats(values)
-    times[times == 0.0] = np.nan
-    return times
-
-
-def _floats(values: list[float | None]) -> np.ndarray:
-    """Numbers as an array, None as NaN (through array('d') while there is no None: faster
-    than numpy's own conversion of a list)."""
-    try:
-        return np.frombuffer(array("d", values))
-    except TypeError:
-        return np.array(values, dtype=float)
 
 
 def _removed(houses: dict[int, House], device: object) -> bool:

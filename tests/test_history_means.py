@@ -51,7 +51,7 @@ def reference(rows: list[Block]) -> dict[tuple[int, int, int, float], float]:
     return {key: total / n for key, (total, n) in sums.items()}
 
 
-def same(got: dict[tuple[int, int, int, float], float], want: dict) -> None:  # noqa: ANN001
+def assert_same_means(got: dict[tuple[int, int, int, float], float], want: dict) -> None:  # noqa: ANN001
     assert got.keys() == want.keys()
     for key, value in want.items():
         assert math.isclose(got[key], value, rel_tol=1e-9, abs_tol=1e-9), key
@@ -61,7 +61,7 @@ def same(got: dict[tuple[int, int, int, float], float], want: dict) -> None:  # 
 @given(blocks())
 def test_minute_means_of_blocks_read_back(rows: list[Block]) -> None:
     got = {(h, k, d, t): v for h, k, d, t, v in minute_means(rows, 60)}
-    same(got, reference(rows))
+    assert_same_means(got, reference(rows))
 
 
 @settings(max_examples=60, deadline=None)
@@ -84,7 +84,7 @@ def test_roll_writes_the_same_means_from_sums_or_read_back(
         with store._lock:  # noqa: SLF001 - the minute tier as stored
             stored = store._db.execute("SELECT * FROM minute").fetchall()  # noqa: SLF001
         store.close()
-    same({(h, k, d, t): v for h, k, d, t, v in stored}, reference(rows))
+    assert_same_means({(h, k, d, t): v for h, k, d, t, v in stored}, reference(rows))
 
 
 @pytest.mark.parametrize("count", [0, 1, 249, 250, 251, 523])
@@ -120,4 +120,4 @@ def test_minutes_not_rolled_for_long_are_read_back(tmp_path: Path) -> None:
         stored = store._db.execute("SELECT * FROM minute").fetchall()  # noqa: SLF001
     store.close()
     assert len(stored) == 10 * 2 * 2
-    same({(h, k, d, t): v for h, k, d, t, v in stored}, reference(rows))
+    assert_same_means({(h, k, d, t): v for h, k, d, t, v in stored}, reference(rows))

@@ -54,22 +54,14 @@ class EnergyCounter:
             today_span = t - last_t if last_t > day_start else t - day_start
             if today_span < 0.0:
                 today_span = 0.0
-            if span > gap_s:
-                self.unmeasured_s += span
-                self.today_unmeasured_s += today_span
-                if total is not None:
-                    total.take(0.0, 0.0, span, today_span, day_start)
+            if span > gap_s:  # not integrated: unmeasured time
+                booked = (0.0, 0.0, span, today_span, day_start)
             else:
                 wh = self.last_w * span * WH_PER_WS
-                today_wh = self.last_w * today_span * WH_PER_WS
-                if wh >= 0.0:
-                    self.in_wh += wh
-                    self.today_in_wh += today_wh
-                else:
-                    self.out_wh -= wh
-                    self.today_out_wh -= today_wh
-                if total is not None:
-                    total.take(wh, today_wh, 0.0, 0.0, day_start)
+                booked = (wh, self.last_w * today_span * WH_PER_WS, 0.0, 0.0, day_start)
+            self.take(*booked)
+            if total is not None:
+                total.take(*booked)
         else:  # a sample at or before the last one: hold its power, integrate nothing
             self.last_w = power_w
             return

@@ -278,7 +278,7 @@ class GridClient:
     def behind(self) -> bool:
         """Whether readings wait in the socket (the last read filled the receive buffer):
         the server's long passes step aside meanwhile (energrid_core.lock_slices)."""
-        return self._connected.is_set() and getattr(self._client, "behind", False)
+        return self._connected.is_set() and self._client.behind
 
     @property
     def queued_packets(self) -> int:

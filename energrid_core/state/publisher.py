@@ -163,7 +163,7 @@ class StatePublisher:
         self.bulk_sink = bulk_sink  # the republish after a connect (None: the sink, in budget)
         self.queued = queued  # packets the client has not written to its socket yet
         self._resync: set[int] = set()  # houses of the republish not flushed yet (own thread)
-        self._room = threading.Event()  # set on every acknowledgement while a send waits
+        self._room = threading.Event()  # set by an acknowledgement leaving ROOM_LOW or fewer
         self._tokens = max_payloads_per_s
         self._tokens_at: float | None = None
         self._short = False  # the last cycle left houses marked for lack of budget
@@ -391,10 +391,11 @@ class StatePublisher:
             # The republish after a connect (houses in _resync) goes outside the budget.
             while due and due[0] != NEIGHBORHOOD and (self._tokens > 0 or due[0] in self._resync):
                 house = due.pop(0)
-                if house not in self._resync:  # the readings first (energrid_core.lock_slices)
+                resync = house in self._resync
+                if not resync:  # the readings first (energrid_core.lock_slices)
                     ingest_first.wait(PACE_MAX_S)
                 cost = self._flush(house, now)  # in bulk while the house is in _resync
-                if house in self._resync:
+                if resync:
                     self._resync.discard(house)
                 else:
                     self._tokens -= cost
